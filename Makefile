@@ -1,0 +1,46 @@
+# Goldthread: `make run` to try it, `make test` to check it. Both set up what they need.
+SHELL := /bin/bash
+export DATABASE_URL ?= postgres:///goldthread?host=/var/run/postgresql
+# Tests get a database of their own, rebuilt from the migrations on every run, so whatever a
+# developer's database holds (demo data, a branch's migrations) cannot change the outcome.
+TEST_DATABASE_URL ?= postgres:///goldthread_test?host=/var/run/postgresql
+BIN := target/release/goldthread
+
+.PHONY: run test db tools build check fmt lint prepare bench
+
+## Start a demo hub on http://127.0.0.1:8080 (installs and starts PostgreSQL if needed).
+run: db
+	cargo build --release --locked
+	$(BIN) migrate
+	@if $(BIN) demo; then demo=--demo; else echo "Not loading demo data (see above); serving without demo sign-ins."; demo=; fi; \
+	echo "Serving on http://127.0.0.1:8080 (Ctrl-C to stop)"; \
+	exec $(BIN) serve $$demo
+
+## Everything CI checks: formatting, lints, the query cache, the whole test suite.
+test: db tools
+	cargo fmt --check
+	SQLX_OFFLINE=true cargo clippy --all-targets --locked -- -D warnings
+	DATABASE_URL=$(TEST_DATABASE_URL) sqlx database reset -y
+	DATABASE_URL=$(TEST_DATABASE_URL) SQLX_OFFLINE=false cargo sqlx prepare --check -- --all-targets
+	DATABASE_URL=$(TEST_DATABASE_URL) SQLX_OFFLINE=true cargo test --locked
+
+db:
+	@scripts/ensure-postgres.sh
+
+tools:
+	@scripts/ensure-test-tools.sh
+
+## Regenerate .sqlx/ after changing a query (commit the result).
+prepare: db
+	sqlx database create
+	sqlx migrate run
+	cargo sqlx prepare -- --all-targets
+
+fmt:
+	cargo fmt
+
+lint:
+	SQLX_OFFLINE=true cargo clippy --all-targets -- -D warnings
+
+bench:
+	cargo bench

@@ -1,0 +1,119 @@
+//! Throughput / training-time benchmark on BANKING77 (`harness = false`).
+//! Data path: env `BANKING77_TRAIN`, default `../shared/data/banking77/train.csv`; skipped
+//! when missing. Run: `cargo bench --bench tagging`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use goldthread::tagging::{
+    Example, LabelId, Model, Polarity, TrainConfig, cluster, read_labelled_csv,
+};
+
+fn main() {
+    // Default is relative to the main crate (`/work/main` → `/work/shared`); from the helper
+    // folder the data sits one level further up.
+    let path = std::env::var("BANKING77_TRAIN").unwrap_or_else(|_| {
+        [
+            "../shared/data/banking77/train.csv",
+            "../../shared/data/banking77/train.csv",
+        ]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("../shared/data/banking77/train.csv")
+        .to_string()
+    });
+    let data = match std::fs::File::open(&path)
+        .map_err(|e| e.to_string())
+        .and_then(read_labelled_csv)
+    {
+        Ok(d) if !d.is_empty() => d,
+        Ok(_) => {
+            println!("bench skipped: {path} is empty");
+            return;
+        }
+        Err(e) => {
+            println!("bench skipped: cannot read {path}: {e}");
+            return;
+        }
+    };
+    let mut cats: Vec<&str> = data.iter().map(|d| d.category.as_str()).collect();
+    cats.sort_unstable();
+    cats.dedup();
+    let id = |c: &str| cats.binary_search(&c).map_or(-1, |i| i as LabelId);
+    let examples: Vec<Example> = data
+        .iter()
+        .map(|d| Example {
+            text: d.text.clone(),
+            label: id(&d.category),
+            polarity: Polarity::Positive,
+            weight: 1.0,
+        })
+        .collect();
+    let cfg = TrainConfig::default();
+
+    // Training on everything (10k examples × 77 labels): the cost of a full retrain.
+    let t0 = Instant::now();
+    let model = Model::train(&[], &examples, &cfg);
+    let train_full = t0.elapsed().as_secs_f64();
+
+    // Few-shot training (10 per label).
+    let mut per: std::collections::HashMap<LabelId, usize> = Default::default();
+    let few: Vec<Example> = examples
+        .iter()
+        .filter(|e| {
+            let c = per.entry(e.label).or_insert(0);
+            *c += 1;
+            *c <= 10
+        })
+        .cloned()
+        .collect();
+    let t0 = Instant::now();
+    let few_model = Model::train(&[], &few, &cfg);
+    let train_few = t0.elapsed().as_secs_f64();
+
+    // Classification throughput, single thread.
+    let texts: Vec<&str> = data.iter().map(|d| d.text.as_str()).collect();
+    let rounds = 3;
+    let t0 = Instant::now();
+    let mut tagged = 0usize;
+    for _ in 0..rounds {
+        for t in &texts {
+            if black_box(model.classify(black_box(t))).is_some() {
+                tagged += 1;
+            }
+        }
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let n = (texts.len() * rounds) as f64;
+    let t0 = Instant::now();
+    for t in &texts {
+        black_box(few_model.classify(black_box(t)));
+    }
+    let few_secs = t0.elapsed().as_secs_f64();
+
+    let t0 = Instant::now();
+    let clusters = cluster(&texts, Some(77), 0);
+    let cluster_secs = t0.elapsed().as_secs_f64();
+
+    println!(
+        "labels: {}, training examples: {}",
+        model.labels().len(),
+        examples.len()
+    );
+    println!("train (10k examples x 77 labels): {train_full:.2} s");
+    println!("train (10-shot, 770 examples): {train_few:.3} s");
+    println!(
+        "classify throughput (full model): {:.0} items/s ({} of {} tagged)",
+        n / secs,
+        tagged,
+        n as usize
+    );
+    println!(
+        "classify throughput (10-shot model): {:.0} items/s",
+        texts.len() as f64 / few_secs
+    );
+    println!(
+        "cluster 10k texts, k=77: {cluster_secs:.2} s ({} clusters)",
+        clusters.len()
+    );
+}

@@ -1,0 +1,194 @@
+//! Unit tests of account validation, ARR parsing/formatting and CSV parsing.
+
+use super::*;
+
+#[test]
+fn lifecycle_and_segment() {
+    assert_eq!(" Churned ".parse::<Lifecycle>(), Ok(Lifecycle::Churned));
+    assert!("lead".parse::<Lifecycle>().is_err());
+    assert_eq!(Lifecycle::Prospect.label(), "Prospect");
+    for s in ["mid-market", "Mid market", "MID_MARKET", "midmarket"] {
+        assert_eq!(s.parse::<Segment>(), Ok(Segment::MidMarket), "{s}");
+    }
+    assert_eq!("SMB".parse::<Segment>(), Ok(Segment::Smb));
+    assert_eq!(" enterprise".parse::<Segment>(), Ok(Segment::Enterprise));
+    assert!("huge".parse::<Segment>().is_err());
+    assert_eq!(Segment::MidMarket.as_str(), "mid_market");
+    assert_eq!(Segment::MidMarket.label(), "Mid-market");
+    assert_eq!(
+        serde_json::to_string(&Segment::MidMarket).ok().as_deref(),
+        Some("\"mid_market\"")
+    );
+    assert_eq!(
+        serde_json::to_string(&Lifecycle::Customer).ok().as_deref(),
+        Some("\"customer\"")
+    );
+}
+
+#[test]
+fn arr_parsing_variants() {
+    let cases: [(&str, i64, Option<&str>); 14] = [
+        ("1200000", 120_000_000, None),
+        ("$1,200,000.50", 120_000_050, Some("USD")),
+        ("1.2M", 120_000_000, None),
+        ("1.2m", 120_000_000, None),
+        ("950k", 95_000_000, None),
+        ("€12K", 1_200_000, Some("EUR")),
+        ("£ 3,000", 300_000, Some("GBP")),
+        ("EUR 12,000", 1_200_000, Some("EUR")),
+        ("12000 usd", 1_200_000, Some("USD")),
+        ("2.5B", 250_000_000_000, None),
+        ("1 200 000", 120_000_000, None),
+        ("0", 0, None),
+        ("99.999", 10_000, None),
+        ("3MM", 300_000_000, None),
+    ];
+    for (s, cents, cur) in cases {
+        assert_eq!(parse_arr(s), Ok((cents, cur)), "{s}");
+    }
+    for bad in [
+        "abc",
+        "-5",
+        "(100)",
+        "1.2.3",
+        "$",
+        "12X",
+        "1e6",
+        "99999999999999999999999",
+    ] {
+        assert!(parse_arr(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn formats() {
+    assert_eq!(format_arr_short(120_000_000, "USD"), "$1.2M");
+    assert_eq!(format_arr_short(95_000_000, "USD"), "$950K");
+    assert_eq!(format_arr_short(1_200_000, "EUR"), "€12K");
+    assert_eq!(format_arr_short(0, "USD"), "$0");
+    assert_eq!(format_arr_short(95_000, "usd"), "$950");
+    assert_eq!(format_arr_short(99_995_000, "USD"), "$1M");
+    assert_eq!(format_arr_short(99_940_000, "USD"), "$999K");
+    assert_eq!(format_arr_short(1_234_500_000, "USD"), "$12.3M");
+    assert_eq!(format_arr_short(250_000_000_000, "GBP"), "£2.5B");
+    assert_eq!(format_arr_short(500_000, "CHF"), "CHF 5K");
+    assert_eq!(format_arr_short(-120_000_000, "USD"), "-$1.2M");
+    assert_eq!(format_arr_short(i64::MIN, "USD").chars().next(), Some('-'));
+    assert_eq!(format_arr_exact(120_000_000, "USD"), "$1,200,000.00");
+    assert_eq!(format_arr_exact(120_000_050, "EUR"), "€1,200,000.50");
+    assert_eq!(format_arr_exact(5, "USD"), "$0.05");
+    assert_eq!(format_arr_exact(99_900, "CHF"), "CHF 999.00");
+    assert_eq!(format_arr_exact(-100_000, "USD"), "-$1,000.00");
+    assert!(!format_arr_exact(i64::MIN, "USD").is_empty());
+}
+
+#[test]
+fn validate_account() {
+    let a = AccountInput {
+        external_id: Some(" A-1 ".into()),
+        name: Some("Acme".into()),
+        domain: Some("https://www.Acme.com/about".into()),
+        arr: Some("€1.5M".into()),
+        currency: None,
+        segment: Some("Mid market".into()),
+        plan: Some("Pro".into()),
+        lifecycle: None,
+    }
+    .validate()
+    .expect("valid");
+    assert_eq!(a.external_id, "A-1");
+    assert_eq!(a.domain.as_deref(), Some("acme.com"));
+    assert_eq!(a.arr_cents, 150_000_000);
+    assert_eq!(a.currency, "EUR");
+    assert_eq!(a.segment, Some(Segment::MidMarket));
+    assert_eq!(a.lifecycle, Lifecycle::Customer);
+
+    let e = AccountInput {
+        arr: Some("€5".into()),
+        currency: Some("usd".into()),
+        domain: Some("not a domain".into()),
+        segment: Some("huge".into()),
+        lifecycle: Some("lead".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap_err();
+    for f in [
+        "external_id",
+        "name",
+        "arr",
+        "domain",
+        "segment",
+        "lifecycle",
+    ] {
+        assert!(e.has(f), "{f}: {e}");
+    }
+    let e = AccountInput {
+        external_id: Some("x".into()),
+        name: Some("y".into()),
+        currency: Some("dollars".into()),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap_err();
+    assert!(e.get("currency").is_some_and(|m| m.contains("ISO 4217")));
+    let ok = AccountInput {
+        external_id: Some("x".into()),
+        name: Some("y".into()),
+        ..Default::default()
+    }
+    .validate()
+    .expect("minimal");
+    assert_eq!((ok.arr_cents, ok.currency.as_str()), (0, "USD"));
+}
+
+#[test]
+fn accounts_csv() {
+    let csv = "\u{feff}External ID,Name,Domain,ARR,Currency,Segment,Plan,Lifecycle,Notes\r\n\
+               a1,Acme,acme.com,\"$1,200,000\",USD,enterprise,Pro,customer,vip\r\n\
+               a2,\"Globex\nHoldings\",globex.com,950k,,smb,,prospect,\r\n\
+               a3,,x.com,abc,,,,,\r\n\
+               a1,Acme again,,,,,,,\r\n";
+    let (rows, errors) = parse_accounts_csv(csv.as_bytes()).expect("parses");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0, 2);
+    assert_eq!(rows[0].1.arr_cents, 120_000_000);
+    assert_eq!(rows[0].1.segment, Some(Segment::Enterprise));
+    assert_eq!(rows[1].0, 3);
+    assert_eq!(rows[1].1.name, "Globex\nHoldings");
+    assert_eq!(rows[1].1.lifecycle, Lifecycle::Prospect);
+    let lines: Vec<_> = errors
+        .iter()
+        .map(|e| (e.line, e.field.as_deref()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (5, Some("name")),
+            (5, Some("arr")),
+            (6, Some("external_id"))
+        ]
+    );
+    assert!(errors[2].message.ends_with("duplicate of line 2"));
+
+    assert_eq!(
+        parse_accounts_csv(b"domain,arr\nx.com,1\n").unwrap_err(),
+        ImportRefusal::MissingColumns(vec!["external_id".into(), "name".into()])
+    );
+    assert!(matches!(
+        parse_accounts_csv(b"\x89PNG\r\n"),
+        Err(ImportRefusal::NotCsv(_))
+    ));
+    assert_eq!(
+        parse_accounts_csv(b"id,name\n").unwrap_err(),
+        ImportRefusal::Empty
+    );
+    let small = Limits {
+        max_bytes: 1000,
+        max_rows: 1,
+    };
+    assert_eq!(
+        parse_accounts_with(b"id,name\n1,a\n2,b\n", small).unwrap_err(),
+        ImportRefusal::TooManyRows { limit: 1 }
+    );
+}

@@ -1,0 +1,472 @@
+//! Account pages: the searchable list, an account's page, create and edit forms.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::chart::{self, NpsChart};
+use super::db::{self, AccountRow, Cursor, ListFilter, Sort};
+use super::edit::{self, AccountForm};
+use super::{Lifecycle, Segment, format_arr_exact, format_arr_short};
+use crate::audit::Actor;
+use crate::auth::session::{FlashKind, set_flash};
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult};
+use crate::feedback::Source;
+use crate::server::AppState;
+use crate::validation::FieldErrors;
+use crate::web::Layout;
+use crate::web::format::When;
+
+/// Accounts per list page.
+const PAGE_SIZE: i64 = 50;
+/// Feedback items shown on an account's page.
+const RECENT_FEEDBACK: i64 = 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list))
+        .route("/accounts/new", get(new_form).post(create))
+        .route("/accounts/{id}", get(detail))
+        .route("/accounts/{id}/edit", get(edit_form).post(update))
+}
+
+/// ARR as tables show it: short, with the exact amount for the title.
+pub struct Money {
+    pub short: String,
+    pub exact: String,
+}
+
+impl Money {
+    pub fn new(cents: i64, currency: &str) -> Self {
+        Money {
+            short: format_arr_short(cents, currency),
+            exact: format_arr_exact(cents, currency),
+        }
+    }
+}
+
+fn segment_label(s: Option<&str>) -> &'static str {
+    s.and_then(|s| s.parse::<Segment>().ok())
+        .map(Segment::label)
+        .unwrap_or("—")
+}
+
+fn lifecycle_label(s: &str) -> &'static str {
+    s.parse::<Lifecycle>().map(Lifecycle::label).unwrap_or("—")
+}
+
+pub struct ListRow {
+    pub row: AccountRow,
+    pub arr: Money,
+    pub segment: &'static str,
+    pub lifecycle: &'static str,
+}
+
+impl From<AccountRow> for ListRow {
+    fn from(row: AccountRow) -> Self {
+        ListRow {
+            arr: Money::new(row.arr_cents, &row.currency),
+            segment: segment_label(row.segment.as_deref()),
+            lifecycle: lifecycle_label(&row.lifecycle),
+            row,
+        }
+    }
+}
+
+/// The list's URL query: filters, sort, and where the page starts.
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ListQuery {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub segment: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub lifecycle: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub after: String,
+}
+
+impl ListQuery {
+    fn filter(&self) -> ListFilter {
+        ListFilter {
+            q: Some(self.q.clone()).filter(|q| !q.trim().is_empty()),
+            segment: self.segment.parse().ok(),
+            lifecycle: self.lifecycle.parse().ok(),
+            sort: Sort::parse(Some(&self.sort)),
+            cursor: Cursor::decode(&self.after),
+        }
+    }
+
+    fn url(&self) -> String {
+        match serde_urlencoded::to_string(self) {
+            Ok(qs) if !qs.is_empty() => format!("/accounts?{qs}"),
+            _ => "/accounts".to_string(),
+        }
+    }
+
+    /// This view sorted by `sort`, from the first page.
+    fn sorted(&self, sort: Sort) -> String {
+        ListQuery {
+            sort: sort.as_str().to_string(),
+            after: String::new(),
+            ..self.clone()
+        }
+        .url()
+    }
+}
+
+/// A sortable column header: its link and `aria-sort`.
+pub struct SortLink {
+    pub href: String,
+    pub aria: &'static str,
+    pub class: &'static str,
+}
+
+fn sort_link(q: &ListQuery, current: Sort, desc: Sort, asc: Sort, default_desc: bool) -> SortLink {
+    let (aria, class, next) = if current == desc {
+        ("descending", "sort desc", asc)
+    } else if current == asc {
+        ("ascending", "sort asc", desc)
+    } else if default_desc {
+        ("none", "sort", desc)
+    } else {
+        ("none", "sort", asc)
+    };
+    SortLink {
+        href: q.sorted(next),
+        aria,
+        class,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/list.html")]
+pub struct ListPage {
+    layout: Layout,
+    rows: Vec<ListRow>,
+    query: ListQuery,
+    filtered: bool,
+    can_edit: bool,
+    arr_sort: SortLink,
+    name_sort: SortLink,
+    next: Option<String>,
+    first: Option<String>,
+    clear: String,
+    segments: &'static [Segment],
+    lifecycles: &'static [Lifecycle],
+}
+
+async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> AppResult<ListPage> {
+    current.user.require(Permission::Read)?;
+    let filter = query.filter();
+    let (rows, more) = db::list(&state.pool, &filter, PAGE_SIZE).await?;
+    let next = match rows.last() {
+        Some(last) if more => Some(
+            ListQuery {
+                after: Cursor::after(last, filter.sort).encode(),
+                ..query.clone()
+            }
+            .url(),
+        ),
+        _ => None,
+    };
+    let first = filter.cursor.is_some().then(|| {
+        ListQuery {
+            after: String::new(),
+            ..query.clone()
+        }
+        .url()
+    });
+    Ok(ListPage {
+        layout: Layout::for_user(&current, "Accounts", "accounts").await?,
+        rows: rows.into_iter().map(ListRow::from).collect(),
+        filtered: filter.q.is_some() || filter.segment.is_some() || filter.lifecycle.is_some(),
+        can_edit: current.user.can(Permission::ManageData),
+        arr_sort: sort_link(&query, filter.sort, Sort::ArrDesc, Sort::ArrAsc, true),
+        name_sort: sort_link(&query, filter.sort, Sort::NameDesc, Sort::NameAsc, false),
+        next,
+        first,
+        clear: ListQuery {
+            sort: query.sort.clone(),
+            ..ListQuery::default()
+        }
+        .url(),
+        query,
+        segments: &Segment::ALL,
+        lifecycles: &Lifecycle::ALL,
+    })
+}
+
+/// A feedback item on the account's page.
+pub struct FeedbackLine {
+    pub source_key: String,
+    pub source_label: &'static str,
+    pub title: Option<String>,
+    pub excerpt: String,
+    pub reporter: Option<String>,
+    /// The NPS band class and the score, for NPS answers.
+    pub nps: Option<(&'static str, i16)>,
+    pub received: When,
+}
+
+fn excerpt(body: &str, max: usize) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    format!("{}…", cut.trim_end())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/detail.html")]
+pub struct DetailPage {
+    layout: Layout,
+    account: AccountRow,
+    arr: Money,
+    segment: &'static str,
+    lifecycle: &'static str,
+    created: When,
+    updated: When,
+    can_edit: bool,
+    feedback: Vec<FeedbackLine>,
+    chart: Option<NpsChart>,
+    width: i64,
+    height: i64,
+    grid_left: i64,
+    grid_right: i64,
+    shows_banking77: bool,
+    themes: Vec<(i64, String, i64)>,
+}
+
+fn parse_id(raw: &str) -> AppResult<i64> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<DetailPage> {
+    current.user.require(Permission::Read)?;
+    let id = parse_id(&id)?;
+    let account = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let recent = crate::feedback::db::recent_for_account(&state.pool, id, RECENT_FEEDBACK).await?;
+    let months = crate::feedback::db::nps_history_for_account(&state.pool, id).await?;
+    let themes = crate::themes::db::themes_for_account(&state.pool, id, 12).await?;
+    let shows_banking77 = recent.iter().any(|f| {
+        f.external_id
+            .as_deref()
+            .is_some_and(|x| x.starts_with("banking77-"))
+    });
+    let feedback = recent
+        .into_iter()
+        .map(|f| {
+            let source = f.source.parse::<Source>().ok();
+            FeedbackLine {
+                source_key: source.map(Source::as_str).unwrap_or("other").to_string(),
+                source_label: source.map(Source::label).unwrap_or("Other"),
+                title: f.title,
+                excerpt: excerpt(&f.body, 240),
+                reporter: f.reporter_name,
+                nps: f.nps_score.map(|s| {
+                    let class = match crate::feedback::NpsBand::from_score(s) {
+                        crate::feedback::NpsBand::Promoter => "nps-promoter",
+                        crate::feedback::NpsBand::Passive => "nps-passive",
+                        crate::feedback::NpsBand::Detractor => "nps-detractor",
+                    };
+                    (class, s)
+                }),
+                received: When::from(f.received_at),
+            }
+        })
+        .collect();
+    Ok(DetailPage {
+        themes,
+        layout: Layout::for_user(&current, account.name.clone(), "accounts").await?,
+        arr: Money::new(account.arr_cents, &account.currency),
+        segment: segment_label(account.segment.as_deref()),
+        lifecycle: lifecycle_label(&account.lifecycle),
+        created: When::from(account.created_at),
+        updated: When::from(account.updated_at),
+        can_edit: current.user.can(Permission::ManageData),
+        feedback,
+        chart: chart::nps_chart(&months),
+        width: chart::WIDTH,
+        height: chart::HEIGHT,
+        grid_left: chart::GRID_LEFT,
+        grid_right: chart::GRID_RIGHT,
+        shows_banking77,
+        account,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/form.html")]
+pub struct FormPage {
+    layout: Layout,
+    /// `None` when creating.
+    account: Option<(i64, String)>,
+    action: String,
+    form: AccountForm,
+    errors: FieldErrors,
+    owners: Vec<(String, String)>,
+    segments: &'static [Segment],
+    lifecycles: &'static [Lifecycle],
+}
+
+/// Active users, as (id, name) strings for the owner select.
+async fn owners(state: &AppState) -> AppResult<Vec<(i64, String)>> {
+    Ok(crate::auth::db::list(&state.pool)
+        .await?
+        .into_iter()
+        .filter(|l| l.disabled_at.is_none())
+        .map(|l| (l.user.id, l.user.name))
+        .collect())
+}
+
+async fn render_form(
+    state: &AppState,
+    current: &CurrentUser,
+    account: Option<(i64, String)>,
+    form: AccountForm,
+    errors: FieldErrors,
+) -> AppResult<FormPage> {
+    let (title, action) = match &account {
+        Some((id, name)) => (format!("Edit {name}"), format!("/accounts/{id}/edit")),
+        None => ("New account".to_string(), "/accounts/new".to_string()),
+    };
+    Ok(FormPage {
+        layout: Layout::for_user(current, title, "accounts").await?,
+        account,
+        action,
+        form,
+        errors,
+        owners: owners(state)
+            .await?
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        segments: &Segment::ALL,
+        lifecycles: &Lifecycle::ALL,
+    })
+}
+
+async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppResult<FormPage> {
+    current.user.require(Permission::ManageData)?;
+    let form = AccountForm {
+        currency: "USD".into(),
+        lifecycle: Lifecycle::Customer.as_str().into(),
+        ..AccountForm::default()
+    };
+    render_form(&state, &current, None, form, FieldErrors::default()).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<AccountForm>,
+) -> AppResult<Response> {
+    current.user.require(Permission::ManageData)?;
+    let owner_ids: Vec<i64> = owners(&state).await?.into_iter().map(|o| o.0).collect();
+    let result = match form.validate(&owner_ids) {
+        Ok((account, owner)) => {
+            edit::create(&state.pool, &Actor::User(&current.user), &account, owner)
+                .await
+                .map(|id| (id, account.name))
+        }
+        Err(errors) => Err(AppError::Validation(errors)),
+    };
+    match result {
+        Ok((id, name)) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                format!("Created the account {name}."),
+                Some((format!("/accounts/{id}"), "View it".into())),
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/accounts/{id}")).into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            let page = render_form(&state, &current, None, form, errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn edit_form(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> AppResult<FormPage> {
+    current.user.require(Permission::ManageData)?;
+    let id = parse_id(&id)?;
+    let row = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let form = AccountForm::from_row(&row);
+    render_form(
+        &state,
+        &current,
+        Some((id, row.name)),
+        form,
+        FieldErrors::default(),
+    )
+    .await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<AccountForm>,
+) -> AppResult<Response> {
+    current.user.require(Permission::ManageData)?;
+    let id = parse_id(&id)?;
+    let row = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let mut owner_ids: Vec<i64> = owners(&state).await?.into_iter().map(|o| o.0).collect();
+    // A disabled owner may stay the owner.
+    owner_ids.extend(row.owner_id);
+    let result = match form.validate(&owner_ids) {
+        Ok((account, owner)) => edit::update(
+            &state.pool,
+            &Actor::User(&current.user),
+            id,
+            &account,
+            owner,
+        )
+        .await
+        .map(|()| account.name),
+        Err(errors) => Err(AppError::Validation(errors)),
+    };
+    match result {
+        Ok(name) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                format!("Saved {name}."),
+                None,
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/accounts/{id}")).into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            let page = render_form(&state, &current, Some((id, row.name)), form, errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}

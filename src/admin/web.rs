@@ -1,0 +1,505 @@
+//! Admin pages: users, API tokens, the audit log.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::UserInput;
+use crate::audit::{self, Actor};
+use crate::auth::db::{TokenListing, UserListing};
+use crate::auth::session::{FlashKind, set_flash};
+use crate::auth::{CurrentUser, Permission, Role, Team, db};
+use crate::error::{AppError, AppResult};
+use crate::server::AppState;
+use crate::validation::FieldErrors;
+use crate::web::format::When;
+use crate::web::{ConfirmPage, Layout};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(overview))
+        .route("/admin/users", get(users).post(create_user))
+        .route("/admin/users/{id}", get(edit_user).post(update_user))
+        .route(
+            "/admin/users/{id}/disable",
+            get(confirm_disable).post(disable_user),
+        )
+        .route("/admin/users/{id}/enable", axum::routing::post(enable_user))
+        .route("/admin/tokens", get(tokens).post(create_token))
+        .route(
+            "/admin/tokens/{id}/revoke",
+            get(confirm_revoke).post(revoke_token),
+        )
+        .route("/admin/audit", get(audit_log))
+}
+
+fn admin(current: &CurrentUser) -> AppResult<()> {
+    current.user.require(Permission::Administer)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/overview.html")]
+pub struct OverviewPage {
+    layout: Layout,
+    users: usize,
+    tokens: usize,
+}
+
+async fn overview(State(state): State<AppState>, current: CurrentUser) -> AppResult<OverviewPage> {
+    admin(&current)?;
+    let users = db::list(&state.pool).await?.len();
+    let tokens = db::list_tokens(&state.pool)
+        .await?
+        .iter()
+        .filter(|t| t.revoked_at.is_none())
+        .count();
+    Ok(OverviewPage {
+        layout: Layout::for_user(&current, "Admin", "admin").await?,
+        users,
+        tokens,
+    })
+}
+
+pub struct UserRow {
+    pub listing: UserListing,
+    pub created: When,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/users.html")]
+pub struct UsersPage {
+    layout: Layout,
+    users: Vec<UserRow>,
+    form: UserInput,
+    errors: FieldErrors,
+    roles: &'static [Role],
+    teams: &'static [Team],
+}
+
+async fn render_users(
+    state: &AppState,
+    current: &CurrentUser,
+    form: UserInput,
+    errors: FieldErrors,
+) -> AppResult<UsersPage> {
+    let users = db::list(&state.pool)
+        .await?
+        .into_iter()
+        .map(|listing| UserRow {
+            created: When::from(listing.created_at),
+            listing,
+        })
+        .collect();
+    Ok(UsersPage {
+        layout: Layout::for_user(current, "Users", "admin").await?,
+        users,
+        form: UserInput {
+            password: String::new(),
+            ..form
+        },
+        errors,
+        roles: &Role::ALL,
+        teams: &Team::ALL,
+    })
+}
+
+async fn users(State(state): State<AppState>, current: CurrentUser) -> AppResult<UsersPage> {
+    admin(&current)?;
+    let form = UserInput {
+        role: "revenue".into(),
+        team: "sales".into(),
+        ..UserInput::default()
+    };
+    render_users(&state, &current, form, FieldErrors::default()).await
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<UserInput>,
+) -> AppResult<Response> {
+    admin(&current)?;
+    let result = match form.validate() {
+        Ok(valid) => {
+            super::create_user(&state.pool, &Actor::User(&current.user), valid, false).await
+        }
+        Err(errors) => Err(AppError::Validation(errors)),
+    };
+    match result {
+        Ok(user) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                format!("Created {} ({}).", user.name, user.role.label()),
+                Some((format!("/admin/users/{}", user.id), "View user".into())),
+            )
+            .await?;
+            Ok(Redirect::to("/admin/users").into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            let page = render_users(&state, &current, form, errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/user.html")]
+pub struct UserPage {
+    layout: Layout,
+    listing: UserListing,
+    role: String,
+    team: String,
+    errors: FieldErrors,
+    roles: &'static [Role],
+    teams: &'static [Team],
+    is_self: bool,
+}
+
+async fn load_user(state: &AppState, id: i64) -> AppResult<UserListing> {
+    db::get_listing(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn edit_user(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<UserPage> {
+    admin(&current)?;
+    let listing = load_user(&state, id).await?;
+    Ok(UserPage {
+        layout: Layout::for_user(&current, listing.user.name.clone(), "admin").await?,
+        role: listing.user.role.as_str().into(),
+        team: listing.user.team.as_str().into(),
+        is_self: listing.user.id == current.user.id,
+        listing,
+        errors: FieldErrors::default(),
+        roles: &Role::ALL,
+        teams: &Team::ALL,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RoleTeamForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    team: String,
+}
+
+async fn update_user(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<RoleTeamForm>,
+) -> AppResult<Response> {
+    admin(&current)?;
+    let listing = load_user(&state, id).await?;
+    let mut errors = FieldErrors::default();
+    let role = form
+        .role
+        .parse::<Role>()
+        .map_err(|e| errors.add("role", e))
+        .ok();
+    let team = form
+        .team
+        .parse::<Team>()
+        .map_err(|e| errors.add("team", e))
+        .ok();
+    let result = match (role, team) {
+        (Some(role), Some(team)) => {
+            super::change_role_team(&state.pool, &Actor::User(&current.user), id, role, team).await
+        }
+        _ => Err(AppError::Validation(errors)),
+    };
+    match result {
+        Ok(()) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                format!("Saved {}.", listing.user.name),
+                None,
+            )
+            .await?;
+            Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            let page = UserPage {
+                layout: Layout::for_user(&current, listing.user.name.clone(), "admin").await?,
+                is_self: listing.user.id == current.user.id,
+                listing,
+                role: form.role,
+                team: form.team,
+                errors,
+                roles: &Role::ALL,
+                teams: &Team::ALL,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn confirm_disable(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<ConfirmPage> {
+    admin(&current)?;
+    let listing = load_user(&state, id).await?;
+    Ok(ConfirmPage {
+        layout: Layout::for_user(&current, "Disable user", "admin").await?,
+        heading: format!("Disable {}?", listing.user.name),
+        explanation: format!(
+            "{} will be signed out, will not be able to sign in, and their API tokens will stop working. Their feedback and edits stay. You can enable the account again later.",
+            listing.user.email
+        ),
+        action: format!("/admin/users/{id}/disable"),
+        button: "Disable user",
+        back: format!("/admin/users/{id}"),
+    })
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    admin(&current)?;
+    super::set_disabled(&state.pool, &Actor::User(&current.user), id, true).await?;
+    set_flash(&current.session, FlashKind::Success, "User disabled.", None).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+async fn enable_user(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    admin(&current)?;
+    super::set_disabled(&state.pool, &Actor::User(&current.user), id, false).await?;
+    set_flash(&current.session, FlashKind::Success, "User enabled.", None).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+pub struct TokenRow {
+    pub token: TokenListing,
+    pub created: When,
+    pub last_used: Option<When>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/tokens.html")]
+pub struct TokensPage {
+    layout: Layout,
+    tokens: Vec<TokenRow>,
+    users: Vec<UserListing>,
+    form: TokenForm,
+    errors: FieldErrors,
+    new_token: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    user_id: String,
+    #[serde(default)]
+    label: String,
+}
+
+async fn render_tokens(
+    state: &AppState,
+    current: &CurrentUser,
+    form: TokenForm,
+    errors: FieldErrors,
+    new_token: Option<String>,
+) -> AppResult<TokensPage> {
+    let tokens = db::list_tokens(&state.pool)
+        .await?
+        .into_iter()
+        .map(|token| TokenRow {
+            created: When::from(token.created_at),
+            last_used: token.last_used_at.map(When::from),
+            token,
+        })
+        .collect();
+    let users = db::list(&state.pool)
+        .await?
+        .into_iter()
+        .filter(|u| u.disabled_at.is_none())
+        .collect();
+    Ok(TokensPage {
+        layout: Layout::for_user(current, "API tokens", "admin").await?,
+        tokens,
+        users,
+        form,
+        errors,
+        new_token,
+    })
+}
+
+async fn tokens(State(state): State<AppState>, current: CurrentUser) -> AppResult<TokensPage> {
+    admin(&current)?;
+    let form = TokenForm {
+        user_id: current.user.id.to_string(),
+        label: String::new(),
+    };
+    render_tokens(&state, &current, form, FieldErrors::default(), None).await
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> AppResult<Response> {
+    admin(&current)?;
+    let result = match form.user_id.trim().parse::<i64>() {
+        Ok(user_id) => {
+            super::issue_token(
+                &state.pool,
+                &Actor::User(&current.user),
+                user_id,
+                &form.label,
+            )
+            .await
+        }
+        Err(_) => Err(AppError::Validation(FieldErrors::single(
+            "user_id",
+            "Choose the user the token acts as",
+        ))),
+    };
+    match result {
+        // Rendered directly (not redirected) so the token never sits in the session store.
+        Ok((_, token)) => {
+            let form = TokenForm {
+                user_id: form.user_id,
+                label: String::new(),
+            };
+            let page =
+                render_tokens(&state, &current, form, FieldErrors::default(), Some(token)).await?;
+            Ok((StatusCode::CREATED, page).into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            let page = render_tokens(&state, &current, form, errors, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn confirm_revoke(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<ConfirmPage> {
+    admin(&current)?;
+    let token = db::get_token(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(ConfirmPage {
+        layout: Layout::for_user(&current, "Revoke token", "admin").await?,
+        heading: format!("Revoke the token \"{}\"?", token.label),
+        explanation: format!(
+            "Anything using the token {}… (acting as {}) will be refused from now on. This cannot be undone: issue a new token to replace it.",
+            token.prefix, token.user_email
+        ),
+        action: format!("/admin/tokens/{id}/revoke"),
+        button: "Revoke token",
+        back: "/admin/tokens".into(),
+    })
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    admin(&current)?;
+    super::revoke_token(&state.pool, &Actor::User(&current.user), id).await?;
+    set_flash(&current.session, FlashKind::Success, "Token revoked.", None).await?;
+    Ok(Redirect::to("/admin/tokens").into_response())
+}
+
+pub struct AuditView {
+    pub row: audit::db::AuditRow,
+    pub at: When,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/audit.html")]
+pub struct AuditPage {
+    layout: Layout,
+    entries: Vec<AuditView>,
+    entity_types: Vec<String>,
+    entity: String,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    entity: Option<String>,
+    before: Option<i64>,
+}
+
+const AUDIT_PAGE: i64 = 50;
+
+async fn audit_log(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<AuditQuery>,
+) -> AppResult<AuditPage> {
+    admin(&current)?;
+    let entity = query.entity.filter(|e| !e.is_empty());
+    let rows =
+        audit::db::page(&state.pool, entity.as_deref(), query.before, AUDIT_PAGE + 1).await?;
+    let has_more = rows.len() as i64 > AUDIT_PAGE;
+    let entries: Vec<AuditView> = rows
+        .into_iter()
+        .take(AUDIT_PAGE as usize)
+        .map(|row| AuditView {
+            at: When::from(row.at),
+            before: row
+                .before
+                .as_ref()
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            after: row
+                .after
+                .as_ref()
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            row,
+        })
+        .collect();
+    let next = match (has_more, entries.last()) {
+        (true, Some(last)) => Some(match &entity {
+            Some(e) => format!(
+                "/admin/audit?{}",
+                serde_urlencoded::to_string([
+                    ("entity", e.as_str()),
+                    ("before", &last.row.id.to_string())
+                ])
+                .unwrap_or_default()
+            ),
+            None => format!("/admin/audit?before={}", last.row.id),
+        }),
+        _ => None,
+    };
+    Ok(AuditPage {
+        layout: Layout::for_user(&current, "Audit log", "admin").await?,
+        entries,
+        entity_types: audit::db::entity_types(&state.pool).await?,
+        entity: entity.unwrap_or_default(),
+        next,
+    })
+}

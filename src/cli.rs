@@ -1,0 +1,357 @@
+//! The command line: serve, migrate, users, tokens, demo.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::admin::{self, UserInput};
+use crate::audit::Actor;
+use crate::auth::{db as auth_db, normalize_email};
+use crate::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "goldthread",
+    version,
+    about = "A self-hosted product operations hub"
+)]
+pub struct Cli {
+    /// PostgreSQL URL. Defaults to the `goldthread` database on the local server's Unix socket.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and API (runs migrations first).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Load demo users and data (refuses a database with real users).
+    Demo,
+    /// Evaluate the tagging engine on CSV files with `text,category` columns.
+    #[command(subcommand)]
+    Eval(crate::themes::cli::EvalCommand),
+    /// Re-tag every feedback item now (and run any other queued background jobs).
+    Retag,
+    /// Import a CSV file (all rows or none; every bad line is named).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Write synthetic accounts and feedback quickly, for load tests.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Feedback: our columns, Productboard notes, Quackback posts or an NPS survey export.
+    Feedback {
+        file: std::path::PathBuf,
+        /// Source for rows that do not name one (sales, success, support, nps, research, other).
+        #[arg(long)]
+        source: Option<String>,
+        /// The user recorded as reporter (default: the first active admin).
+        #[arg(long)]
+        as_user: Option<String>,
+    },
+    /// Accounts, upserted by external id.
+    Accounts {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        as_user: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Feedback rows to write.
+    #[arg(long, default_value_t = 0)]
+    pub feedback: u64,
+    /// New accounts to write first; with 0 the rows attach to existing accounts.
+    #[arg(long, default_value_t = 0)]
+    pub accounts: usize,
+    /// Seed of the generator: the same seed writes the same text.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Parallel COPY streams.
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "GOLDTHREAD_BIND", default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// Offer one-click demo sign-ins on the sign-in page.
+    #[arg(long, env = "GOLDTHREAD_DEMO")]
+    pub demo: bool,
+    /// Mark the session cookie Secure (serve behind HTTPS).
+    #[arg(long, env = "GOLDTHREAD_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// Trust X-Forwarded-For for client addresses (only behind your own proxy).
+    #[arg(long, env = "GOLDTHREAD_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Seconds before a request is answered with 408.
+    #[arg(long, env = "GOLDTHREAD_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user. The password comes from GOLDTHREAD_PASSWORD or is asked for.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, product_ops, pm, revenue or viewer
+        #[arg(long)]
+        role: String,
+        /// product, product_ops, sales, success, support, marketing or other
+        #[arg(long)]
+        team: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create an API token for a user and print it once.
+    Create {
+        /// The user the token acts as.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn config(cli: &Cli, serve: Option<&ServeArgs>) -> Config {
+    let mut config = Config::for_tests(&cli.database_url);
+    config.session_idle = Duration::from_secs(12 * 3600);
+    if let Some(args) = serve {
+        config.bind = args.bind;
+        config.demo = args.demo;
+        config.secure_cookies = args.secure_cookies;
+        config.trust_proxy = args.trust_proxy;
+        config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
+    }
+    config
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Serve(args) => {
+            let config = config(&cli, Some(args));
+            tracing::info!(?config, "starting");
+            let pool = crate::db::connect(&config).await?;
+            crate::db::migrate(&pool).await?;
+            crate::server::serve(config, pool).await
+        }
+        Command::Migrate => {
+            let pool = crate::db::connect(&config(&cli, None)).await?;
+            crate::db::migrate(&pool).await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Users(UsersCommand::Create {
+            email,
+            name,
+            role,
+            team,
+        }) => {
+            let pool = crate::db::connect(&config(&cli, None)).await?;
+            crate::db::migrate(&pool).await?;
+            let password = match std::env::var("GOLDTHREAD_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => rpassword::prompt_password("Password for the new user: ")
+                    .context("could not read a password (set GOLDTHREAD_PASSWORD)")?,
+            };
+            let input = UserInput {
+                email: email.clone(),
+                name: name.clone(),
+                role: role.clone(),
+                team: team.clone(),
+                password,
+            };
+            let valid = input.validate().map_err(|errors| {
+                anyhow::anyhow!(
+                    "{}",
+                    errors
+                        .0
+                        .iter()
+                        .map(|e| format!("--{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            })?;
+            let user = admin::create_user(&pool, &Actor::System("command line"), valid, false)
+                .await
+                .map_err(|e| match e {
+                    crate::error::AppError::Validation(errors) => anyhow::anyhow!(
+                        "{}",
+                        errors
+                            .0
+                            .iter()
+                            .map(|e| e.message.clone())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    other => anyhow::anyhow!(other),
+                })?;
+            println!(
+                "Created user {} <{}> as {}.",
+                user.name,
+                user.email,
+                user.role.label()
+            );
+            Ok(())
+        }
+        Command::Tokens(TokensCommand::Create { email, name }) => {
+            let pool = crate::db::connect(&config(&cli, None)).await?;
+            crate::db::migrate(&pool).await?;
+            let user = auth_db::find_by_email(&pool, &normalize_email(email))
+                .await?
+                .with_context(|| format!("no user with the email {email}"))?;
+            let (_, token) =
+                admin::issue_token(&pool, &Actor::System("command line"), user.id, name)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.public_message()))?;
+            eprintln!("Token for {} (shown once; store it now):", user.email);
+            println!("{token}");
+            Ok(())
+        }
+        Command::Import(command) => {
+            let pool = crate::db::connect(&config(&cli, None)).await?;
+            crate::db::migrate(&pool).await?;
+            run_import(&pool, command).await
+        }
+        Command::Eval(eval) => crate::themes::cli::eval(eval),
+        Command::Retag => {
+            let pool = crate::db::connect(&config(&cli, None)).await?;
+            crate::db::migrate(&pool).await?;
+            crate::themes::cli::retag(&pool).await
+        }
+        Command::Demo => {
+            let pool = crate::db::connect(&config(&cli, None)).await?;
+            crate::db::migrate(&pool).await?;
+            crate::demo::load(&pool).await?;
+            println!("Demo data loaded.\n{}", crate::demo::sign_in_table());
+            Ok(())
+        }
+        Command::Generate(args) => {
+            let pool = crate::db::connect(&config(&cli, None)).await?;
+            crate::db::migrate(&pool).await?;
+            let report = crate::generate::db::run(
+                &pool,
+                args.feedback,
+                args.accounts,
+                args.seed,
+                args.jobs,
+                true,
+            )
+            .await?;
+            let secs = report.elapsed.as_secs_f64().max(0.001);
+            println!(
+                "Wrote {} accounts and {} feedback rows in {secs:.1} s ({:.0} rows/s).",
+                report.accounts,
+                report.feedback,
+                report.feedback as f64 / secs
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Result<()> {
+    use crate::imports::{self, Kind, Staged};
+    let (kind, file, source, as_user) = match command {
+        ImportCommand::Feedback {
+            file,
+            source,
+            as_user,
+        } => (Kind::Feedback, file, source.as_deref(), as_user),
+        ImportCommand::Accounts { file, as_user } => (Kind::Accounts, file, None, as_user),
+    };
+    let source = source
+        .map(|s| {
+            s.parse::<crate::feedback::Source>()
+                .map_err(|_| anyhow::anyhow!("--source: there is no source called \"{s}\""))
+        })
+        .transpose()?;
+    let user = match as_user {
+        Some(email) => auth_db::find_by_email(pool, &normalize_email(email))
+            .await?
+            .with_context(|| format!("no user with the email {email}"))?,
+        None => auth_db::first_active_admin(pool)
+            .await?
+            .context("no active admin to record as the importer; pass --as-user EMAIL")?,
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let filename = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import.csv".into());
+    let started = std::time::Instant::now();
+    let staged = imports::stage(pool, kind, bytes, &filename, source, &user, |rows| {
+        eprint!("\rchecked {rows} rows");
+    })
+    .await?;
+    eprintln!();
+    let batch_id = match staged {
+        Staged::Ready {
+            batch_id,
+            total_rows,
+        } => {
+            eprintln!(
+                "{total_rows} rows checked and staged in {:.1?}",
+                started.elapsed()
+            );
+            batch_id
+        }
+        Staged::Refused(message) => anyhow::bail!("{}: {message}", file.display()),
+        Staged::Invalid { errors, total_rows } => {
+            for e in &errors {
+                match &e.field {
+                    Some(field) => eprintln!("line {}: {field}: {}", e.line, e.message),
+                    None => eprintln!("line {}: {}", e.line, e.message),
+                }
+            }
+            anyhow::bail!(
+                "{}: {} of {total_rows} rows need fixing; nothing was imported",
+                file.display(),
+                errors.len()
+            );
+        }
+    };
+    let committing = std::time::Instant::now();
+    let done = imports::commit(
+        pool,
+        batch_id,
+        &Actor::System("command line import"),
+        |done, total| {
+            eprint!("\rcommitted {done} / {total} rows");
+        },
+    )
+    .await?;
+    eprintln!();
+    println!(
+        "Imported {} rows from {filename}: {} new, {} updated (commit {:.1?}, total {:.1?}).",
+        done.inserted + done.updated,
+        done.inserted,
+        done.updated,
+        committing.elapsed(),
+        started.elapsed()
+    );
+    Ok(())
+}

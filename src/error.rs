@@ -1,0 +1,182 @@
+//! One error type for the whole app: an HTML page for browsers, `application/problem+json` for the API.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+use crate::validation::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    /// No signed-in user: pages redirect to sign-in and come back to `next` afterwards.
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("the form has expired or was not sent by this site")]
+    Csrf,
+    #[error("invalid input")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts")]
+    TooManyRequests,
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Anyhow(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::SignInRequired { .. } | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Sqlx(sqlx::Error::RowNotFound) => StatusCode::NOT_FOUND,
+            AppError::Sqlx(_) | AppError::Anyhow(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// What a person may be told. Internal errors are logged with their chain, never shown.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::NotFound | AppError::Sqlx(sqlx::Error::RowNotFound) => {
+                "There is nothing at this address. It may have been moved or removed.".into()
+            }
+            AppError::SignInRequired { .. } | AppError::Unauthorized => {
+                "You need to sign in to see this.".into()
+            }
+            AppError::Forbidden => "Your role does not allow this. Ask an admin if you need it.".into(),
+            AppError::Csrf => "This form has expired or was not sent from Goldthread. Go back, reload the page and try again.".into(),
+            AppError::Validation(errors) => errors
+                .0
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| "Some fields need attention.".into()),
+            AppError::BadRequest(msg) | AppError::Conflict(msg) => msg.clone(),
+            AppError::TooManyRequests => "Too many attempts. Wait a few minutes and try again.".into(),
+            AppError::Sqlx(_) | AppError::Anyhow(_) => {
+                "Something went wrong on our side. It has been logged; try again in a moment.".into()
+            }
+        }
+    }
+
+    fn log(&self) {
+        if self.status().is_server_error() {
+            match self {
+                AppError::Anyhow(err) => {
+                    tracing::error!(error = format!("{err:#}"), "request failed")
+                }
+                other => tracing::error!(error = %other, "request failed"),
+            }
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "errors/error.html")]
+pub struct ErrorPage {
+    pub layout: crate::web::Layout,
+    pub code: u16,
+    pub title: &'static str,
+    pub message: String,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        if let AppError::SignInRequired { next } = &self {
+            return Redirect::to(&crate::auth::web::sign_in_url(next)).into_response();
+        }
+        let status = self.status();
+        let title = match status {
+            StatusCode::NOT_FOUND => "Page not found",
+            StatusCode::FORBIDDEN => "Not allowed",
+            StatusCode::UNAUTHORIZED => "Sign-in required",
+            StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            s if s.is_server_error() => "Something went wrong",
+            _ => "That did not work",
+        };
+        let page = ErrorPage {
+            layout: crate::web::Layout::bare(title),
+            code: status.as_u16(),
+            title,
+            message: self.public_message(),
+        };
+        (status, page).into_response()
+    }
+}
+
+/// An error from a JSON API route, answered as RFC 9457 problem details.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(err: E) -> Self {
+        ApiError(err.into())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Per-field errors, when the request body was not valid.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub errors: Vec<crate::validation::FieldError>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let err = self.0;
+        err.log();
+        let status = match &err {
+            AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
+            other => other.status(),
+        };
+        let errors = match &err {
+            AppError::Validation(fields) => fields.0.clone(),
+            _ => Vec::new(),
+        };
+        let problem = Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: err.public_message(),
+            errors,
+        };
+        let mut response = (status, Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

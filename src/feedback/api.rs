@@ -1,0 +1,427 @@
+//! Feedback JSON API: create one item or a batch, list with the page's filters, and the support webhook.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use super::db::{self, ListedFeedback};
+use super::export::ExportRow;
+use super::ingest::{self, IngestError, MAX_BATCH};
+use super::query::ListParams;
+use super::{FeedbackInput, Source};
+use crate::auth::{ApiUser, Permission};
+use crate::error::{ApiError, ApiResult, AppError};
+use crate::server::AppState;
+use crate::validation::FieldErrors;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/feedback", get(list).post(create))
+        .route("/api/v1/webhooks/support", post(support_webhook))
+}
+
+/// A feedback item as the API and the JSON export show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedbackItem {
+    pub id: i64,
+    pub source: String,
+    pub body: String,
+    pub title: Option<String>,
+    pub external_id: Option<String>,
+    pub account_external_id: Option<String>,
+    pub account_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub reporter_email: Option<String>,
+    /// RFC 3339.
+    pub received_at: String,
+    pub nps_score: Option<i16>,
+    /// The account's ARR (in cents) when the feedback arrived.
+    pub arr_cents_snapshot: Option<i64>,
+    pub currency_snapshot: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Value,
+}
+
+impl From<&ListedFeedback> for FeedbackItem {
+    fn from(row: &ListedFeedback) -> Self {
+        let item = &row.item;
+        FeedbackItem {
+            id: item.id,
+            source: item.source.clone(),
+            body: item.body.clone(),
+            title: item.title.clone(),
+            external_id: item.external_id.clone(),
+            account_external_id: item.account_external_id.clone(),
+            account_name: item.account_name.clone(),
+            contact_email: item.contact_email.clone(),
+            reporter_email: row.reporter_email.clone(),
+            received_at: crate::web::format::iso(item.received_at),
+            nps_score: item.nps_score,
+            arr_cents_snapshot: item.arr_cents_snapshot,
+            currency_snapshot: item.currency_snapshot.clone(),
+            metadata: row.metadata.clone(),
+        }
+    }
+}
+
+pub fn export_row(row: &ListedFeedback) -> ExportRow {
+    let item = &row.item;
+    ExportRow {
+        id: item.id.to_string(),
+        source: item.source.parse().unwrap_or(Source::Other),
+        external_id: item.external_id.clone(),
+        title: item.title.clone(),
+        body: item.body.clone(),
+        account_external_id: item.account_external_id.clone(),
+        account_name: item.account_name.clone(),
+        contact_email: item.contact_email.clone(),
+        reporter_email: row.reporter_email.clone(),
+        received_at: Some(item.received_at),
+        nps_score: item.nps_score,
+        arr_cents_snapshot: item.arr_cents_snapshot,
+        metadata: row.metadata.clone(),
+    }
+}
+
+/// One item to create (documentation of the accepted shape).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FeedbackItemInput {
+    /// sales, success, support, nps, research or other.
+    source: String,
+    /// Up to 20,000 characters.
+    body: String,
+    /// Unique per source: sending the same record again updates it.
+    external_id: Option<String>,
+    title: Option<String>,
+    account_external_id: Option<String>,
+    contact_email: Option<String>,
+    /// RFC 3339; defaults to now.
+    received_at: Option<String>,
+    /// 0–10; required for `nps`, refused for other sources.
+    nps_score: Option<i16>,
+    #[schema(value_type = Option<Object>)]
+    metadata: Option<Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WrittenItem {
+    pub id: i64,
+    /// false when an earlier copy (same source and external id) was updated.
+    pub created: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedbackPage {
+    pub items: Vec<FeedbackItem>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+const FIELDS: [&str; 9] = [
+    "source",
+    "body",
+    "external_id",
+    "title",
+    "account_external_id",
+    "contact_email",
+    "received_at",
+    "nps_score",
+    "metadata",
+];
+
+/// Read one JSON object into the raw input the validation rules take. Numbers are accepted
+/// where text is (ids, scores); unknown fields are reported, not silently dropped. The errors
+/// include every rule the item breaks, not just the first kind.
+pub fn input_from_json(value: &Value) -> Result<FeedbackInput, FieldErrors> {
+    let Some(object) = value.as_object() else {
+        return Err(FieldErrors::single(
+            "item",
+            "Each item must be a JSON object",
+        ));
+    };
+    let mut errors = FieldErrors::default();
+    for key in object.keys() {
+        if !FIELDS.contains(&key.as_str()) {
+            errors.add(
+                key,
+                format!(
+                    "Unknown field \"{key}\"; the fields are: {}",
+                    FIELDS.join(", ")
+                ),
+            );
+        }
+    }
+    let text = |name: &str, errors: &mut FieldErrors| -> Option<String> {
+        match object.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(_) => {
+                errors.add(name, "Must be text");
+                None
+            }
+        }
+    };
+    let input = FeedbackInput {
+        source: text("source", &mut errors),
+        body: text("body", &mut errors),
+        external_id: text("external_id", &mut errors),
+        title: text("title", &mut errors),
+        account_external_id: text("account_external_id", &mut errors),
+        contact_email: text("contact_email", &mut errors),
+        received_at: text("received_at", &mut errors),
+        nps_score: text("nps_score", &mut errors),
+        metadata: object.get("metadata").filter(|v| !v.is_null()).cloned(),
+    };
+    if !errors.is_empty()
+        && let Err(more) = input.validate()
+    {
+        let extra: Vec<_> = more
+            .0
+            .into_iter()
+            .filter(|e| errors.get(&e.field).is_none())
+            .collect();
+        errors.0.extend(extra);
+    }
+    errors.into_result(input)
+}
+
+fn ingest_error(err: IngestError, single: bool) -> ApiError {
+    match err {
+        IngestError::Invalid(errors) => {
+            ApiError(AppError::Validation(errors.into_field_errors(single)))
+        }
+        IngestError::Sqlx(e) => ApiError(AppError::Sqlx(e)),
+    }
+}
+
+/// Create or update feedback: one item, or `{"items": [...]}` with up to 1,000 items.
+/// A batch is all-or-nothing: if any item is invalid nothing is written and every problem is
+/// reported as `items[i].field`.
+#[utoipa::path(
+    post, path = "/api/v1/feedback", tag = "feedback", security(("bearer" = [])),
+    request_body(content = FeedbackItemInput, description = "One item, or {\"items\": [item, …]}"),
+    responses(
+        (status = 201, description = "Written (single item)", body = WrittenItem),
+        (status = 200, description = "Written (batch)", body = Object),
+        (status = 422, description = "Invalid input; nothing written", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    user.require(Permission::LogFeedback)?;
+    let Json(body) = body.map_err(|e| {
+        AppError::BadRequest(format!("The body is not valid JSON: {}", e.body_text()))
+    })?;
+    let (values, single) = match body.get("items") {
+        Some(Value::Array(items)) => (items.clone(), false),
+        Some(_) => {
+            return Err(AppError::Validation(FieldErrors::single(
+                "items",
+                "Must be a list of items",
+            ))
+            .into());
+        }
+        None => (vec![body], true),
+    };
+    if values.is_empty() {
+        return Err(
+            AppError::Validation(FieldErrors::single("items", "Send at least one item")).into(),
+        );
+    }
+    if values.len() > MAX_BATCH {
+        return Err(AppError::Validation(FieldErrors::single(
+            "items",
+            format!(
+                "Send at most {MAX_BATCH} items per request (got {})",
+                values.len()
+            ),
+        ))
+        .into());
+    }
+    let mut inputs = Vec::with_capacity(values.len());
+    let mut errors = ingest::BatchErrors::default();
+    for (i, v) in values.iter().enumerate() {
+        match input_from_json(v) {
+            Ok(input) => inputs.push(input),
+            Err(e) => errors.0.push((i, e)),
+        }
+    }
+    if !errors.0.is_empty() {
+        return Err(ingest_error(IngestError::Invalid(errors), single));
+    }
+    let written = ingest::ingest(&state.pool, &inputs, Some(user.id))
+        .await
+        .map_err(|e| ingest_error(e, single))?;
+    crate::feedback::after_ingest(&state, &written).await;
+    let items: Vec<Value> = written
+        .iter()
+        .map(|w| json!({"id": w.id, "created": w.inserted}))
+        .collect();
+    if single {
+        let status = if written.first().is_some_and(|w| w.inserted) {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((
+            status,
+            Json(items.into_iter().next().unwrap_or(Value::Null)),
+        ))
+    } else {
+        Ok((StatusCode::OK, Json(json!({ "items": items }))))
+    }
+}
+
+/// List feedback with the same filters as the page; `q` is the full-text search.
+#[utoipa::path(
+    get, path = "/api/v1/feedback", tag = "feedback", security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of feedback", body = FeedbackPage),
+        (status = 422, description = "A filter is not valid", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Query(params): Query<ListParams>,
+) -> ApiResult<Json<FeedbackPage>> {
+    user.require(Permission::Read)?;
+    let (filter, cursor, limit, errors) = params.parse();
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors).into());
+    }
+    let rows = db::list(&state.pool, &filter, cursor, limit).await?;
+    let next_cursor = super::web::next_cursor(&rows, limit).map(|c| c.encode());
+    Ok(Json(FeedbackPage {
+        items: rows.iter().map(FeedbackItem::from).collect(),
+        next_cursor,
+    }))
+}
+
+/// A ticket as support tools send it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SupportTicket {
+    /// The ticket id in the support tool (string or number); the same id updates the same item.
+    id: String,
+    subject: Option<String>,
+    description: String,
+    requester_email: Option<String>,
+    /// The customer's id in the CRM (`organization_external_id` also accepted).
+    organisation_external_id: Option<String>,
+    /// RFC 3339.
+    created_at: Option<String>,
+}
+
+fn ticket_text(ticket: &Map<String, Value>, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| match ticket.get(*n) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Support-tool webhook: a ticket becomes (or updates) a `support` feedback item.
+/// Tickets from organisations Goldthread does not know yet are kept, with the organisation id in
+/// the metadata, rather than refused.
+#[utoipa::path(
+    post, path = "/api/v1/webhooks/support", tag = "feedback", security(("bearer" = [])),
+    request_body = SupportTicket,
+    responses(
+        (status = 201, description = "Created", body = WrittenItem),
+        (status = 200, description = "Updated the item from an earlier delivery", body = WrittenItem),
+        (status = 422, description = "Invalid ticket", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn support_webhook(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<WrittenItem>)> {
+    user.require(Permission::LogFeedback)?;
+    let Json(body) = body.map_err(|e| {
+        AppError::BadRequest(format!("The body is not valid JSON: {}", e.body_text()))
+    })?;
+    let ticket = body
+        .get("ticket")
+        .and_then(Value::as_object)
+        .or_else(|| body.as_object())
+        .ok_or_else(|| {
+            AppError::Validation(FieldErrors::single(
+                "ticket",
+                "Send the ticket as a JSON object",
+            ))
+        })?;
+    let mut errors = FieldErrors::default();
+    let id = ticket_text(ticket, &["id"]);
+    if id.is_none() {
+        errors.add(
+            "id",
+            "The ticket id is required, so a repeated delivery updates instead of duplicating",
+        );
+    }
+    let organisation = ticket_text(
+        ticket,
+        &["organisation_external_id", "organization_external_id"],
+    );
+    let known_account = match &organisation {
+        Some(org) => db::unknown_account_ids(&state.pool, std::slice::from_ref(org))
+            .await?
+            .is_empty(),
+        None => false,
+    };
+    let mut metadata = Map::new();
+    metadata.insert("via".into(), json!("support_webhook"));
+    if let Some(org) = &organisation
+        && !known_account
+    {
+        metadata.insert("organisation_external_id".into(), json!(org));
+    }
+    let input = FeedbackInput {
+        source: Some("support".into()),
+        external_id: id,
+        title: ticket_text(ticket, &["subject"]),
+        body: ticket_text(ticket, &["description", "body"]),
+        contact_email: ticket_text(ticket, &["requester_email"]),
+        account_external_id: organisation.filter(|_| known_account),
+        received_at: ticket_text(ticket, &["created_at"]),
+        nps_score: None,
+        metadata: Some(Value::Object(metadata)),
+    };
+    if !errors.is_empty() {
+        if let Err(more) = input.validate() {
+            errors.0.extend(more.0);
+        }
+        return Err(AppError::Validation(errors).into());
+    }
+    let written = ingest::ingest(&state.pool, &[input], Some(user.id))
+        .await
+        .map_err(|e| ingest_error(e, true))?;
+    crate::feedback::after_ingest(&state, &written).await;
+    let w = written
+        .first()
+        .copied()
+        .ok_or_else(|| AppError::Anyhow(anyhow::anyhow!("nothing written")))?;
+    let status = if w.inserted {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(WrittenItem {
+            id: w.id,
+            created: w.inserted,
+        }),
+    ))
+}

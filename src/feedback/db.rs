@@ -1,0 +1,490 @@
+//! Every SQL statement about feedback items.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+
+use super::NewFeedback;
+use super::query::{Cursor, Filter};
+use crate::nps::NpsCounts;
+
+/// A feedback item as lists show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FeedbackRow {
+    pub id: i64,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub title: Option<String>,
+    pub body: String,
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    pub account_external_id: Option<String>,
+    pub contact_email: Option<String>,
+    pub reporter_id: Option<i64>,
+    pub reporter_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub nps_score: Option<i16>,
+    pub arr_cents_snapshot: Option<i64>,
+    pub currency_snapshot: Option<String>,
+}
+
+/// Build a [`FeedbackRow`] from a query record that selects its fields under the same names.
+macro_rules! feedback_row {
+    ($r:ident) => {
+        FeedbackRow {
+            id: $r.id,
+            source: $r.source,
+            external_id: $r.external_id,
+            title: $r.title,
+            body: $r.body,
+            account_id: $r.account_id,
+            account_name: $r.account_name,
+            account_external_id: $r.account_external_id,
+            contact_email: $r.contact_email,
+            reporter_id: $r.reporter_id,
+            reporter_name: $r.reporter_name,
+            received_at: $r.received_at,
+            nps_score: $r.nps_score,
+            arr_cents_snapshot: $r.arr_cents_snapshot,
+            currency_snapshot: $r.currency_snapshot,
+        }
+    };
+}
+
+/// A row of a filtered list: the item, plus its search rank and highlighted excerpt when searching.
+#[derive(Debug, Clone)]
+pub struct ListedFeedback {
+    pub item: FeedbackRow,
+    pub reporter_email: Option<String>,
+    pub metadata: serde_json::Value,
+    pub rank: Option<f32>,
+    /// The matching excerpt, with matches between `\u{2}` and `\u{3}` (escaped and marked up by the page).
+    pub headline: Option<String>,
+}
+
+pub const MARK_START: char = '\u{2}';
+pub const MARK_END: char = '\u{3}';
+
+/// A search ranks the newest this-many matches (after filters). Ranking every match of a common
+/// word in a million items would cost what the table holds, not what the page shows; narrowing
+/// the search with more words or filters reaches older items.
+pub const SEARCH_CANDIDATES: i64 = 2000;
+
+/// One page of feedback matching `filter`, newest first (or best match first when searching).
+/// Reads `limit` rows past the cursor; cost follows the page, not the table.
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    filter: &Filter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> sqlx::Result<Vec<ListedFeedback>> {
+    let (nps_min, nps_max) = filter.nps.map(|b| b.range()).unzip();
+    let source = filter.source.map(|s| s.as_str());
+    let segment = filter.segment.map(|s| s.as_str());
+    let lifecycle = filter.lifecycle.map(|s| s.as_str());
+    if let Some(q) = &filter.q {
+        let (after_rank, after_id) = match cursor {
+            Some(Cursor::Rank { rank, id }) => (Some(rank), Some(id)),
+            _ => (None, None),
+        };
+        let rows = sqlx::query!(
+            r#"with query as (select websearch_to_tsquery('english', $1) as q),
+               candidates as (
+                 -- The tsquery is written out (not taken from `query`) so the planner can see
+                 -- how common the words are and walk the newest items for common ones.
+                 select f.id, f.search
+                 from feedback f
+                 left join accounts a on a.id = f.account_id
+                 where f.search @@ websearch_to_tsquery('english', $1) and f.archived_at is null
+                   and ($2::text is null or f.source = $2)
+                   and ($3::bigint is null or f.account_id = $3)
+                   and ($4::text is null or a.segment = $4)
+                   and ($5::text is null or a.lifecycle = $5)
+                   and ($6::timestamptz is null or f.received_at >= $6)
+                   and ($7::timestamptz is null or f.received_at < $7)
+                   and ($8::int2 is null or f.nps_score between $8 and $9)
+                   and ($10::bigint is null or f.reporter_id = $10)
+                 order by f.received_at desc, f.id desc
+                 limit $14
+               ),
+               ranked as (
+                 select c.id, ts_rank(c.search, query.q) as rank
+                 from candidates c cross join query
+               ),
+               page as (
+                 select f.*, r.rank, query.q as q
+                 from ranked r cross join query
+                 join feedback f on f.id = r.id
+                 where ($11::real is null or (r.rank, r.id) < ($11, $12))
+                 order by r.rank desc, r.id desc
+                 limit $13
+               )
+               select p.id as "id!", p.source as "source!", p.external_id, p.title, p.body as "body!",
+                      p.account_id, a.name as "account_name?", a.external_id as "account_external_id?",
+                      p.contact_email, p.reporter_id, u.name as "reporter_name?", u.email as "reporter_email?",
+                      p.received_at as "received_at!", p.nps_score, p.arr_cents_snapshot, p.currency_snapshot,
+                      p.metadata as "metadata!", p.rank as "rank!",
+                      ts_headline('english', coalesce(p.title || E'\n', '') || p.body, p.q,
+                        'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=" … "') as "headline!"
+               from page p
+               left join accounts a on a.id = p.account_id
+               left join users u on u.id = p.reporter_id
+               order by p.rank desc, p.id desc"#,
+            q,
+            source,
+            filter.account_id,
+            segment,
+            lifecycle,
+            filter.from,
+            filter.until,
+            nps_min,
+            nps_max,
+            filter.reporter_id,
+            after_rank,
+            after_id,
+            limit,
+            SEARCH_CANDIDATES
+        )
+        .fetch_all(db)
+        .await?;
+        return Ok(rows
+            .into_iter()
+            .map(|r| ListedFeedback {
+                item: feedback_row!(r),
+                reporter_email: r.reporter_email,
+                metadata: r.metadata,
+                rank: Some(r.rank),
+                headline: Some(r.headline),
+            })
+            .collect());
+    }
+
+    let (before_at, before_id) = match cursor {
+        Some(Cursor::Time { received_at, id }) => (Some(received_at), Some(id)),
+        _ => (None, None),
+    };
+    let rows = sqlx::query!(
+        r#"select f.id, f.source, f.external_id, f.title, f.body, f.account_id,
+                  a.name as "account_name?", a.external_id as "account_external_id?",
+                  f.contact_email, f.reporter_id, u.name as "reporter_name?", u.email as "reporter_email?",
+                  f.received_at, f.nps_score, f.arr_cents_snapshot, f.currency_snapshot, f.metadata
+           from feedback f
+           left join accounts a on a.id = f.account_id
+           left join users u on u.id = f.reporter_id
+           where f.archived_at is null
+             and ($1::text is null or f.source = $1)
+             and ($2::bigint is null or f.account_id = $2)
+             and ($3::text is null or a.segment = $3)
+             and ($4::text is null or a.lifecycle = $4)
+             and ($5::timestamptz is null or f.received_at >= $5)
+             and ($6::timestamptz is null or f.received_at < $6)
+             and ($7::int2 is null or f.nps_score between $7 and $8)
+             and ($9::bigint is null or f.reporter_id = $9)
+             and ($10::timestamptz is null or (f.received_at, f.id) < ($10, $11))
+           order by f.received_at desc, f.id desc
+           limit $12"#,
+        source,
+        filter.account_id,
+        segment,
+        lifecycle,
+        filter.from,
+        filter.until,
+        nps_min,
+        nps_max,
+        filter.reporter_id,
+        before_at,
+        before_id,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ListedFeedback {
+            item: feedback_row!(r),
+            reporter_email: r.reporter_email,
+            metadata: r.metadata,
+            rank: None,
+            headline: None,
+        })
+        .collect())
+}
+
+/// One item with everything its page shows, archived or not.
+#[derive(Debug, Clone)]
+pub struct FeedbackDetail {
+    pub item: FeedbackRow,
+    pub metadata: serde_json::Value,
+    pub archived_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub reporter_email: Option<String>,
+    /// The account's ARR today (to compare with the snapshot).
+    pub account_arr_cents_now: Option<i64>,
+    pub account_currency_now: Option<String>,
+    pub account_segment: Option<String>,
+    pub account_lifecycle: Option<String>,
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<FeedbackDetail>> {
+    let row = sqlx::query!(
+        r#"select f.id, f.source, f.external_id, f.title, f.body, f.account_id,
+                  a.name as "account_name?", a.external_id as "account_external_id?",
+                  f.contact_email, f.reporter_id, u.name as "reporter_name?", u.email as "reporter_email?",
+                  f.received_at, f.nps_score, f.arr_cents_snapshot, f.currency_snapshot, f.metadata,
+                  f.archived_at, f.created_at, f.updated_at,
+                  a.arr_cents as "account_arr_cents_now?", a.currency as "account_currency_now?",
+                  a.segment as "account_segment?", a.lifecycle as "account_lifecycle?"
+           from feedback f
+           left join accounts a on a.id = f.account_id
+           left join users u on u.id = f.reporter_id
+           where f.id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| FeedbackDetail {
+        item: feedback_row!(r),
+        metadata: r.metadata,
+        archived_at: r.archived_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        reporter_email: r.reporter_email,
+        account_arr_cents_now: r.account_arr_cents_now,
+        account_currency_now: r.account_currency_now,
+        account_segment: r.account_segment,
+        account_lifecycle: r.account_lifecycle,
+    }))
+}
+
+/// Which of these account external ids do not exist.
+pub async fn unknown_account_ids(
+    db: impl PgExecutor<'_>,
+    external_ids: &[String],
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"select x as "x!" from unnest($1::text[]) as x
+           where not exists (select 1 from accounts a where a.external_id = x)"#,
+        external_ids
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The outcome of writing one item: its id, and whether it was new (or updated an earlier copy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub id: i64,
+    pub inserted: bool,
+}
+
+/// Insert items, or update the earlier copy of an item with the same source and external id.
+/// One statement for the whole batch; the account's ARR is snapshotted onto each item.
+/// Callers make sure no (source, external id) pair appears twice in `items`.
+#[tracing::instrument(skip_all, fields(n = items.len()))]
+pub async fn upsert_many(
+    db: impl PgExecutor<'_>,
+    items: &[NewFeedback],
+    reporter_id: Option<i64>,
+) -> sqlx::Result<Vec<Written>> {
+    let mut source = Vec::with_capacity(items.len());
+    let mut external_id = Vec::with_capacity(items.len());
+    let mut title = Vec::with_capacity(items.len());
+    let mut body = Vec::with_capacity(items.len());
+    let mut account = Vec::with_capacity(items.len());
+    let mut email = Vec::with_capacity(items.len());
+    let mut received = Vec::with_capacity(items.len());
+    let mut score = Vec::with_capacity(items.len());
+    let mut metadata = Vec::with_capacity(items.len());
+    for item in items {
+        source.push(item.source.as_str().to_owned());
+        external_id.push(item.external_id.clone());
+        title.push(item.title.clone());
+        body.push(item.body.clone());
+        account.push(item.account_external_id.clone());
+        email.push(item.contact_email.clone());
+        received.push(item.received_at);
+        score.push(item.nps_score);
+        metadata.push(item.metadata.clone());
+    }
+    let rows = sqlx::query!(
+        r#"insert into feedback (source, external_id, title, body, account_id, contact_email, reporter_id,
+                                 received_at, nps_score, arr_cents_snapshot, currency_snapshot, metadata)
+           select i.source, i.external_id, i.title, i.body, a.id, i.contact_email, $10,
+                  coalesce(i.received_at, now()), i.nps_score, a.arr_cents, a.currency, i.metadata
+           from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::timestamptz[], $8::int2[], $9::jsonb[])
+                with ordinality as i(source, external_id, title, body, account_external_id, contact_email,
+                                     received_at, nps_score, metadata, ord)
+           left join accounts a on a.external_id = i.account_external_id
+           order by i.ord
+           on conflict (source, external_id) do update set
+               title = excluded.title, body = excluded.body, account_id = excluded.account_id,
+               contact_email = excluded.contact_email, received_at = excluded.received_at,
+               nps_score = excluded.nps_score, arr_cents_snapshot = excluded.arr_cents_snapshot,
+               currency_snapshot = excluded.currency_snapshot, metadata = excluded.metadata,
+               archived_at = null
+           returning id, (xmax = 0) as "inserted!""#,
+        &source,
+        &external_id as &[Option<String>],
+        &title as &[Option<String>],
+        &body,
+        &account as &[Option<String>],
+        &email as &[Option<String>],
+        &received as &[Option<OffsetDateTime>],
+        &score as &[Option<i16>],
+        &metadata,
+        reporter_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Written {
+            id: r.id,
+            inserted: r.inserted,
+        })
+        .collect())
+}
+
+/// Replace an item's content (from the edit form).
+pub async fn update(db: impl PgExecutor<'_>, id: i64, item: &NewFeedback) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"update feedback f set source = $2, external_id = $3, title = $4, body = $5,
+               account_id = a.id, contact_email = $7, received_at = coalesce($8, f.received_at),
+               nps_score = $9, metadata = $10,
+               arr_cents_snapshot = case when f.account_id is distinct from a.id then a.arr_cents else f.arr_cents_snapshot end,
+               currency_snapshot = case when f.account_id is distinct from a.id then a.currency else f.currency_snapshot end
+           from (select (select id from accounts where external_id = $6) as id,
+                        (select arr_cents from accounts where external_id = $6) as arr_cents,
+                        (select currency from accounts where external_id = $6) as currency) a
+           where f.id = $1"#,
+        id,
+        item.source.as_str(),
+        item.external_id,
+        item.title,
+        item.body,
+        item.account_external_id,
+        item.contact_email,
+        item.received_at,
+        item.nps_score,
+        item.metadata
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_archived(db: impl PgExecutor<'_>, id: i64, archived: bool) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "update feedback set archived_at = case when $2 then coalesce(archived_at, now()) else null end where id = $1",
+        id,
+        archived
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Accounts to offer in the quick-log form's account picker, biggest first.
+pub async fn account_choices(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        "select name, external_id from accounts where lifecycle <> 'churned' order by arr_cents desc, id limit $1",
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.name, r.external_id)).collect())
+}
+
+/// Find an account by what someone typed: its external id, its exact name, or its domain.
+pub async fn find_account_by_text(
+    db: impl PgExecutor<'_>,
+    text: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        r#"select external_id from accounts
+           where external_id = $1 or lower(name) = lower($1) or domain = lower($1)
+           order by (external_id = $1) desc, arr_cents desc
+           limit 1"#,
+        text
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// People who have reported feedback, for the reporter filter.
+pub async fn reporters(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, String)>> {
+    let rows = sqlx::query!(
+        "select id, name from users u where exists (select 1 from feedback f where f.reporter_id = u.id) order by name"
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+/// The newest feedback about one account.
+pub async fn recent_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<FeedbackRow>> {
+    sqlx::query_as!(
+        FeedbackRow,
+        r#"select f.id, f.source, f.external_id, f.title, f.body, f.account_id,
+                  a.name as "account_name?", a.external_id as "account_external_id?",
+                  f.contact_email, f.reporter_id, u.name as "reporter_name?",
+                  f.received_at, f.nps_score, f.arr_cents_snapshot, f.currency_snapshot
+           from feedback f
+           left join accounts a on a.id = f.account_id
+           left join users u on u.id = f.reporter_id
+           where f.account_id = $1 and f.archived_at is null
+           order by f.received_at desc, f.id desc
+           limit $2"#,
+        account_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// One month of an account's NPS answers.
+#[derive(Debug, Clone)]
+pub struct NpsMonth {
+    pub month: time::Date,
+    pub counts: NpsCounts,
+}
+
+/// An account's NPS by month, oldest first.
+pub async fn nps_history_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+) -> sqlx::Result<Vec<NpsMonth>> {
+    let rows = sqlx::query!(
+        r#"select date_trunc('month', received_at at time zone 'UTC')::date as "month!",
+                  count(*) filter (where nps_score >= 9) as "promoters!",
+                  count(*) filter (where nps_score between 7 and 8) as "passives!",
+                  count(*) filter (where nps_score <= 6) as "detractors!"
+           from feedback
+           where account_id = $1 and nps_score is not null and archived_at is null
+           group by 1 order by 1"#,
+        account_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| NpsMonth {
+            month: r.month,
+            counts: NpsCounts {
+                promoters: r.promoters,
+                passives: r.passives,
+                detractors: r.detractors,
+            },
+        })
+        .collect())
+}

@@ -1,0 +1,292 @@
+//! The feedback list's filters and cursor, as they travel in a URL.
+
+use base64::Engine;
+use serde::Deserialize;
+use time::{Date, OffsetDateTime, Time};
+
+use super::{NpsBand, Source};
+use crate::accounts::{Lifecycle, Segment};
+use crate::validation::FieldErrors;
+
+/// Filters exactly as they come in the query string (shareable, back-button safe).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct ListParams {
+    /// Full-text search (stemmed English; quotes, `or` and `-word` work).
+    pub q: Option<String>,
+    pub source: Option<String>,
+    /// Account id.
+    pub account: Option<String>,
+    /// smb, mid_market or enterprise.
+    pub segment: Option<String>,
+    /// prospect, customer or churned.
+    pub lifecycle: Option<String>,
+    /// Received on or after this day (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Received on or before this day (YYYY-MM-DD).
+    pub to: Option<String>,
+    /// detractor, passive or promoter.
+    pub nps: Option<String>,
+    /// Reporter's user id.
+    pub reporter: Option<String>,
+    /// Opaque cursor from the previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Items per page (1–200, default 50).
+    pub limit: Option<String>,
+}
+
+/// Validated filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub q: Option<String>,
+    pub source: Option<Source>,
+    pub account_id: Option<i64>,
+    pub segment: Option<Segment>,
+    pub lifecycle: Option<Lifecycle>,
+    pub from: Option<OffsetDateTime>,
+    /// Exclusive upper bound (the day after `to`).
+    pub until: Option<OffsetDateTime>,
+    pub nps: Option<NpsBand>,
+    pub reporter_id: Option<i64>,
+}
+
+/// Where the next page starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cursor {
+    /// Newest-first lists: strictly older than this item.
+    Time {
+        received_at: OffsetDateTime,
+        id: i64,
+    },
+    /// Ranked search: strictly after this (rank, id).
+    Rank { rank: f32, id: i64 },
+}
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+fn present(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn day(s: &str) -> Option<Date> {
+    Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
+impl ListParams {
+    /// Parse into filters; what cannot be understood is reported per field (and ignored).
+    pub fn parse(&self) -> (Filter, Option<Cursor>, i64, FieldErrors) {
+        let mut errors = FieldErrors::default();
+        let mut filter = Filter {
+            q: present(&self.q).map(|q| q.chars().take(500).collect()),
+            ..Filter::default()
+        };
+        if let Some(s) = present(&self.source) {
+            match s.parse::<Source>() {
+                Ok(v) => filter.source = Some(v),
+                Err(_) => errors.add("source", format!("There is no source called \"{s}\"")),
+            }
+        }
+        if let Some(s) = present(&self.account) {
+            match s.parse::<i64>() {
+                Ok(v) => filter.account_id = Some(v),
+                Err(_) => errors.add("account", "Pick an account from the list"),
+            }
+        }
+        if let Some(s) = present(&self.segment) {
+            match s.parse::<Segment>() {
+                Ok(v) => filter.segment = Some(v),
+                Err(_) => errors.add("segment", format!("There is no segment called \"{s}\"")),
+            }
+        }
+        if let Some(s) = present(&self.lifecycle) {
+            match s.parse::<Lifecycle>() {
+                Ok(v) => filter.lifecycle = Some(v),
+                Err(_) => errors.add("lifecycle", format!("There is no lifecycle called \"{s}\"")),
+            }
+        }
+        if let Some(s) = present(&self.from) {
+            match day(s) {
+                Some(d) => filter.from = Some(d.with_time(Time::MIDNIGHT).assume_utc()),
+                None => errors.add("from", "Enter the start date as YYYY-MM-DD"),
+            }
+        }
+        if let Some(s) = present(&self.to) {
+            match day(s).and_then(|d| d.next_day()) {
+                Some(d) => filter.until = Some(d.with_time(Time::MIDNIGHT).assume_utc()),
+                None => errors.add("to", "Enter the end date as YYYY-MM-DD"),
+            }
+        }
+        if let (Some(from), Some(until)) = (filter.from, filter.until)
+            && from >= until
+        {
+            errors.add("to", "The end date must be on or after the start date");
+            filter.until = None;
+        }
+        if let Some(s) = present(&self.nps) {
+            match s {
+                "detractor" => filter.nps = Some(NpsBand::Detractor),
+                "passive" => filter.nps = Some(NpsBand::Passive),
+                "promoter" => filter.nps = Some(NpsBand::Promoter),
+                _ => errors.add("nps", "Choose detractor, passive or promoter"),
+            }
+        }
+        if let Some(s) = present(&self.reporter) {
+            match s.parse::<i64>() {
+                Ok(v) => filter.reporter_id = Some(v),
+                Err(_) => errors.add("reporter", "Pick a reporter from the list"),
+            }
+        }
+        let cursor = present(&self.cursor).and_then(Cursor::decode);
+        if present(&self.cursor).is_some() && cursor.is_none() {
+            errors.add(
+                "cursor",
+                "That page link is not valid any more; showing the first page",
+            );
+        }
+        let limit = present(&self.limit)
+            .and_then(|l| l.parse::<i64>().ok())
+            .unwrap_or(DEFAULT_LIMIT)
+            .clamp(1, MAX_LIMIT);
+        (filter, cursor, limit, errors)
+    }
+
+    /// The same filters as a query string, without the cursor (for links and exports).
+    pub fn to_query(&self) -> String {
+        let pairs: Vec<(&str, &str)> = [
+            ("q", &self.q),
+            ("source", &self.source),
+            ("account", &self.account),
+            ("segment", &self.segment),
+            ("lifecycle", &self.lifecycle),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("nps", &self.nps),
+            ("reporter", &self.reporter),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| present(v).map(|v| (k, v)))
+        .collect();
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    /// The query string with one filter removed (for the "remove filter" chips).
+    pub fn without(&self, field: &str) -> String {
+        let mut copy = self.clone();
+        match field {
+            "q" => copy.q = None,
+            "source" => copy.source = None,
+            "account" => copy.account = None,
+            "segment" => copy.segment = None,
+            "lifecycle" => copy.lifecycle = None,
+            "from" => copy.from = None,
+            "to" => copy.to = None,
+            "nps" => copy.nps = None,
+            "reporter" => copy.reporter = None,
+            _ => {}
+        }
+        copy.to_query()
+    }
+}
+
+impl NpsBand {
+    /// Inclusive score range of the band.
+    pub fn range(self) -> (i16, i16) {
+        match self {
+            NpsBand::Detractor => (0, 6),
+            NpsBand::Passive => (7, 8),
+            NpsBand::Promoter => (9, 10),
+        }
+    }
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let raw = match self {
+            Cursor::Time { received_at, id } => {
+                format!("t.{}.{id}", received_at.unix_timestamp_nanos())
+            }
+            Cursor::Rank { rank, id } => format!("r.{rank}.{id}"),
+        };
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()?;
+        let raw = String::from_utf8(bytes).ok()?;
+        let (kind, rest) = raw.split_once('.')?;
+        let (value, id) = rest.rsplit_once('.')?;
+        let id = id.parse().ok()?;
+        match kind {
+            "t" => Some(Cursor::Time {
+                received_at: OffsetDateTime::from_unix_timestamp_nanos(value.parse().ok()?).ok()?,
+                id,
+            }),
+            "r" => Some(Cursor::Rank {
+                rank: value.parse().ok().filter(|r: &f32| r.is_finite())?,
+                id,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        for c in [
+            Cursor::Time {
+                received_at: datetime!(2026-03-01 12:34:56.789 UTC),
+                id: 42,
+            },
+            Cursor::Rank {
+                rank: 0.0607927,
+                id: 7,
+            },
+        ] {
+            assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        }
+        assert_eq!(Cursor::decode("not base64!"), None);
+        assert_eq!(
+            Cursor::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("r.NaN.1")),
+            None
+        );
+    }
+
+    #[test]
+    fn params_parse_and_report_what_they_ignore() {
+        let p = ListParams {
+            q: Some("  refund ".into()),
+            source: Some("support".into()),
+            segment: Some("galaxy".into()),
+            from: Some("2026-01-01".into()),
+            to: Some("2026-01-31".into()),
+            nps: Some("detractor".into()),
+            limit: Some("5000".into()),
+            ..ListParams::default()
+        };
+        let (f, cursor, limit, errors) = p.parse();
+        assert_eq!(f.q.as_deref(), Some("refund"));
+        assert_eq!(f.source, Some(Source::Support));
+        assert_eq!(f.segment, None);
+        assert!(errors.get("segment").is_some());
+        assert_eq!(f.until, Some(datetime!(2026-02-01 0:00 UTC)));
+        assert_eq!(f.nps.map(NpsBand::range), Some((0, 6)));
+        assert_eq!(cursor, None);
+        assert_eq!(limit, MAX_LIMIT);
+        assert_eq!(
+            p.to_query(),
+            "q=refund&source=support&segment=galaxy&from=2026-01-01&to=2026-01-31&nps=detractor"
+        );
+        assert_eq!(
+            p.without("source"),
+            "q=refund&segment=galaxy&from=2026-01-01&to=2026-01-31&nps=detractor"
+        );
+    }
+}

@@ -1,0 +1,560 @@
+//! Feedback pages: the filtered list, an item's page, archive, and exports.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use serde_json::json;
+
+use super::db::{self, FeedbackDetail, ListedFeedback};
+use super::query::{Cursor, Filter, ListParams};
+use super::{NpsBand, Source};
+use crate::accounts::{Lifecycle, Segment, format_arr_exact, format_arr_short};
+use crate::audit::{self, Actor, Entry};
+use crate::auth::session::{FlashKind, set_flash};
+use crate::auth::{CurrentUser, Permission, User};
+use crate::error::{AppError, AppResult};
+use crate::server::AppState;
+use crate::validation::FieldErrors;
+use crate::web::format::When;
+use crate::web::{ConfirmPage, Layout};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/feedback", get(list).post(super::form::create))
+        .route("/feedback/new", get(super::form::new))
+        .route("/feedback/export.csv", get(export_csv))
+        .route("/feedback/export.json", get(export_json))
+        .route("/feedback/{id}", get(detail))
+        .route(
+            "/feedback/{id}/edit",
+            get(super::form::edit).post(super::form::update),
+        )
+        .route("/feedback/{id}/archive", get(confirm_archive).post(archive))
+        .route("/feedback/{id}/restore", post(restore))
+}
+
+/// Money for people: abbreviated, exact on hover.
+pub struct Money {
+    pub short: String,
+    pub exact: String,
+}
+
+impl Money {
+    pub fn new(cents: i64, currency: &str) -> Money {
+        Money {
+            short: format_arr_short(cents, currency),
+            exact: format_arr_exact(cents, currency),
+        }
+    }
+}
+
+/// A piece of an excerpt; `marked` pieces matched the search.
+pub struct Piece {
+    pub text: String,
+    pub marked: bool,
+}
+
+/// Split a `ts_headline` result at its markers. The page escapes each piece.
+pub fn pieces(headline: &str) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut marked = false;
+    let mut current = String::new();
+    for c in headline.chars() {
+        if c == db::MARK_START || c == db::MARK_END {
+            if !current.is_empty() {
+                out.push(Piece {
+                    text: std::mem::take(&mut current),
+                    marked,
+                });
+            }
+            marked = c == db::MARK_START;
+        } else {
+            current.push(c);
+        }
+    }
+    if !current.is_empty() {
+        out.push(Piece {
+            text: current,
+            marked,
+        });
+    }
+    out
+}
+
+fn excerpt(body: &str, max: usize) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// A feedback item as a list row.
+pub struct ItemView {
+    pub id: i64,
+    pub source: Source,
+    pub title: Option<String>,
+    pub excerpt: Vec<Piece>,
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    pub arr: Option<Money>,
+    pub reporter: Option<String>,
+    pub received: When,
+    pub nps_score: Option<i16>,
+    pub nps_band: Option<NpsBand>,
+}
+
+impl ItemView {
+    pub fn from_listed(row: &ListedFeedback) -> ItemView {
+        let item = &row.item;
+        let excerpt = match &row.headline {
+            Some(h) => pieces(h),
+            None => vec![Piece {
+                text: excerpt(&item.body, 240),
+                marked: false,
+            }],
+        };
+        ItemView {
+            id: item.id,
+            source: item.source.parse().unwrap_or(Source::Other),
+            title: item.title.clone(),
+            excerpt,
+            account_id: item.account_id,
+            account_name: item.account_name.clone(),
+            arr: item
+                .arr_cents_snapshot
+                .map(|c| Money::new(c, item.currency_snapshot.as_deref().unwrap_or("USD"))),
+            reporter: item.reporter_name.clone(),
+            received: When::from(item.received_at),
+            nps_score: item.nps_score,
+            nps_band: item.nps_score.map(NpsBand::from_score),
+        }
+    }
+}
+
+pub struct Chip {
+    pub label: String,
+    pub remove: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "feedback/list.html")]
+pub struct ListPage {
+    layout: Layout,
+    params: ListParams,
+    items: Vec<ItemView>,
+    errors: FieldErrors,
+    chips: Vec<Chip>,
+    next: Option<String>,
+    is_later_page: bool,
+    query: String,
+    can_log: bool,
+    can_import: bool,
+    sources: &'static [Source],
+    segments: &'static [Segment],
+    lifecycles: &'static [Lifecycle],
+    reporters: Vec<(i64, String)>,
+    shows_banking77: bool,
+    searching: bool,
+    search_candidates: String,
+}
+
+fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> Vec<Chip> {
+    let mut chips = Vec::new();
+    let mut push = |label: String, field: &str| {
+        chips.push(Chip {
+            label,
+            remove: format!("/feedback?{}", params.without(field)),
+        })
+    };
+    if let Some(q) = &filter.q {
+        push(format!("Search: {q}"), "q");
+    }
+    if let Some(s) = filter.source {
+        push(format!("Source: {}", s.label()), "source");
+    }
+    if let Some(id) = filter.account_id {
+        push(format!("Account #{id}"), "account");
+    }
+    if let Some(s) = filter.segment {
+        push(format!("Segment: {}", s.label()), "segment");
+    }
+    if let Some(l) = filter.lifecycle {
+        push(format!("Lifecycle: {}", l.label()), "lifecycle");
+    }
+    if let Some(f) = params.from.as_deref().filter(|_| filter.from.is_some()) {
+        push(format!("From {f}"), "from");
+    }
+    if let Some(t) = params.to.as_deref().filter(|_| filter.until.is_some()) {
+        push(format!("To {t}"), "to");
+    }
+    if let Some(b) = filter.nps {
+        push(format!("NPS: {}", b.label()), "nps");
+    }
+    if let Some(r) = filter.reporter_id {
+        let name = reporters
+            .iter()
+            .find(|(id, _)| *id == r)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| format!("#{r}"));
+        push(format!("Reporter: {name}"), "reporter");
+    }
+    chips
+}
+
+pub fn next_cursor(rows: &[ListedFeedback], limit: i64) -> Option<Cursor> {
+    if (rows.len() as i64) < limit {
+        return None;
+    }
+    rows.last().map(|last| match last.rank {
+        Some(rank) => Cursor::Rank {
+            rank,
+            id: last.item.id,
+        },
+        None => Cursor::Time {
+            received_at: last.item.received_at,
+            id: last.item.id,
+        },
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(params): Query<ListParams>,
+) -> AppResult<ListPage> {
+    current.user.require(Permission::Read)?;
+    let (filter, cursor, limit, errors) = params.parse();
+    let rows = db::list(&state.pool, &filter, cursor, limit).await?;
+    let reporters = db::reporters(&state.pool).await?;
+    let query = params.to_query();
+    let next = next_cursor(&rows, limit).map(|c| {
+        let sep = if query.is_empty() { "" } else { "&" };
+        format!("/feedback?{query}{sep}cursor={}", c.encode())
+    });
+    let shows_banking77 = rows
+        .iter()
+        .any(|r| r.metadata.get("dataset").and_then(|d| d.as_str()) == Some("banking77"));
+    Ok(ListPage {
+        layout: Layout::for_user(&current, "Feedback", "feedback").await?,
+        items: rows.iter().map(ItemView::from_listed).collect(),
+        chips: chips(&params, &filter, &reporters),
+        errors,
+        next,
+        is_later_page: cursor.is_some(),
+        query,
+        can_log: current.user.can(Permission::LogFeedback),
+        can_import: current.user.can(Permission::ManageData),
+        sources: &Source::ALL,
+        segments: &Segment::ALL,
+        lifecycles: &Lifecycle::ALL,
+        reporters,
+        shows_banking77,
+        searching: filter.q.is_some(),
+        search_candidates: crate::web::format::thousands(db::SEARCH_CANDIDATES),
+        params,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "feedback/detail.html")]
+pub struct DetailPage {
+    layout: Layout,
+    item: FeedbackDetail,
+    source: Source,
+    received: When,
+    created: When,
+    arr_then: Option<Money>,
+    arr_now: Option<Money>,
+    nps_band: Option<NpsBand>,
+    metadata: String,
+    can_edit: bool,
+    is_banking77: bool,
+}
+
+/// Who may change an item: people who curate feedback, and whoever reported it.
+pub fn can_edit(user: &User, reporter_id: Option<i64>) -> bool {
+    user.can(Permission::TagFeedback)
+        || (user.can(Permission::LogFeedback) && reporter_id == Some(user.id))
+}
+
+pub async fn load(state: &AppState, id: i64) -> AppResult<FeedbackDetail> {
+    db::get(&state.pool, id).await?.ok_or(AppError::NotFound)
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<DetailPage> {
+    current.user.require(Permission::Read)?;
+    let item = load(&state, id).await?;
+    let title = item
+        .item
+        .title
+        .clone()
+        .unwrap_or_else(|| excerpt(&item.item.body, 60));
+    Ok(DetailPage {
+        layout: Layout::for_user(&current, title, "feedback").await?,
+        source: item.item.source.parse().unwrap_or(Source::Other),
+        received: When::from(item.item.received_at),
+        created: When::from(item.created_at),
+        arr_then: item
+            .item
+            .arr_cents_snapshot
+            .map(|c| Money::new(c, item.item.currency_snapshot.as_deref().unwrap_or("USD"))),
+        arr_now: item
+            .account_arr_cents_now
+            .map(|c| Money::new(c, item.account_currency_now.as_deref().unwrap_or("USD"))),
+        nps_band: item.item.nps_score.map(NpsBand::from_score),
+        metadata: serde_json::to_string_pretty(&item.metadata).unwrap_or_default(),
+        can_edit: can_edit(&current.user, item.item.reporter_id),
+        is_banking77: item.metadata.get("dataset").and_then(|d| d.as_str()) == Some("banking77"),
+        item,
+    })
+}
+
+async fn confirm_archive(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<ConfirmPage> {
+    let item = load(&state, id).await?;
+    if !can_edit(&current.user, item.item.reporter_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(ConfirmPage {
+        layout: Layout::for_user(&current, "Archive feedback", "feedback").await?,
+        heading: "Archive this feedback?".into(),
+        explanation: "It will leave lists, searches, exports and theme counts. Nothing is deleted: you can restore it from its page.".into(),
+        action: format!("/feedback/{id}/archive"),
+        button: "Archive",
+        back: format!("/feedback/{id}"),
+    })
+}
+
+async fn set_archived(
+    state: &AppState,
+    current: &CurrentUser,
+    id: i64,
+    archived: bool,
+) -> AppResult<()> {
+    let item = load(state, id).await?;
+    if !can_edit(&current.user, item.item.reporter_id) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = state.pool.begin().await?;
+    db::set_archived(&mut *tx, id, archived).await?;
+    audit::db::record(
+        &mut *tx,
+        &Actor::User(&current.user),
+        Entry {
+            action: if archived { "archive" } else { "restore" },
+            entity_type: "feedback",
+            entity_id: Some(id.to_string()),
+            summary: format!(
+                "{} feedback #{id}",
+                if archived { "Archived" } else { "Restored" }
+            ),
+            before: Some(json!({"archived": item.archived_at.is_some()})),
+            after: Some(json!({"archived": archived})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn archive(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    set_archived(&state, &current, id, true).await?;
+    set_flash(
+        &current.session,
+        FlashKind::Success,
+        "Feedback archived.",
+        Some((format!("/feedback/{id}"), "Open it to restore".into())),
+    )
+    .await?;
+    Ok(Redirect::to("/feedback").into_response())
+}
+
+async fn restore(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    set_archived(&state, &current, id, false).await?;
+    set_flash(
+        &current.session,
+        FlashKind::Success,
+        "Feedback restored.",
+        None,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/feedback/{id}")).into_response())
+}
+
+/// Rows per database round trip while exporting.
+const EXPORT_PAGE: i64 = 2000;
+
+/// Stream every item matching the filters, page by page, through `encode`.
+fn export_stream(
+    state: AppState,
+    filter: Filter,
+    head: Bytes,
+    encode: impl Fn(&[ListedFeedback], bool) -> Bytes + Send + 'static,
+    tail: &'static [u8],
+) -> Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        if tx.send(Ok(head)).await.is_err() {
+            return;
+        }
+        let mut cursor = None;
+        let mut first = true;
+        loop {
+            let rows = match db::list(&state.pool, &filter, cursor, EXPORT_PAGE).await {
+                Ok(rows) => rows,
+                Err(err) => {
+                    tracing::error!(error = %err, "export failed");
+                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                    return;
+                }
+            };
+            if !rows.is_empty() {
+                if tx.send(Ok(encode(&rows, first))).await.is_err() {
+                    return;
+                }
+                first = false;
+            }
+            match next_cursor(&rows, EXPORT_PAGE) {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        let _ = tx.send(Ok(Bytes::from_static(tail))).await;
+    });
+    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }))
+}
+
+async fn export_csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(params): Query<ListParams>,
+) -> AppResult<Response> {
+    current.user.require(Permission::Read)?;
+    let (filter, _, _, _) = params.parse();
+    let mut header = csv::Writer::from_writer(Vec::new());
+    header
+        .write_record(super::export::csv_header())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let header = header
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    let body = export_stream(
+        state,
+        filter,
+        Bytes::from(header),
+        |rows, _| {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            for row in rows {
+                let _ = super::export::write_csv_row(&mut w, &super::api::export_row(row));
+            }
+            Bytes::from(w.into_inner().unwrap_or_default())
+        },
+        b"",
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"feedback.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn export_json(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(params): Query<ListParams>,
+) -> AppResult<Response> {
+    current.user.require(Permission::Read)?;
+    let (filter, _, _, _) = params.parse();
+    let body = export_stream(
+        state,
+        filter,
+        Bytes::from_static(b"{\"items\":[\n"),
+        |rows, first| {
+            let mut out = Vec::with_capacity(rows.len() * 400);
+            if !first {
+                out.extend_from_slice(b",\n");
+            }
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b",\n");
+                }
+                let _ = serde_json::to_writer(&mut out, &super::api::FeedbackItem::from(row));
+            }
+            Bytes::from(out)
+        },
+        b"\n]}\n",
+    );
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"feedback.json\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headline_markers_become_pieces() {
+        let h = format!(
+            "my {}card{} was {}charged{} twice",
+            db::MARK_START,
+            db::MARK_END,
+            db::MARK_START,
+            db::MARK_END
+        );
+        let p = pieces(&h);
+        let marked: Vec<&str> = p
+            .iter()
+            .filter(|p| p.marked)
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(marked, ["card", "charged"]);
+        assert_eq!(
+            p.iter().map(|p| p.text.as_str()).collect::<String>(),
+            "my card was charged twice"
+        );
+        assert_eq!(excerpt("a  b\n c", 10), "a b c");
+        assert_eq!(excerpt("abcdefghij klm", 5), "abcde…");
+    }
+}

@@ -1,0 +1,3 @@
+//! The home page: each role starts where it works.
+
+pub mod web;

@@ -1,0 +1,25 @@
+//! Goldthread: a self-hosted product operations hub.
+
+pub mod accounts;
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod feedback;
+pub mod generate;
+pub mod home;
+pub mod imports;
+pub mod jobs;
+pub mod nps;
+pub mod server;
+pub mod tagging;
+pub mod telemetry;
+pub mod themes;
+pub mod validation;
+pub mod web;
+
+pub use server::AppState;

@@ -1,0 +1,204 @@
+//! The NPS page: the score for a period, its monthly trend, by segment and plan, and the
+//! themes detractors and promoters mention most.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use serde::Deserialize;
+use time::Duration;
+
+use super::{NpsCounts, db};
+use crate::auth::{CurrentUser, Permission};
+use crate::error::AppResult;
+use crate::server::AppState;
+use crate::themes::figures::{Period, week_start};
+use crate::web::Layout;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/nps", get(nps_page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NpsQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// One row of a breakdown table.
+pub struct Band {
+    pub label: String,
+    pub counts: NpsCounts,
+    /// The rounded score, or "—" when nobody answered.
+    pub score: String,
+    pub promoters_pct: i64,
+    pub passives_pct: i64,
+    pub detractors_pct: i64,
+}
+
+impl Band {
+    pub fn new(label: String, counts: NpsCounts) -> Self {
+        let n = counts.responses().max(1);
+        let pct = |x: i64| (100 * x + n / 2) / n;
+        Band {
+            label,
+            score: score_text(&counts),
+            promoters_pct: pct(counts.promoters),
+            passives_pct: pct(counts.passives),
+            detractors_pct: pct(counts.detractors),
+            counts,
+        }
+    }
+}
+
+/// "+32", "0", "−15" or "—" (no answers is no score, not zero).
+pub fn score_text(c: &NpsCounts) -> String {
+    match c.rounded() {
+        None => "—".into(),
+        Some(s) if s > 0 => format!("+{s}"),
+        Some(s) if s < 0 => format!("−{}", -s),
+        Some(_) => "0".into(),
+    }
+}
+
+/// A theme and how many answers of one band mention it.
+pub struct Mention {
+    pub theme_id: i64,
+    pub name: String,
+    pub count: i64,
+    pub share: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "nps/nps.html")]
+pub struct NpsPage {
+    layout: Layout,
+    from: String,
+    to: String,
+    total: Band,
+    months: Vec<Band>,
+    chart: String,
+    segments: Vec<Band>,
+    plans: Vec<Band>,
+    detractor_themes: Vec<Mention>,
+    promoter_themes: Vec<Mention>,
+}
+
+fn segment_label(s: Option<&str>) -> String {
+    match s {
+        Some("smb") => "SMB".into(),
+        Some("mid_market") => "Mid-market".into(),
+        Some("enterprise") => "Enterprise".into(),
+        Some(other) => other.into(),
+        None => "No segment".into(),
+    }
+}
+
+async fn nps_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<NpsQuery>,
+) -> AppResult<NpsPage> {
+    current.user.require(Permission::Read)?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref());
+    let from = db::start_of(period.from);
+    let to = db::start_of(period.to + Duration::days(1));
+    let total = db::totals(&state.pool, from, to).await?;
+    // The monthly trend covers the 12 months up to the end of the period.
+    let trend_from = {
+        let d = period.to - Duration::days(365);
+        db::start_of(d.replace_day(1).unwrap_or(d))
+    };
+    let months: Vec<Band> = db::monthly(&state.pool, trend_from, to)
+        .await?
+        .into_iter()
+        .map(|r| Band::new(r.label.clone().unwrap_or_default(), r.counts()))
+        .collect();
+    let chart = super::chart::monthly_line(
+        &months
+            .iter()
+            .map(|b| (b.label.clone(), b.counts.rounded()))
+            .collect::<Vec<_>>(),
+    );
+    let segments = db::by_segment(&state.pool, from, to)
+        .await?
+        .into_iter()
+        .map(|r| Band::new(segment_label(r.label.as_deref()), r.counts()))
+        .collect();
+    let plans = db::by_plan(&state.pool, from, to)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Band::new(
+                r.label.clone().unwrap_or_else(|| "No plan".into()),
+                r.counts(),
+            )
+        })
+        .collect();
+    let mentions = crate::themes::db::figures::nps_mentions(
+        &state.pool,
+        week_start(period.from),
+        week_start(period.to),
+    )
+    .await?;
+    let top = |pick: fn(&crate::themes::db::figures::NpsMentionRow) -> i64, all: i64| {
+        let mut v: Vec<Mention> = mentions
+            .iter()
+            .filter(|m| pick(m) > 0)
+            .map(|m| Mention {
+                theme_id: m.theme_id,
+                name: m.name.clone(),
+                count: pick(m),
+                share: if all > 0 {
+                    (100 * pick(m) + all / 2) / all
+                } else {
+                    0
+                },
+            })
+            .collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        v.truncate(8);
+        v
+    };
+    let detractor_themes = top(|m| m.detractors, total.detractors);
+    let promoter_themes = top(|m| m.promoters, total.promoters);
+    Ok(NpsPage {
+        layout: Layout::for_user(&current, "NPS", "nps").await?,
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        total: Band::new("All answers".into(), total.counts()),
+        months,
+        chart,
+        segments,
+        plans,
+        detractor_themes,
+        promoter_themes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_text_separates_no_answers_from_zero() {
+        assert_eq!(score_text(&NpsCounts::default()), "—");
+        let passives = NpsCounts {
+            passives: 4,
+            ..NpsCounts::default()
+        };
+        assert_eq!(score_text(&passives), "0");
+        let b = Band::new("x".into(), passives);
+        assert_eq!(
+            (b.promoters_pct, b.passives_pct, b.detractors_pct),
+            (0, 100, 0)
+        );
+        let mixed = NpsCounts {
+            promoters: 1,
+            passives: 0,
+            detractors: 3,
+        };
+        assert_eq!(score_text(&mixed), "−50");
+    }
+}

@@ -1,0 +1,265 @@
+//! JSON routes for themes and tag decisions (same validation and db functions as the pages).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use super::db::figures::Scope;
+use super::figures::{self, Period, ThemeFigures};
+use super::web::OverviewQuery;
+use super::{Decision, Theme, ThemeInput, db, edit};
+use crate::audit::Actor;
+use crate::auth::{ApiUser, Permission};
+use crate::error::{ApiResult, AppError};
+use crate::server::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/themes", get(list_themes).post(create_theme))
+        .route("/api/v1/themes/{id}", get(get_theme))
+        .route("/api/v1/tags/{id}/confirm", post(confirm_tag))
+        .route("/api/v1/tags/{id}/reject", post(reject_tag))
+}
+
+/// A theme's figures over a period (volumes and trend are relative to its end).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    pub from: String,
+    pub to: String,
+    pub items_in_period: i64,
+    pub confirmed_in_period: i64,
+    pub items_30_days: i64,
+    pub items_90_days: i64,
+    pub last_4_weeks: i64,
+    pub previous_4_weeks: i64,
+    /// e.g. "+18 %" (last 4 weeks against the 4 before), "new" or "0 %".
+    pub trend: String,
+    pub accounts: i64,
+    pub arr_at_stake_cents: i64,
+    /// NPS of the accounts that mention the theme (all their NPS answers in the period);
+    /// null when they gave none.
+    pub nps: Option<f64>,
+    pub nps_answers: i64,
+    /// NPS of the NPS comments tagged with the theme; null when none.
+    pub mention_nps: Option<f64>,
+    pub mention_answers: i64,
+    /// Items per source in the period.
+    #[schema(value_type = Object)]
+    pub sources: serde_json::Map<String, serde_json::Value>,
+    /// Items per week, oldest first, the 12 weeks up to `to`.
+    pub weekly: Vec<i64>,
+}
+
+impl Figures {
+    fn new(f: &ThemeFigures, period: Period) -> Self {
+        Figures {
+            from: period.from.to_string(),
+            to: period.to.to_string(),
+            items_in_period: f.period_items,
+            confirmed_in_period: f.confirmed,
+            items_30_days: f.items_30,
+            items_90_days: f.items_90,
+            last_4_weeks: f.last4,
+            previous_4_weeks: f.prev4,
+            trend: f.trend().text,
+            accounts: f.accounts,
+            arr_at_stake_cents: f.arr_cents,
+            nps: f.account_nps.score(),
+            nps_answers: f.account_nps.responses(),
+            mention_nps: f.nps.score(),
+            mention_answers: f.nps.responses(),
+            sources: f
+                .sources
+                .iter()
+                .map(|(s, n)| ((*s).to_owned(), serde_json::json!(n)))
+                .collect(),
+            weekly: f.spark.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ThemeWithFigures {
+    #[serde(flatten)]
+    pub theme: Theme,
+    pub figures: Figures,
+}
+
+/// Active themes with their figures (filters as on the overview page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/themes",
+    tag = "themes",
+    security(("bearer" = [])),
+    params(
+        ("segment" = Option<String>, Query, description = "smb, mid_market or enterprise"),
+        ("source" = Option<String>, Query, description = "sales, success, support, nps, research or other"),
+        ("from" = Option<String>, Query, description = "YYYY-MM-DD, default 89 days before `to`"),
+        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
+    ),
+    responses(
+        (status = 200, description = "Active themes", body = Vec<ThemeWithFigures>),
+        (status = 401, description = "Missing or wrong token", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_themes(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Query(q): Query<OverviewQuery>,
+) -> ApiResult<Json<Vec<ThemeWithFigures>>> {
+    user.require(Permission::Read)?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref());
+    let scope = Scope {
+        theme_id: None,
+        source: q.source.filter(|s| super::SOURCES.contains(&s.as_str())),
+        segment: q
+            .segment
+            .filter(|s| super::SEGMENTS.iter().any(|(k, _)| k == s)),
+    };
+    let mut figs = figures::compute(&state.pool, &scope, period).await?;
+    let themes = db::list(&state.pool, Some("active")).await?;
+    Ok(Json(
+        themes
+            .into_iter()
+            .map(|theme| {
+                let f = figs.remove(&theme.id).unwrap_or_default();
+                ThemeWithFigures {
+                    figures: Figures::new(&f, period),
+                    theme,
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// One theme (any status) with its figures.
+#[utoipa::path(
+    get,
+    path = "/api/v1/themes/{id}",
+    tag = "themes",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Theme id")),
+    responses(
+        (status = 200, description = "The theme", body = ThemeWithFigures),
+        (status = 404, description = "No such theme", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_theme(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+    Query(q): Query<OverviewQuery>,
+) -> ApiResult<Json<ThemeWithFigures>> {
+    user.require(Permission::Read)?;
+    let theme = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref());
+    let scope = Scope {
+        theme_id: Some(id),
+        ..Scope::default()
+    };
+    let f = figures::compute(&state.pool, &scope, period)
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    Ok(Json(ThemeWithFigures {
+        figures: Figures::new(&f, period),
+        theme,
+    }))
+}
+
+/// Create a theme (pm, product_ops, admin). `keywords` is a comma-separated string.
+#[utoipa::path(
+    post,
+    path = "/api/v1/themes",
+    tag = "themes",
+    security(("bearer" = [])),
+    request_body = ThemeInput,
+    responses(
+        (status = 201, description = "Created", body = Theme),
+        (status = 403, description = "The token's role may not edit themes", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn create_theme(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Json(input): Json<ThemeInput>,
+) -> ApiResult<(StatusCode, Json<Theme>)> {
+    user.require(Permission::EditThemes)?;
+    let fields = input.validate().map_err(AppError::Validation)?;
+    let theme = edit::create(&state.pool, &Actor::User(&user), &fields).await?;
+    Ok((StatusCode::CREATED, Json(theme)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TagDecision {
+    pub id: i64,
+    pub feedback_id: i64,
+    pub theme_id: i64,
+    /// `confirmed` or `rejected`.
+    pub state: String,
+    /// Whether this call changed it (false when it already had that state).
+    pub changed: bool,
+}
+
+async fn decide(
+    state: &AppState,
+    user: &crate::auth::User,
+    id: i64,
+    d: Decision,
+) -> ApiResult<Json<TagDecision>> {
+    user.require(Permission::TagFeedback)?;
+    let tag = db::get_tag(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let n = edit::decide(&state.pool, &Actor::User(user), &[id], d).await?;
+    Ok(Json(TagDecision {
+        id,
+        feedback_id: tag.feedback_id,
+        theme_id: tag.theme_id,
+        state: d.state().into(),
+        changed: n > 0,
+    }))
+}
+
+/// Confirm a tag (it becomes a positive example for the tagger).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tags/{id}/confirm",
+    tag = "themes",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Tag id")),
+    responses(
+        (status = 200, description = "Confirmed", body = TagDecision),
+        (status = 404, description = "No such tag", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn confirm_tag(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TagDecision>> {
+    decide(&state, &user, id, Decision::Confirm).await
+}
+
+/// Reject a tag (it becomes a negative example for the tagger).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tags/{id}/reject",
+    tag = "themes",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Tag id")),
+    responses(
+        (status = 200, description = "Rejected", body = TagDecision),
+        (status = 404, description = "No such tag", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn reject_tag(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<TagDecision>> {
+    decide(&state, &user, id, Decision::Reject).await
+}

@@ -1,0 +1,284 @@
+//! Reads of the theme rollups (`theme_weekly`, `theme_account_weekly`) for dashboards.
+//! With a segment filter every figure comes from the per-account rollup (segments live on
+//! accounts); without one, volumes come from the smaller per-source rollup.
+
+use sqlx::PgExecutor;
+use time::Date;
+
+/// Filters shared by every figure query.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub theme_id: Option<i64>,
+    pub source: Option<String>,
+    pub segment: Option<String>,
+}
+
+/// One theme's counts for one week.
+#[derive(Debug, Clone)]
+pub struct WeekRow {
+    pub theme_id: i64,
+    pub week: Date,
+    pub items: i64,
+    pub confirmed: i64,
+    pub promoters: i64,
+    pub passives: i64,
+    pub detractors: i64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn weekly(
+    db: impl PgExecutor<'_>,
+    scope: &Scope,
+    from_week: Date,
+    to_week: Date,
+) -> sqlx::Result<Vec<WeekRow>> {
+    if scope.segment.is_some() {
+        sqlx::query_as!(
+            WeekRow,
+            r#"select r.theme_id, r.week, sum(r.items)::bigint as "items!", 0::bigint as "confirmed!",
+                      sum(r.promoters)::bigint as "promoters!", sum(r.passives)::bigint as "passives!",
+                      sum(r.detractors)::bigint as "detractors!"
+               from theme_account_weekly r join accounts a on a.id = r.account_id
+               where r.week between $1 and $2 and a.segment = $3
+                 and ($4::text is null or r.source = $4) and ($5::bigint is null or r.theme_id = $5)
+               group by r.theme_id, r.week"#,
+            from_week,
+            to_week,
+            scope.segment,
+            scope.source,
+            scope.theme_id
+        )
+        .fetch_all(db)
+        .await
+    } else {
+        sqlx::query_as!(
+            WeekRow,
+            r#"select theme_id, week, sum(items)::bigint as "items!", sum(confirmed)::bigint as "confirmed!",
+                      sum(promoters)::bigint as "promoters!", sum(passives)::bigint as "passives!",
+                      sum(detractors)::bigint as "detractors!"
+               from theme_weekly
+               where week between $1 and $2
+                 and ($3::text is null or source = $3) and ($4::bigint is null or theme_id = $4)
+               group by theme_id, week"#,
+            from_week,
+            to_week,
+            scope.source,
+            scope.theme_id
+        )
+        .fetch_all(db)
+        .await
+    }
+}
+
+/// Items per theme and source over a period.
+pub struct SourceRow {
+    pub theme_id: i64,
+    pub source: String,
+    pub items: i64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn sources(
+    db: impl PgExecutor<'_>,
+    scope: &Scope,
+    from_week: Date,
+    to_week: Date,
+) -> sqlx::Result<Vec<SourceRow>> {
+    sqlx::query_as!(
+        SourceRow,
+        r#"select theme_id as "theme_id!", source as "source!", sum(items)::bigint as "items!" from theme_weekly
+           where week between $1 and $2 and $3::text is null
+             and ($4::text is null or source = $4) and ($5::bigint is null or theme_id = $5)
+           group by theme_id, source
+           union all
+           select r.theme_id, r.source, sum(r.items)::bigint from theme_account_weekly r join accounts a on a.id = r.account_id
+           where r.week between $1 and $2 and a.segment = $3
+             and ($4::text is null or r.source = $4) and ($5::bigint is null or r.theme_id = $5)
+           group by r.theme_id, r.source"#,
+        from_week,
+        to_week,
+        scope.segment,
+        scope.source,
+        scope.theme_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Distinct accounts, ARR at stake (sum over distinct accounts of their ARR snapshot) and the
+/// NPS answers those accounts gave in the period, in one pass over the per-account rollup.
+pub struct AccountTotals {
+    pub theme_id: i64,
+    pub accounts: i64,
+    pub arr_cents: i64,
+    pub promoters: i64,
+    pub passives: i64,
+    pub detractors: i64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn account_totals(
+    db: impl PgExecutor<'_>,
+    scope: &Scope,
+    from_week: Date,
+    to_week: Date,
+) -> sqlx::Result<Vec<AccountTotals>> {
+    sqlx::query_as!(
+        AccountTotals,
+        r#"with per_account as (
+               select r.theme_id, r.account_id, max(r.arr_sum / nullif(r.arr_items, 0)) as arr
+               from theme_account_weekly r
+               join accounts a on a.id = r.account_id
+               where r.week between $1 and $2 and r.items > 0
+                 and ($3::text is null or a.segment = $3)
+                 and ($4::text is null or r.source = $4) and ($5::bigint is null or r.theme_id = $5)
+               group by r.theme_id, r.account_id),
+           answers as (
+               select account_id, sum(promoters) as p, sum(passives) as pa, sum(detractors) as d
+               from account_nps_weekly where week between $1 and $2
+               group by account_id)
+           select m.theme_id as "theme_id!", count(*)::bigint as "accounts!",
+                  coalesce(sum(m.arr), 0)::bigint as "arr_cents!",
+                  coalesce(sum(n.p), 0)::bigint as "promoters!",
+                  coalesce(sum(n.pa), 0)::bigint as "passives!",
+                  coalesce(sum(n.d), 0)::bigint as "detractors!"
+           from per_account m left join answers n on n.account_id = m.account_id
+           group by m.theme_id"#,
+        from_week,
+        to_week,
+        scope.segment,
+        scope.source,
+        scope.theme_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The accounts behind one theme, biggest ARR first.
+pub struct AccountRow {
+    pub account_id: i64,
+    pub name: String,
+    pub segment: Option<String>,
+    pub items: i64,
+    pub arr_cents: i64,
+}
+
+pub async fn theme_accounts(
+    db: impl PgExecutor<'_>,
+    theme_id: i64,
+    from_week: Date,
+    to_week: Date,
+    limit: i64,
+) -> sqlx::Result<Vec<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        r#"select r.account_id, a.name, a.segment, sum(r.items)::bigint as "items!",
+                  coalesce(max(r.arr_sum / nullif(r.arr_items, 0)), 0)::bigint as "arr_cents!"
+           from theme_account_weekly r join accounts a on a.id = r.account_id
+           where r.theme_id = $1 and r.week between $2 and $3 and r.items > 0
+           group by r.account_id, a.name, a.segment
+           order by 5 desc, 4 desc, a.name
+           limit $4"#,
+        theme_id,
+        from_week,
+        to_week,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Weekly items of one theme by source.
+pub struct WeekSourceRow {
+    pub week: Date,
+    pub source: String,
+    pub items: i64,
+}
+
+pub async fn theme_weeks_by_source(
+    db: impl PgExecutor<'_>,
+    theme_id: i64,
+    from_week: Date,
+    to_week: Date,
+) -> sqlx::Result<Vec<WeekSourceRow>> {
+    sqlx::query_as!(
+        WeekSourceRow,
+        r#"select week, source, sum(items)::bigint as "items!" from theme_weekly
+           where theme_id = $1 and week between $2 and $3 group by week, source order by week, source"#,
+        theme_id,
+        from_week,
+        to_week
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Direct counts from the tags themselves (what the rollups must agree with).
+pub struct DirectCount {
+    pub theme_id: i64,
+    pub items: i64,
+    pub confirmed: i64,
+}
+
+pub async fn direct_counts(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<DirectCount>> {
+    sqlx::query_as!(
+        DirectCount,
+        r#"select ft.theme_id, count(*)::bigint as "items!",
+                  count(*) filter (where ft.state = 'confirmed')::bigint as "confirmed!"
+           from feedback_themes ft join feedback f on f.id = ft.feedback_id and f.archived_at is null
+           where ft.state <> 'rejected' group by ft.theme_id order by ft.theme_id"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Rollup totals per theme over all time, for comparing with [`direct_counts`].
+pub async fn rollup_counts(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<DirectCount>> {
+    sqlx::query_as!(
+        DirectCount,
+        r#"select theme_id, sum(items)::bigint as "items!", sum(confirmed)::bigint as "confirmed!"
+           from theme_weekly group by theme_id having sum(items) <> 0 or sum(confirmed) <> 0 order by theme_id"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Theme mentions among NPS answers in a period: (theme id, name, promoters, passives, detractors).
+pub struct NpsMentionRow {
+    pub theme_id: i64,
+    pub name: String,
+    pub promoters: i64,
+    pub passives: i64,
+    pub detractors: i64,
+}
+
+pub async fn nps_mentions(
+    db: impl PgExecutor<'_>,
+    from_week: Date,
+    to_week: Date,
+) -> sqlx::Result<Vec<NpsMentionRow>> {
+    sqlx::query_as!(
+        NpsMentionRow,
+        r#"select r.theme_id, t.name, sum(r.promoters)::bigint as "promoters!",
+                  sum(r.passives)::bigint as "passives!", sum(r.detractors)::bigint as "detractors!"
+           from theme_weekly r join themes t on t.id = r.theme_id and t.status = 'active'
+           where r.week between $1 and $2 and r.source = 'nps'
+           group by r.theme_id, t.name"#,
+        from_week,
+        to_week
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Suggested (not yet decided) tags on active themes, from the rollup: items − confirmed.
+pub async fn suggested_count(db: impl PgExecutor<'_>, theme_id: Option<i64>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select coalesce(sum(r.items - r.confirmed), 0)::bigint as "n!"
+           from theme_weekly r join themes t on t.id = r.theme_id and t.status = 'active'
+           where ($1::bigint is null or r.theme_id = $1)"#,
+        theme_id
+    )
+    .fetch_one(db)
+    .await
+}

@@ -1,0 +1,148 @@
+//! Demo themes for the demo product (a business finance app: cards, payments, transfers, FX…).
+
+use sqlx::PgPool;
+
+use super::{Decision, ThemeFields, db, edit};
+use crate::audit::Actor;
+
+/// (name, parent name, description, keywords).
+const THEMES: &[(&str, Option<&str>, &str, &str)] = &[
+    (
+        "Cards",
+        None,
+        "Company cards: ordering, activating, spending and controlling them.",
+        "card, cards, company card",
+    ),
+    (
+        "Card delivery and activation",
+        Some("Cards"),
+        "New or replacement cards that are late, lost in the post or will not activate.",
+        "card not arrived, card delivery, activate card, card activation, replacement card, new card",
+    ),
+    (
+        "Declined card payments",
+        Some("Cards"),
+        "Card payments refused at a merchant, online or at an ATM.",
+        "card declined, payment declined, card not working, card refused, declined at merchant",
+    ),
+    (
+        "Lost, stolen or compromised cards",
+        Some("Cards"),
+        "Freezing, cancelling and replacing cards that are lost, stolen or used by someone else.",
+        "lost card, stolen card, freeze card, cancel card, fraud, compromised card, unauthorised payment",
+    ),
+    (
+        "ATM and cash withdrawals",
+        Some("Cards"),
+        "Withdrawing cash: wrong amounts, withdrawal limits and cash fees.",
+        "atm, cash withdrawal, withdraw cash, wrong amount of cash, atm fee",
+    ),
+    (
+        "Payments and transfers",
+        None,
+        "Sending and receiving money between accounts and to suppliers.",
+        "transfer, payment, bank transfer, send money",
+    ),
+    (
+        "Pending and failed transfers",
+        Some("Payments and transfers"),
+        "Transfers that are stuck, slow, pending, failed or returned.",
+        "transfer pending, transfer failed, transfer not received, transfer taking long, payment stuck, money not arrived",
+    ),
+    (
+        "Incoming payments and top-ups",
+        Some("Payments and transfers"),
+        "Topping up the account and receiving money: missing or pending top-ups and deposits.",
+        "top up, top-up failed, top up pending, deposit not showing, incoming payment, add money",
+    ),
+    (
+        "Direct debits and recurring payments",
+        Some("Payments and transfers"),
+        "Direct debits, standing orders and merchant charges that repeat or are unrecognised.",
+        "direct debit, recurring payment, unrecognised payment, charged twice, duplicate charge, refund",
+    ),
+    (
+        "Currency exchange",
+        None,
+        "Spending and sending in other currencies: exchange rates and conversion.",
+        "exchange rate, currency, foreign currency, fx, conversion, wrong exchange rate",
+    ),
+    (
+        "Fees and pricing",
+        None,
+        "Charges customers did not expect: transfer fees, card fees, top-up fees and plan pricing.",
+        "fee, fees, charged a fee, extra charge, pricing, cost, commission",
+    ),
+    (
+        "Onboarding and verification",
+        None,
+        "Opening an account: identity checks, documents and verification that stall.",
+        "verify identity, verification, identity check, kyc, documents, passport, onboarding, why verify",
+    ),
+    (
+        "Account access and security",
+        None,
+        "Signing in, passcodes, two-factor and account security.",
+        "passcode, password, pin, log in, sign in, locked out, two factor, security",
+    ),
+    (
+        "App experience",
+        None,
+        "The mobile and web app: usability, bugs, missing features and settings.",
+        "app, mobile app, feature, bug, crash, settings, change details, virtual card, apple pay, google pay",
+    ),
+];
+
+/// Create the demo theme tree (skipping themes that already exist), tag the feedback, confirm
+/// the most confident suggestion of a few themes as a PM would, and re-tag so the tagger
+/// learns from them. Call it after the demo feedback is loaded; safe to run twice.
+pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
+    let actor = Actor::System("goldthread demo");
+    let owner = crate::auth::db::find_by_email(pool, "pm@example.com")
+        .await?
+        .map(|u| u.id);
+    let mut created = Vec::new();
+    for (name, parent, description, keywords) in THEMES {
+        let existing = db::list(pool, Some("active")).await?;
+        if existing.iter().any(|t| t.name.eq_ignore_ascii_case(name)) {
+            continue;
+        }
+        let parent_id = parent.and_then(|p| existing.iter().find(|t| t.name == p).map(|t| t.id));
+        let fields = ThemeFields {
+            name: (*name).into(),
+            description: (*description).into(),
+            keywords: super::parse_keywords(keywords),
+            parent_id,
+            owner_id: owner,
+        };
+        let theme = edit::create(pool, &actor, &fields)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating demo theme {name}: {e}"))?;
+        created.push(theme.id);
+    }
+    super::retag_all(pool, None).await?;
+    // A PM's first review: confirm the two most confident suggestions of every other theme.
+    let pm = match owner {
+        Some(id) => crate::auth::db::find_active(pool, id).await?,
+        None => None,
+    };
+    let reviewer = pm
+        .as_ref()
+        .map(Actor::User)
+        .unwrap_or(Actor::System("goldthread demo"));
+    let mut confirmed = 0;
+    for id in created.iter().step_by(2) {
+        let tags: Vec<i64> = db::suggestions(pool, Some(*id), 2)
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        confirmed += edit::decide(pool, &reviewer, &tags, Decision::Confirm)
+            .await
+            .map_err(|e| anyhow::anyhow!("confirming demo tags: {e}"))?;
+    }
+    if confirmed > 0 {
+        super::retag_all(pool, None).await?;
+    }
+    Ok(())
+}

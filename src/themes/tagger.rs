@@ -1,0 +1,163 @@
+//! Feeds the pure tagging engine from the database and stores its suggestions.
+//!
+//! The model is trained from every active theme's name, description and keywords (plus those of
+//! the themes merged into it), people's confirmed tags (positive) and rejected tags (negative).
+//! Suggestions are stored as `origin = auto, state = suggested` with the engine's confidence;
+//! items the engine abstains on stay untagged. People's decisions are never overwritten.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use super::db;
+use crate::tagging::{Example, LabelSeed, Model, Polarity, TrainConfig};
+
+/// At most this many decisions (newest first) train the model.
+const MAX_DECISIONS: i64 = 20_000;
+/// Items per transaction in a retag: short transactions keep the app responsive.
+const BATCH: i64 = 500;
+
+/// What a tagging run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TagRun {
+    pub items: usize,
+    pub tagged: usize,
+}
+
+/// Train the engine from the current themes and decisions; `None` when there is no theme.
+pub async fn train(pool: &PgPool) -> anyhow::Result<Option<Arc<Model>>> {
+    let seed_rows = db::seeds(pool).await.context("loading theme seeds")?;
+    if seed_rows.is_empty() {
+        return Ok(None);
+    }
+    let decisions = db::decisions(pool, MAX_DECISIONS)
+        .await
+        .context("loading tag decisions")?;
+    let seeds: Vec<LabelSeed> = seed_rows
+        .into_iter()
+        .map(|s| {
+            let mut keywords = s.keywords;
+            keywords.extend(s.aliases);
+            LabelSeed {
+                label: s.id,
+                name: s.name,
+                description: s.description,
+                keywords,
+            }
+        })
+        .collect();
+    let examples: Vec<Example> = decisions
+        .into_iter()
+        .map(|d| Example {
+            text: d.text,
+            label: d.theme_id,
+            polarity: if d.positive {
+                Polarity::Positive
+            } else {
+                Polarity::Negative
+            },
+            weight: 1.0,
+        })
+        .collect();
+    let model = tokio::task::spawn_blocking(move || {
+        Model::train(&seeds, &examples, &TrainConfig::default())
+    })
+    .await
+    .context("training the tagger")?;
+    Ok(Some(Arc::new(model)))
+}
+
+/// Classify texts off the async runtime: (feedback id, theme id, confidence) for confident ones.
+async fn classify(
+    model: Arc<Model>,
+    rows: Vec<db::TextRow>,
+) -> anyhow::Result<Vec<(i64, i64, f32)>> {
+    tokio::task::spawn_blocking(move || {
+        rows.iter()
+            .filter_map(|r| {
+                model
+                    .classify(&r.text)
+                    .map(|p| (r.id, p.label, p.confidence.clamp(0.0, 1.0)))
+            })
+            .collect()
+    })
+    .await
+    .context("classifying feedback")
+}
+
+async fn store(pool: &PgPool, ids: &[i64], found: &[(i64, i64, f32)]) -> anyhow::Result<()> {
+    let tagged: Vec<i64> = found.iter().map(|f| f.0).collect();
+    let themes: Vec<i64> = found.iter().map(|f| f.1).collect();
+    let conf: Vec<f32> = found.iter().map(|f| f.2).collect();
+    let mut tx = pool.begin().await?;
+    db::replace_suggestions(&mut tx, ids, &tagged, &themes, &conf)
+        .await
+        .context("storing suggestions")?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Tag these feedback items now (train, classify, store). Used by the `tag_feedback` job.
+pub async fn tag_feedback_now(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Result<TagRun> {
+    if feedback_ids.is_empty() {
+        return Ok(TagRun::default());
+    }
+    let Some(model) = train(pool).await? else {
+        return Ok(TagRun::default());
+    };
+    let mut run = TagRun::default();
+    for chunk in feedback_ids.chunks(BATCH as usize) {
+        let rows = db::feedback_texts(pool, chunk).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let found = classify(model.clone(), rows).await?;
+        store(pool, &ids, &found).await?;
+        run.items += ids.len();
+        run.tagged += found.len();
+    }
+    Ok(run)
+}
+
+/// Ask for new feedback to be tagged, without waiting: the feedback code calls this after
+/// inserting items (an import, a form, the API). The background worker of any running
+/// `goldthread serve` picks the job up; `goldthread retag` also runs pending jobs.
+pub async fn tag_new_feedback(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Result<()> {
+    if feedback_ids.is_empty() {
+        return Ok(());
+    }
+    crate::jobs::enqueue_tagging(pool, feedback_ids)
+        .await
+        .context("queueing tagging of new feedback")?;
+    Ok(())
+}
+
+/// Re-tag every live item in batches, reporting progress on `job` when given. Safe while
+/// people work: each batch is its own short transaction and only automatic suggestions change.
+pub async fn retag_all(pool: &PgPool, job: Option<i64>) -> anyhow::Result<TagRun> {
+    let total = i32::try_from(db::live_feedback_count(pool).await?).unwrap_or(i32::MAX);
+    if let Some(id) = job {
+        crate::jobs::db::progress(pool, id, 0, total).await?;
+    }
+    let Some(model) = train(pool).await? else {
+        return Ok(TagRun::default());
+    };
+    let mut run = TagRun::default();
+    let mut after = 0i64;
+    loop {
+        let rows = db::feedback_batch(pool, after, BATCH).await?;
+        let Some(last) = rows.last().map(|r| r.id) else {
+            break;
+        };
+        after = last;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let found = classify(model.clone(), rows).await?;
+        store(pool, &ids, &found).await?;
+        run.items += ids.len();
+        run.tagged += found.len();
+        if let Some(id) = job {
+            let done = i32::try_from(run.items).unwrap_or(i32::MAX);
+            crate::jobs::db::progress(pool, id, done, total.max(done)).await?;
+        }
+    }
+    Ok(run)
+}

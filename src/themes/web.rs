@@ -1,0 +1,551 @@
+//! Theme pages: the overview, one theme's page, and the retag job's progress.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::db::figures::Scope;
+use super::figures::{self, Period, ThemeFigures};
+use super::{SEGMENTS, SOURCES, Theme, Trend, charts, db, money_exact, money_short, source_label};
+use crate::auth::session::{FlashKind, set_flash};
+use crate::auth::{CurrentUser, Permission};
+use crate::error::{AppError, AppResult};
+use crate::server::AppState;
+use crate::web::Layout;
+use crate::web::format::{When, thousands};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/themes", get(overview).post(super::forms::create))
+        .route("/themes/{id}", get(theme_page))
+        .route("/themes/retag", post(start_retag))
+        .route("/themes/jobs/{id}", get(job_page))
+        .merge(super::forms::router())
+        .merge(super::review::router())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct OverviewQuery {
+    pub segment: Option<String>,
+    pub source: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+}
+
+/// The filters as the page understood them (invalid values dropped).
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    pub segment: String,
+    pub source: String,
+    pub from: String,
+    pub to: String,
+    pub sort: String,
+    pub desc: bool,
+}
+
+impl Filters {
+    fn from_query(q: &OverviewQuery, period: Period) -> Self {
+        let segment = q
+            .segment
+            .clone()
+            .filter(|s| SEGMENTS.iter().any(|(k, _)| k == s))
+            .unwrap_or_default();
+        let source = q
+            .source
+            .clone()
+            .filter(|s| SOURCES.contains(&s.as_str()))
+            .unwrap_or_default();
+        let sort = q
+            .sort
+            .clone()
+            .filter(|s| SORTS.iter().any(|(k, _, _)| k == s))
+            .unwrap_or_else(|| "volume90".into());
+        let desc = match q.dir.as_deref() {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => sort != "name",
+        };
+        Filters {
+            segment,
+            source,
+            from: period.from.to_string(),
+            to: period.to.to_string(),
+            sort,
+            desc,
+        }
+    }
+
+    fn scope(&self) -> Scope {
+        Scope {
+            theme_id: None,
+            source: Some(self.source.clone()).filter(|s| !s.is_empty()),
+            segment: Some(self.segment.clone()).filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// The overview URL with these filters and the given sort.
+    fn href(&self, sort: &str, desc: bool) -> String {
+        let mut pairs: Vec<(&str, &str)> = Vec::new();
+        if !self.segment.is_empty() {
+            pairs.push(("segment", &self.segment));
+        }
+        if !self.source.is_empty() {
+            pairs.push(("source", &self.source));
+        }
+        pairs.push(("from", &self.from));
+        pairs.push(("to", &self.to));
+        pairs.push(("sort", sort));
+        pairs.push(("dir", if desc { "desc" } else { "asc" }));
+        format!(
+            "/themes?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    }
+
+    pub fn is_filtered(&self) -> bool {
+        !self.segment.is_empty() || !self.source.is_empty()
+    }
+}
+
+/// Sortable columns: (key, label, numeric).
+const SORTS: &[(&str, &str, bool)] = &[
+    ("name", "Theme", false),
+    ("volume30", "30 days", true),
+    ("volume90", "90 days", true),
+    ("trend", "Trend", true),
+    ("accounts", "Accounts", true),
+    ("arr", "ARR at stake", true),
+    ("nps", "NPS", true),
+];
+
+pub struct SortHeader {
+    pub label: &'static str,
+    pub href: String,
+    pub aria: &'static str,
+    pub class: &'static str,
+    pub num: bool,
+}
+
+/// One source's share of a theme's items.
+pub struct SourceShare {
+    pub source: &'static str,
+    pub label: &'static str,
+    pub items: i64,
+    pub percent: i64,
+}
+
+pub struct OverviewRow {
+    pub id: i64,
+    pub name: String,
+    pub parent: Option<String>,
+    pub figures: ThemeFigures,
+    pub trend: Trend,
+    pub items_30: String,
+    pub items_90: String,
+    pub arr_short: String,
+    pub arr_exact: String,
+    /// NPS of the accounts that mention the theme.
+    pub nps: Option<i64>,
+    pub nps_answers: i64,
+    /// NPS of the NPS comments that mention it.
+    pub mention_nps: Option<i64>,
+    pub mention_answers: i64,
+    pub sources: Vec<SourceShare>,
+    /// Every source's share, for the cell's title.
+    pub sources_title: String,
+    pub spark: String,
+    pub spark_title: String,
+}
+
+fn shares(f: &ThemeFigures) -> Vec<SourceShare> {
+    let total: i64 = f.sources.iter().map(|s| s.1).sum::<i64>().max(1);
+    f.sources
+        .iter()
+        .map(|(s, n)| SourceShare {
+            source: s,
+            label: source_label(s),
+            items: *n,
+            percent: (100 * n + total / 2) / total,
+        })
+        .collect()
+}
+
+fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures) -> OverviewRow {
+    OverviewRow {
+        id: theme.id,
+        name: theme.name.clone(),
+        parent,
+        trend: f.trend(),
+        items_30: thousands(f.items_30),
+        items_90: thousands(f.items_90),
+        arr_short: money_short(f.arr_cents),
+        arr_exact: money_exact(f.arr_cents),
+        nps: f.account_nps.rounded(),
+        nps_answers: f.account_nps.responses(),
+        mention_nps: f.nps.rounded(),
+        mention_answers: f.nps.responses(),
+        sources_title: shares(&f)
+            .iter()
+            .map(|s| format!("{}: {} items ({} %)", s.label, s.items, s.percent))
+            .collect::<Vec<_>>()
+            .join(", "),
+        sources: shares(&f),
+        spark: charts::sparkline_points(&f.spark),
+        spark_title: format!(
+            "Items per week, last {} weeks: {}",
+            figures::SPARK_WEEKS,
+            f.spark
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        figures: f,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "themes/overview.html")]
+pub struct OverviewPage {
+    layout: Layout,
+    rows: Vec<OverviewRow>,
+    headers: Vec<SortHeader>,
+    filters: Filters,
+    segments: &'static [(&'static str, &'static str)],
+    sources: Vec<(&'static str, &'static str)>,
+    can_edit: bool,
+    can_tag: bool,
+    to_review: i64,
+    total_themes: usize,
+}
+
+fn sort_rows(rows: &mut [OverviewRow], sort: &str, desc: bool) {
+    rows.sort_by(|a, b| {
+        let ord = match sort {
+            "name" => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            "volume30" => a.figures.items_30.cmp(&b.figures.items_30),
+            "trend" => a.trend.percent.total_cmp(&b.trend.percent),
+            "accounts" => a.figures.accounts.cmp(&b.figures.accounts),
+            "arr" => a.figures.arr_cents.cmp(&b.figures.arr_cents),
+            "nps" => a.nps.unwrap_or(i64::MIN).cmp(&b.nps.unwrap_or(i64::MIN)),
+            _ => a.figures.items_90.cmp(&b.figures.items_90),
+        };
+        let ord = if desc { ord.reverse() } else { ord };
+        ord.then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(q): Query<OverviewQuery>,
+) -> AppResult<OverviewPage> {
+    current.user.require(Permission::Read)?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref());
+    let filters = Filters::from_query(&q, period);
+    let themes = db::list(&state.pool, None).await?;
+    let mut figs = figures::compute(&state.pool, &filters.scope(), period).await?;
+    let name_of = |id: i64| themes.iter().find(|t| t.id == id).map(|t| t.name.clone());
+    let mut rows: Vec<OverviewRow> = themes
+        .iter()
+        .filter(|t| t.is_active())
+        .map(|t| {
+            let f = figs.remove(&t.id).unwrap_or_else(|| ThemeFigures {
+                spark: vec![0; figures::SPARK_WEEKS as usize],
+                ..ThemeFigures::default()
+            });
+            row(t, t.parent_id.and_then(name_of), f)
+        })
+        .collect();
+    sort_rows(&mut rows, &filters.sort, filters.desc);
+    let headers = SORTS
+        .iter()
+        .map(|(key, label, num)| {
+            let current_sort = filters.sort == *key;
+            let next_desc = if current_sort { !filters.desc } else { *num };
+            SortHeader {
+                label,
+                href: filters.href(key, next_desc),
+                aria: match (current_sort, filters.desc) {
+                    (true, true) => "descending",
+                    (true, false) => "ascending",
+                    _ => "none",
+                },
+                class: match (current_sort, filters.desc) {
+                    (true, true) => "sort desc",
+                    (true, false) => "sort asc",
+                    _ => "sort",
+                },
+                num: *num,
+            }
+        })
+        .collect();
+    let to_review = db::figures::suggested_count(&state.pool, None).await?;
+    Ok(OverviewPage {
+        layout: Layout::for_user(&current, "Themes", "themes").await?,
+        total_themes: rows.len(),
+        rows,
+        headers,
+        filters,
+        segments: &SEGMENTS,
+        sources: SOURCES.iter().map(|s| (*s, source_label(s))).collect(),
+        can_edit: current.user.can(Permission::EditThemes),
+        can_tag: current.user.can(Permission::TagFeedback),
+        to_review,
+    })
+}
+
+/// A feedback item quoted on a theme page.
+pub struct Quote {
+    pub source: String,
+    pub source_label: &'static str,
+    pub title: Option<String>,
+    pub body: String,
+    pub account: Option<String>,
+    pub received: When,
+    pub confirmed: bool,
+}
+
+pub struct AccountLine {
+    pub name: String,
+    pub segment: String,
+    pub items: i64,
+    pub arr_short: String,
+    pub arr_exact: String,
+}
+
+pub struct WeekLine {
+    pub week: String,
+    pub counts: Vec<i64>,
+    pub total: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "themes/theme.html")]
+pub struct ThemePage {
+    layout: Layout,
+    theme: Theme,
+    parent: Option<Theme>,
+    children: Vec<Theme>,
+    aliases: Vec<Theme>,
+    merged_into: Option<Theme>,
+    open_merge: Option<i64>,
+    row: OverviewRow,
+    chart: String,
+    legend: Vec<(&'static str, &'static str)>,
+    weeks: Vec<WeekLine>,
+    quotes: Vec<Quote>,
+    accounts: Vec<AccountLine>,
+    review: Vec<super::review::ReviewItem>,
+    to_review: i64,
+    period: Period,
+    can_edit: bool,
+    can_tag: bool,
+}
+
+const CHART_WEEKS: i64 = 26;
+
+/// Typical and varied: cluster the theme's items and take the most typical item of each group.
+fn representative(tags: &[db::TagRow], n: usize) -> Vec<usize> {
+    if tags.len() <= n {
+        return (0..tags.len()).collect();
+    }
+    let texts: Vec<&str> = tags.iter().map(|t| t.body.as_str()).collect();
+    let clusters = crate::tagging::cluster(&texts, Some(n), 0);
+    let mut picks: Vec<usize> = clusters
+        .iter()
+        .filter_map(|c| c.typical.first().copied())
+        .collect();
+    picks.truncate(n);
+    picks
+}
+
+async fn theme_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+    Query(q): Query<OverviewQuery>,
+) -> AppResult<ThemePage> {
+    current.user.require(Permission::Read)?;
+    let theme = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let period = Period::parse(q.from.as_deref(), q.to.as_deref());
+    let all = db::list(&state.pool, None).await?;
+    let find = |id: Option<i64>| id.and_then(|id| all.iter().find(|t| t.id == id).cloned());
+    let scope = Scope {
+        theme_id: Some(id),
+        ..Scope::default()
+    };
+    let f = figures::compute(&state.pool, &scope, period)
+        .await?
+        .remove(&id)
+        .unwrap_or_else(|| ThemeFigures {
+            spark: vec![0; figures::SPARK_WEEKS as usize],
+            ..ThemeFigures::default()
+        });
+    let row = row(&theme, None, f);
+
+    let last = period.last_week();
+    let first = last - time::Duration::weeks(CHART_WEEKS - 1);
+    let by_source = super::db::figures::theme_weeks_by_source(&state.pool, id, first, last).await?;
+    let mut stacks = Vec::new();
+    let mut weeks = Vec::new();
+    for i in 0..CHART_WEEKS {
+        let week = first + time::Duration::weeks(i);
+        let counts: Vec<i64> = SOURCES
+            .iter()
+            .map(|s| {
+                by_source
+                    .iter()
+                    .filter(|r| r.week == week && r.source == *s)
+                    .map(|r| r.items)
+                    .sum()
+            })
+            .collect();
+        stacks.push(charts::WeekStack {
+            week,
+            parts: SOURCES
+                .iter()
+                .copied()
+                .zip(counts.iter().copied())
+                .collect(),
+        });
+        weeks.push(WeekLine {
+            week: week.to_string(),
+            total: counts.iter().sum(),
+            counts,
+        });
+    }
+    let chart = charts::weekly_stacked(
+        &format!(
+            "Items per week by source for {}, last {CHART_WEEKS} weeks",
+            theme.name
+        ),
+        &stacks,
+    );
+
+    let tags = db::theme_tags(&state.pool, id, 300).await?;
+    let picks = representative(&tags, 4);
+    let quotes = picks
+        .into_iter()
+        .filter_map(|i| tags.get(i))
+        .map(|t| Quote {
+            source_label: source_label(&t.source),
+            source: t.source.clone(),
+            title: t.title.clone(),
+            body: t.body.clone(),
+            account: t.account_name.clone(),
+            received: When::from(t.received_at),
+            confirmed: t.state == "confirmed",
+        })
+        .collect();
+    let accounts = super::db::figures::theme_accounts(
+        &state.pool,
+        id,
+        figures::week_start(period.from),
+        last,
+        10,
+    )
+    .await?
+    .into_iter()
+    .map(|a| AccountLine {
+        name: a.name,
+        segment: a
+            .segment
+            .as_deref()
+            .and_then(|s| SEGMENTS.iter().find(|(k, _)| *k == s).map(|(_, l)| *l))
+            .unwrap_or("—")
+            .to_owned(),
+        items: a.items,
+        arr_short: money_short(a.arr_cents),
+        arr_exact: money_exact(a.arr_cents),
+    })
+    .collect();
+    let review = super::review::items(db::suggestions(&state.pool, Some(id), 10).await?);
+    let open_merge = if theme.status == "merged" {
+        db::open_merge_of(&state.pool, id).await?
+    } else {
+        None
+    };
+    Ok(ThemePage {
+        layout: Layout::for_user(&current, theme.name.clone(), "themes").await?,
+        parent: find(theme.parent_id),
+        merged_into: find(theme.merged_into_id),
+        children: all
+            .iter()
+            .filter(|t| t.parent_id == Some(id) && t.is_active())
+            .cloned()
+            .collect(),
+        aliases: all
+            .iter()
+            .filter(|t| t.merged_into_id == Some(id))
+            .cloned()
+            .collect(),
+        open_merge,
+        row,
+        chart,
+        legend: SOURCES.iter().map(|s| (*s, source_label(s))).collect(),
+        weeks,
+        quotes,
+        accounts,
+        to_review: db::figures::suggested_count(&state.pool, Some(id)).await?,
+        review,
+        period,
+        can_edit: current.user.can(Permission::EditThemes),
+        can_tag: current.user.can(Permission::TagFeedback),
+        theme,
+    })
+}
+
+async fn start_retag(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
+    current.user.require(Permission::EditThemes)?;
+    let id = crate::jobs::enqueue_retag(&state.pool, Some(current.user.id)).await?;
+    set_flash(
+        &current.session,
+        FlashKind::Info,
+        "Re-tagging every item in the background. You can keep working meanwhile.",
+        None,
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/themes/jobs/{id}")).into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "themes/job.html")]
+pub struct JobPage {
+    layout: Layout,
+    job: crate::jobs::Job,
+    percent: i64,
+    finished: Option<When>,
+    refresh: bool,
+}
+
+async fn job_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<JobPage> {
+    current.user.require(Permission::Read)?;
+    let job = crate::jobs::db::get(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let percent = if job.state == "done" {
+        100
+    } else if job.progress_total > 0 {
+        i64::from(job.progress_done) * 100 / i64::from(job.progress_total)
+    } else {
+        0
+    };
+    Ok(JobPage {
+        layout: Layout::for_user(&current, "Re-tagging", "themes").await?,
+        refresh: job.state == "queued" || job.state == "running",
+        finished: job.finished_at.map(When::from),
+        percent,
+        job,
+    })
+}

@@ -1,0 +1,115 @@
+//! Field-level validation errors shared by forms, the API and imports.
+
+use std::fmt;
+
+/// All problems found in one submitted form / JSON body / CSV row.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+/// One problem with one field. `message` is plain English, shown to users.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldErrors {
+    /// Records a problem with `field`.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first message recorded for `field`, if any.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// `Ok(value)` when no error was recorded, else `Err(self)`.
+    pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+
+    /// Number of recorded problems.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Iterates over the recorded problems in insertion order.
+    pub fn iter(&self) -> std::slice::Iter<'_, FieldError> {
+        self.0.iter()
+    }
+
+    /// Whether `field` has at least one problem.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    /// Moves all problems of `other` into `self`.
+    pub fn extend(&mut self, other: FieldErrors) {
+        self.0.extend(other.0);
+    }
+}
+
+impl fmt::Display for FieldErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", e.field, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FieldErrors {}
+
+impl<'a> IntoIterator for &'a FieldErrors {
+    type Item = &'a FieldError;
+    type IntoIter = std::slice::Iter<'a, FieldError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl FieldErrors {
+    /// Errors with one message for one field.
+    pub fn single(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_get_and_result() {
+        let mut e = FieldErrors::default();
+        assert!(e.is_empty());
+        assert_eq!(e.clone().into_result(5), Ok(5));
+        e.add("body", "Body is required");
+        e.add("body", "second");
+        assert_eq!(e.get("body"), Some("Body is required"));
+        assert_eq!(e.get("title"), None);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e.to_string(), "body: Body is required; body: second");
+        assert!(e.into_result(()).is_err());
+    }
+}

@@ -1,0 +1,420 @@
+//! Sign-in, sessions, CSRF, throttling and API tokens.
+
+use axum::http::{Method, StatusCode};
+use goldthread::audit::Actor;
+use goldthread::auth::Role;
+use sqlx::PgPool;
+
+use crate::helpers::{PASSWORD, TestApp};
+
+#[sqlx::test]
+async fn anonymous_page_requests_go_to_sign_in_and_come_back(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let user = app.user(Role::Admin).await;
+    let mut client = app.client();
+
+    let res = client.get("/admin/users?x=1").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.location(),
+        Some("/signin?next=%2Fadmin%2Fusers%3Fx%3D1")
+    );
+
+    let token = client.csrf_token().await;
+    let res = client
+        .post_form_raw(
+            "/signin",
+            &[
+                ("csrf_token", &token),
+                ("email", &user.email),
+                ("password", PASSWORD),
+                ("next", "/admin/users?x=1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location(), Some("/admin/users?x=1"));
+    let page = client.get("/admin/users").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&user.email));
+}
+
+#[sqlx::test]
+async fn sign_in_refuses_open_redirects(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let user = app.user(Role::Pm).await;
+    let mut client = app.client();
+    let token = client.csrf_token().await;
+    let res = client
+        .post_form_raw(
+            "/signin",
+            &[
+                ("csrf_token", &token),
+                ("email", &user.email),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location(), Some("/"));
+}
+
+#[sqlx::test]
+async fn wrong_password_keeps_the_email_and_says_why(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let user = app.user(Role::Pm).await;
+    let mut client = app.client();
+    let res = client.sign_in(&user.email, "not the password").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(res.body.contains("do not match an account"));
+    assert!(res.body.contains(&format!("value=\"{}\"", user.email)));
+    assert_eq!(
+        client.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "still signed out"
+    );
+}
+
+#[sqlx::test]
+async fn the_session_id_changes_at_sign_in(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let user = app.user(Role::Pm).await;
+    let mut client = app.client();
+    client.csrf_token().await;
+    let before = client
+        .session_cookie()
+        .cloned()
+        .expect("anonymous session for the sign-in form");
+    let res = client.sign_in(&user.email, PASSWORD).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let after = client
+        .session_cookie()
+        .cloned()
+        .expect("session after sign-in");
+    assert_ne!(before, after, "session id must be cycled at sign-in");
+
+    let cookie = res
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("goldthread_session="))
+        .expect("session cookie set")
+        .to_ascii_lowercase();
+    assert!(cookie.contains("httponly"), "{cookie}");
+    assert!(cookie.contains("samesite=lax"), "{cookie}");
+
+    // The old id is worthless: a client holding it is not signed in.
+    let mut stale = app.client();
+    stale.cookies.insert("goldthread_session".into(), before);
+    assert_eq!(stale.get("/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[sqlx::test]
+async fn sign_out_ends_the_session(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut client, _) = app.signed_in(Role::Revenue).await;
+    let old = client.session_cookie().cloned().expect("session");
+    assert_eq!(client.get("/").await.status, StatusCode::OK);
+    let res = client.post_form("/signout", &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(client.get("/").await.status, StatusCode::SEE_OTHER);
+    let mut replay = app.client();
+    replay.cookies.insert("goldthread_session".into(), old);
+    assert_eq!(
+        replay.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "old cookie must not work"
+    );
+}
+
+#[sqlx::test]
+async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut client, _) = app.signed_in(Role::Admin).await;
+    let fields = [
+        ("name", "Mallory"),
+        ("email", "mallory@example.com"),
+        ("role", "admin"),
+        ("team", "other"),
+        ("password", "long enough password"),
+    ];
+    let missing = client.post_form_raw("/admin/users", &fields).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert!(missing.body.contains("form has expired"));
+
+    let mut wrong = vec![("csrf_token", "forged")];
+    wrong.extend_from_slice(&fields);
+    assert_eq!(
+        client.post_form_raw("/admin/users", &wrong).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // A token from another session does not work either.
+    let mut other = app.client();
+    let foreign = other.csrf_token().await;
+    let mut foreign_fields = vec![("csrf_token", foreign.as_str())];
+    foreign_fields.extend_from_slice(&fields);
+    assert_eq!(
+        client
+            .post_form_raw("/admin/users", &foreign_fields)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let count: i64 =
+        sqlx::query_scalar("select count(*) from users where email = 'mallory@example.com'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(count, 0);
+
+    // With the real token it works.
+    assert_eq!(
+        client.post_form("/admin/users", &fields).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[sqlx::test]
+async fn sign_in_without_csrf_is_refused(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let user = app.user(Role::Pm).await;
+    let mut client = app.client();
+    let res = client
+        .post_form_raw("/signin", &[("email", &user.email), ("password", PASSWORD)])
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test]
+async fn repeated_failures_lock_the_account_even_for_the_right_password(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let user = app.user(Role::Pm).await;
+    let mut client = app.client();
+    for _ in 0..goldthread::auth::throttle::MAX_FAILURES_PER_ACCOUNT {
+        let res = client.sign_in(&user.email, "wrong password!").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let res = client.sign_in(&user.email, PASSWORD).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.body.contains("Too many failed sign-in attempts"));
+    assert_eq!(
+        client.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "not signed in"
+    );
+
+    // Another account is not affected by this account's lock.
+    let other = app.user(Role::Viewer).await;
+    let mut fresh = app.client();
+    assert_eq!(
+        fresh.sign_in(&other.email, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[sqlx::test]
+async fn repeated_failures_from_one_address_are_throttled_across_accounts(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let user = app.user(Role::Pm).await;
+    let mut client = app.client();
+    for i in 0..goldthread::auth::throttle::MAX_FAILURES_PER_ADDRESS {
+        let res = client
+            .sign_in(&format!("nobody{i}@example.com"), "guess")
+            .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let res = client.sign_in(&user.email, PASSWORD).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[sqlx::test]
+async fn a_disabled_user_cannot_sign_in_and_is_signed_out(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let admin = app.user(Role::Admin).await;
+    let (mut client, user) = app.signed_in(Role::Revenue).await;
+    assert_eq!(client.get("/").await.status, StatusCode::OK);
+
+    goldthread::admin::set_disabled(&app.pool, &Actor::User(&admin), user.id, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "existing session ends"
+    );
+
+    let mut fresh = app.client();
+    let res = fresh.sign_in(&user.email, PASSWORD).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.body.contains("This account is disabled"));
+}
+
+#[sqlx::test]
+async fn api_tokens_authenticate_and_are_refused_when_missing_wrong_or_revoked(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let admin = app.user(Role::Admin).await;
+    let pm = app.user(Role::Pm).await;
+    let (token_id, token) =
+        goldthread::admin::issue_token(&app.pool, &Actor::User(&admin), pm.id, "script")
+            .await
+            .unwrap();
+    let mut client = app.client();
+
+    let res = client
+        .api(Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    let me = res.json();
+    assert_eq!(me["email"], pm.email.as_str());
+    assert_eq!(me["role"], "pm");
+
+    for (label, bearer) in [("missing", None), ("wrong", Some("gt_not-a-real-token"))] {
+        let res = client.api(Method::GET, "/api/v1/me", bearer, None).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{label}");
+        assert_eq!(res.content_type(), "application/problem+json", "{label}");
+        assert_eq!(res.json()["status"], 401);
+    }
+
+    goldthread::admin::revoke_token(&app.pool, &Actor::User(&admin), token_id)
+        .await
+        .unwrap();
+    let res = client
+        .api(Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "revoked");
+
+    // A disabled user's token stops working too.
+    let (_, token2) =
+        goldthread::admin::issue_token(&app.pool, &Actor::User(&admin), pm.id, "second")
+            .await
+            .unwrap();
+    goldthread::admin::set_disabled(&app.pool, &Actor::User(&admin), pm.id, true)
+        .await
+        .unwrap();
+    let res = client
+        .api(Method::GET, "/api/v1/me", Some(&token2), None)
+        .await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED, "disabled user");
+}
+
+#[sqlx::test]
+async fn tokens_are_never_stored_in_clear_and_record_last_use(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let admin = app.user(Role::Admin).await;
+    let (id, token) =
+        goldthread::admin::issue_token(&app.pool, &Actor::User(&admin), admin.id, "ci")
+            .await
+            .unwrap();
+    let row: (String, String, Option<time::OffsetDateTime>) =
+        sqlx::query_as("select token_hash, prefix, last_used_at from api_tokens where id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_ne!(row.0, token);
+    assert!(!row.0.contains(&token[3..]));
+    assert_eq!(row.0, goldthread::auth::tokens::hash(&token));
+    assert!(token.starts_with(&row.1) && row.1.len() < token.len() / 2);
+    assert!(row.2.is_none());
+
+    // No column anywhere holds the token.
+    let dump: String =
+        sqlx::query_scalar("select coalesce(string_agg(t::text, ' '), '') from api_tokens t")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(!dump.contains(&token));
+    let audit: String =
+        sqlx::query_scalar("select coalesce(string_agg(a::text, ' '), '') from audit_log a")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(!audit.contains(&token));
+
+    app.client()
+        .api(Method::GET, "/api/v1/me", Some(&token), None)
+        .await;
+    let used: Option<time::OffsetDateTime> =
+        sqlx::query_scalar("select last_used_at from api_tokens where id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert!(used.is_some());
+}
+
+#[sqlx::test]
+async fn passwords_are_stored_as_argon2_hashes(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let user = app.user(Role::Viewer).await;
+    let hash: String = sqlx::query_scalar("select password_hash from users where id = $1")
+        .bind(user.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+    assert!(!hash.contains(PASSWORD));
+}
+
+#[sqlx::test]
+async fn demo_sign_in_exists_only_in_demo_mode(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    goldthread::demo::load_users(&app.pool).await.unwrap();
+    let mut client = app.client();
+    let page = client.get("/signin").await;
+    assert!(!page.body.contains("Demo sign-ins"));
+    let res = client
+        .post_form("/signin/demo", &[("email", "pm@example.com")])
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert_eq!(client.get("/").await.status, StatusCode::SEE_OTHER);
+
+    let demo = TestApp::with_config(pool, |c| c.demo = true).await;
+    let mut client = demo.client();
+    let page = client.get("/signin").await;
+    assert!(page.body.contains("Demo sign-ins"));
+    let res = client
+        .post_form("/signin/demo", &[("email", "pm@example.com")])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let home = client.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Welcome, Priya"));
+}
+
+#[sqlx::test]
+async fn demo_refuses_a_database_with_real_users(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    goldthread::demo::load_users(&app.pool).await.unwrap();
+    goldthread::demo::load_users(&app.pool)
+        .await
+        .expect("twice is fine");
+    app.user(Role::Pm).await;
+    let err = goldthread::demo::load(&app.pool).await.unwrap_err();
+    assert!(err.to_string().contains("real user"), "{err}");
+}
+
+#[sqlx::test]
+async fn health_metrics_and_the_api_document_answer(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let mut client = app.client();
+    let health = client.get("/healthz").await;
+    assert_eq!(health.status, StatusCode::OK);
+    client.get("/signin").await;
+    let metrics = client.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics.body.contains("goldthread_http_requests_total"),
+        "{}",
+        metrics.body
+    );
+    let doc = client.get("/api/openapi.json").await.json();
+    assert!(doc["paths"]["/api/v1/me"]["get"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    let missing = client.get("/no/such/page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.body.contains("Page not found"));
+}

@@ -1,0 +1,13 @@
+//! Integration tests: one binary, one module per feature, each test on its own fresh database.
+
+mod helpers;
+
+mod accounts;
+mod admin;
+mod auth;
+mod browser;
+mod feedback;
+mod imports;
+mod roles;
+mod themes;
+mod themes_browser;
