@@ -29,6 +29,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
+    /// Theme figures per filter, reused while the rollups stand still.
+    pub figures: Arc<crate::themes::figures::FiguresCache>,
 }
 
 impl AppState {
@@ -37,6 +39,7 @@ impl AppState {
             pool,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics_handle(),
+            figures: Arc::default(),
         }
     }
 }

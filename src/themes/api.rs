@@ -118,13 +118,13 @@ pub async fn list_themes(
             .segment
             .filter(|s| super::SEGMENTS.iter().any(|(k, _)| k == s)),
     };
-    let mut figs = figures::compute(&state.pool, &scope, period).await?;
+    let figs = figures::all_themes(&state.pool, &state.figures, &scope, period).await?;
     let themes = db::list(&state.pool, Some("active")).await?;
     Ok(Json(
         themes
             .into_iter()
             .map(|theme| {
-                let f = figs.remove(&theme.id).unwrap_or_default();
+                let f = figs.get(&theme.id).cloned().unwrap_or_default();
                 ThemeWithFigures {
                     figures: Figures::new(&f, period),
                     theme,

@@ -250,13 +250,13 @@ async fn overview(
     let period = Period::parse(q.from.as_deref(), q.to.as_deref());
     let filters = Filters::from_query(&q, period);
     let themes = db::list(&state.pool, None).await?;
-    let mut figs = figures::compute(&state.pool, &filters.scope(), period).await?;
+    let figs = figures::all_themes(&state.pool, &state.figures, &filters.scope(), period).await?;
     let name_of = |id: i64| themes.iter().find(|t| t.id == id).map(|t| t.name.clone());
     let mut rows: Vec<OverviewRow> = themes
         .iter()
         .filter(|t| t.is_active())
         .map(|t| {
-            let f = figs.remove(&t.id).unwrap_or_else(|| ThemeFigures {
+            let f = figs.get(&t.id).cloned().unwrap_or_else(|| ThemeFigures {
                 spark: vec![0; figures::SPARK_WEEKS as usize],
                 ..ThemeFigures::default()
             });

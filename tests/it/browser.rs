@@ -2,7 +2,8 @@
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use goldthread::AppState;
@@ -34,7 +35,12 @@ pub async fn serve(pool: PgPool, demo: bool) -> SocketAddr {
 pub struct Browser {
     driver: Child,
     pub client: Client,
+    profile: PathBuf,
 }
+
+/// How long a page may take to show what a test expects. Generous: CI runs every test at once
+/// on two cores, and a browser starting there is slow. A wait ends as soon as the page is right.
+const WAIT: Duration = Duration::from_secs(30);
 
 impl Browser {
     pub async fn start() -> Browser {
@@ -53,7 +59,11 @@ impl Browser {
                 panic!("cannot start {chromedriver} ({e}); `make test` installs it")
             });
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let profile = std::env::temp_dir().join(format!("goldthread-chromium-{port}"));
+        let profile = std::env::temp_dir().join(format!(
+            "goldthread-chromium-{}-{port}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&profile);
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -68,13 +78,20 @@ impl Browser {
             }),
         );
         let mut last_err = None;
-        for _ in 0..50 {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
             match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await
             {
-                Ok(client) => return Browser { driver, client },
+                Ok(client) => {
+                    return Browser {
+                        driver,
+                        client,
+                        profile,
+                    };
+                }
                 Err(e) => {
                     last_err = Some(e);
                     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -84,10 +101,13 @@ impl Browser {
         panic!("chromedriver did not accept a session: {last_err:?}");
     }
 
+    /// The text of the first element matching `css`, waiting for it to exist. Only for a page
+    /// already known to be the current one: after a click, use [`Browser::see`], because the
+    /// old page stays readable until the new one replaces it.
     pub async fn text(&self, css: &str) -> String {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(WAIT)
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
@@ -96,11 +116,51 @@ impl Browser {
             .expect("text")
     }
 
+    /// Waits until the first element matching `css` reads exactly `expected`.
+    pub async fn see(&self, css: &str, expected: &str) {
+        self.wait_for_text(css, &format!("exactly {expected:?}"), |t| t == expected)
+            .await;
+    }
+
+    /// Waits until the first element matching `css` contains `needle`; answers its text.
+    pub async fn see_containing(&self, css: &str, needle: &str) -> String {
+        self.wait_for_text(css, &format!("text containing {needle:?}"), |t| {
+            t.contains(needle)
+        })
+        .await
+    }
+
+    async fn wait_for_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        let mut last = None;
+        loop {
+            // A navigation can replace the element between finding and reading it; try again.
+            if let Ok(element) = self.client.find(Locator::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if ok(&text) {
+                    return text;
+                }
+                last = Some(text);
+            }
+            if Instant::now() >= deadline {
+                let url = self.client.current_url().await.map(|u| u.to_string());
+                panic!("waited {WAIT:?} for {css} to show {what}; last saw {last:?} at {url:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn close(self) {
-        let Browser { mut driver, client } = self;
+        let Browser {
+            mut driver,
+            client,
+            profile,
+        } = self;
         let _ = client.close().await;
         let _ = driver.kill();
         let _ = driver.wait();
+        let _ = std::fs::remove_dir_all(profile);
     }
 }
 
@@ -114,7 +174,7 @@ async fn a_demo_user_signs_in_sees_their_home_and_signs_out(pool: PgPool) {
 
     // Going to an admin page first: sent to sign-in.
     c.goto(&format!("http://{addr}/admin/users")).await.unwrap();
-    assert_eq!(browser.text("h1").await, "Sign in to Goldthread");
+    browser.see("h1", "Sign in to Goldthread").await;
 
     // One click as the product manager.
     c.find(Locator::Css("button[data-role='pm']"))
@@ -123,7 +183,7 @@ async fn a_demo_user_signs_in_sees_their_home_and_signs_out(pool: PgPool) {
         .click()
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Welcome, Priya");
+    browser.see("h1", "Welcome, Priya").await;
     let lede = browser.text("p.lede").await;
     assert!(lede.contains("Product manager"), "{lede}");
     let nav = browser.text("nav.mainnav").await;
@@ -136,13 +196,9 @@ async fn a_demo_user_signs_in_sees_their_home_and_signs_out(pool: PgPool) {
         .click()
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Sign in to Goldthread");
+    browser.see("h1", "Sign in to Goldthread").await;
     c.goto(&format!("http://{addr}/")).await.unwrap();
-    assert_eq!(
-        browser.text("h1").await,
-        "Sign in to Goldthread",
-        "signed out for real"
-    );
+    browser.see("h1", "Sign in to Goldthread").await;
 
     c.find(Locator::Id("email"))
         .await
@@ -162,7 +218,7 @@ async fn a_demo_user_signs_in_sees_their_home_and_signs_out(pool: PgPool) {
         .click()
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Welcome, Sam");
+    browser.see("h1", "Welcome, Sam").await;
     let nav = browser.text("nav.mainnav").await;
     assert!(nav.contains("Admin"), "{nav}");
 
@@ -188,12 +244,12 @@ async fn a_revenue_user_logs_feedback_with_the_quick_form_and_finds_it_by_search
         .click()
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Welcome, Riley");
+    browser.see("h1", "Welcome, Riley").await;
 
     c.goto(&format!("http://{addr}/feedback/new"))
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Log feedback");
+    browser.see("h1", "Log feedback").await;
     // Keyboard only: the text area has focus; type, tab to the account, type, submit with Enter.
     let body = c.find(Locator::Id("body")).await.unwrap();
     body.send_keys("Their treasurer wants scheduled multi-currency payouts every Friday")
@@ -207,8 +263,9 @@ async fn a_revenue_user_logs_feedback_with_the_quick_form_and_finds_it_by_search
         .send_keys("Scheduled payouts\u{E007}")
         .await
         .unwrap();
-    let flash = browser.text(".flash.success").await;
-    assert!(flash.contains("Feedback logged"), "{flash}");
+    browser
+        .see_containing(".flash.success", "Feedback logged")
+        .await;
 
     c.goto(&format!("http://{addr}/feedback")).await.unwrap();
     c.find(Locator::Id("q"))
@@ -217,8 +274,9 @@ async fn a_revenue_user_logs_feedback_with_the_quick_form_and_finds_it_by_search
         .send_keys("payout\u{E007}")
         .await
         .unwrap();
-    let first = browser.text("table.feedback-list tbody tr").await;
-    assert!(first.contains("Scheduled payouts"), "{first}");
+    let first = browser
+        .see_containing("table.feedback-list tbody tr", "Scheduled payouts")
+        .await;
     assert!(first.contains("Globex Corporation"), "{first}");
     let marked = browser.text("table.feedback-list mark").await;
     assert_eq!(marked.to_lowercase(), "payouts");

@@ -705,3 +705,80 @@ async fn an_accounts_page_lists_the_themes_its_feedback_falls_into(pool: PgPool)
         page.body
     );
 }
+
+/// The overview keeps its figures in memory between views; every committed change still shows
+/// on the next view, whether it touches a tag, the tagged feedback or an account's segment.
+#[sqlx::test]
+async fn the_overview_shows_every_change_at_once_though_it_keeps_its_figures(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (token, _) = app.token(Role::Pm).await;
+    let fees = theme(&app.pool, "Fees", "fee").await;
+    let acme = account(&app.pool, "Acme", "enterprise", 10_000_00).await;
+    let initech = account(&app.pool, "Initech", "smb", 2_000_00).await;
+    let f1 = feedback(&app.pool, "sales", "the fee is high", Some(acme), None, 3).await;
+    tag(&app.pool, f1, fees, "confirmed").await;
+    let mut c = app.client();
+    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (1, 1, 10_000_00));
+    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (1, 1, 10_000_00), "same again");
+
+    let f2 = feedback(&app.pool, "support", "another fee", Some(initech), None, 2).await;
+    tag(&app.pool, f2, fees, "suggested").await;
+    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (2, 2, 12_000_00), "a new tag");
+    assert_eq!(
+        fees_figures(&mut c, &token, "/api/v1/themes?segment=smb").await,
+        (1, 1, 2_000_00)
+    );
+
+    sqlx::query("update feedback set archived_at = now() where id = $1")
+        .bind(f1)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (1, 1, 2_000_00), "archived");
+
+    sqlx::query("update accounts set segment = 'enterprise' where id = $1")
+        .bind(initech)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        fees_figures(&mut c, &token, "/api/v1/themes?segment=smb").await,
+        (0, 0, 0),
+        "the account moved segment"
+    );
+
+    // The page reads the same figures: the PM rejects the last tag and the theme shows none.
+    let (mut pm, _) = app.signed_in(Role::Pm).await;
+    let tag_id: i64 = sqlx::query_scalar("select id from feedback_themes where feedback_id = $1")
+        .bind(f2)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let before = pm.get("/themes").await;
+    assert!(before.body.contains("Fees"));
+    let res = pm
+        .post_form("/themes/review", &[("one", &format!("reject:{tag_id}"))])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (0, 0, 0), "rejected");
+}
+
+/// (items in period, accounts, ARR at stake) of the theme "Fees" in `GET path`.
+async fn fees_figures(c: &mut crate::helpers::Client, token: &str, path: &str) -> (i64, i64, i64) {
+    let res = c.api(Method::GET, path, Some(token), None).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let all = res.json();
+    let fees = all
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|t| t["name"] == "Fees")
+        .cloned()
+        .expect("Fees listed");
+    let f = &fees["figures"];
+    (
+        f["items_in_period"].as_i64().unwrap(),
+        f["accounts"].as_i64().unwrap(),
+        f["arr_at_stake_cents"].as_i64().unwrap(),
+    )
+}

@@ -30,38 +30,31 @@ async fn a_pm_confirms_a_suggested_tag_in_the_browser_and_sees_the_count_change(
         .click()
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Welcome, Priya");
+    browser.see("h1", "Welcome, Priya").await;
     c.find(Locator::Css("nav.mainnav a[href='/themes']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Themes");
+    browser.see("h1", "Themes").await;
     c.find(Locator::LinkText("Card declined"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Card declined");
-    assert_eq!(browser.text("#stat-items").await, "1");
-    assert_eq!(
-        browser.text("#stat-confirmed").await,
-        "0 confirmed by people"
-    );
+    browser.see("h1", "Card declined").await;
+    browser.see("#stat-items", "1").await;
+    browser.see("#stat-confirmed", "0 confirmed by people").await;
     c.find(Locator::Css("button[data-action='confirm']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let flash = browser.text(".flash").await;
-    assert!(flash.contains("Confirmed 1 tag."), "{flash}");
-    assert_eq!(
-        browser.text("#stat-confirmed").await,
-        "1 confirmed by people"
-    );
+    browser.see_containing(".flash", "Confirmed 1 tag.").await;
+    browser.see("#stat-confirmed", "1 confirmed by people").await;
     browser.close().await;
 }
 
@@ -100,18 +93,15 @@ async fn one_keystroke_confirms_in_the_review_queue(pool: PgPool) {
         .click()
         .await
         .unwrap();
-    assert_eq!(browser.text("h1").await, "Welcome, Priya");
+    browser.see("h1", "Welcome, Priya").await;
     c.goto(&format!("http://{addr}/themes/review"))
         .await
         .unwrap();
-    assert!(
-        browser
-            .text("main")
-            .await
-            .contains("Showing 2 of 2 suggestions")
-    );
+    browser.see_containing("main", "Showing 2 of 2 suggestions").await;
     // The script focuses the first item; "c" confirms it.
-    c.find(Locator::Css("tr[data-review-item].is-current"))
+    c.wait()
+        .at_most(std::time::Duration::from_secs(30))
+        .for_element(Locator::Css("tr[data-review-item].is-current"))
         .await
         .unwrap();
     c.find(Locator::Css("body"))
@@ -120,19 +110,13 @@ async fn one_keystroke_confirms_in_the_review_queue(pool: PgPool) {
         .send_keys("c")
         .await
         .unwrap();
-    let flash = browser.text(".flash").await;
-    assert!(flash.contains("Confirmed 1 tag."), "{flash}");
+    browser.see_containing(".flash", "Confirmed 1 tag.").await;
     let confirmed: i64 =
         sqlx::query_scalar("select count(*) from feedback_themes where state = 'confirmed'")
             .fetch_one(&check)
             .await
             .unwrap();
     assert_eq!(confirmed, 1);
-    assert!(
-        browser
-            .text("main")
-            .await
-            .contains("Showing 1 of 1 suggestions")
-    );
+    browser.see_containing("main", "Showing 1 of 1 suggestions").await;
     browser.close().await;
 }

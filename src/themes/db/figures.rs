@@ -6,7 +6,7 @@ use sqlx::PgExecutor;
 use time::Date;
 
 /// Filters shared by every figure query.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Scope {
     pub theme_id: Option<i64>,
     pub source: Option<String>,
@@ -278,6 +278,15 @@ pub async fn suggested_count(db: impl PgExecutor<'_>, theme_id: Option<i64>) -> 
            from theme_weekly r join themes t on t.id = r.theme_id and t.status = 'active'
            where ($1::bigint is null or r.theme_id = $1)"#,
         theme_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Where the rollups stand: moves (by trigger) whenever a rollup or an account changes.
+pub async fn rollup_version(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select coalesce(pg_sequence_last_value('rollup_changes'), 0) as "v!""#
     )
     .fetch_one(db)
     .await
