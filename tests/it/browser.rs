@@ -1,8 +1,8 @@
 //! What a person does, in a real headless Chromium driven through chromedriver.
 
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -59,10 +59,8 @@ impl Browser {
                 panic!("cannot start {chromedriver} ({e}); `make test` installs it")
             });
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-        let profile = std::env::temp_dir().join(format!(
-            "goldthread-chromium-{}-{port}",
-            std::process::id()
-        ));
+        let profile =
+            std::env::temp_dir().join(format!("goldthread-chromium-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let mut caps = serde_json::Map::new();
         caps.insert(

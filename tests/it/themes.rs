@@ -718,12 +718,23 @@ async fn the_overview_shows_every_change_at_once_though_it_keeps_its_figures(poo
     let f1 = feedback(&app.pool, "sales", "the fee is high", Some(acme), None, 3).await;
     tag(&app.pool, f1, fees, "confirmed").await;
     let mut c = app.client();
-    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (1, 1, 10_000_00));
-    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (1, 1, 10_000_00), "same again");
+    assert_eq!(
+        fees_figures(&mut c, &token, "/api/v1/themes").await,
+        (1, 1, 10_000_00)
+    );
+    assert_eq!(
+        fees_figures(&mut c, &token, "/api/v1/themes").await,
+        (1, 1, 10_000_00),
+        "same again"
+    );
 
     let f2 = feedback(&app.pool, "support", "another fee", Some(initech), None, 2).await;
     tag(&app.pool, f2, fees, "suggested").await;
-    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (2, 2, 12_000_00), "a new tag");
+    assert_eq!(
+        fees_figures(&mut c, &token, "/api/v1/themes").await,
+        (2, 2, 12_000_00),
+        "a new tag"
+    );
     assert_eq!(
         fees_figures(&mut c, &token, "/api/v1/themes?segment=smb").await,
         (1, 1, 2_000_00)
@@ -734,7 +745,11 @@ async fn the_overview_shows_every_change_at_once_though_it_keeps_its_figures(poo
         .execute(&app.pool)
         .await
         .unwrap();
-    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (1, 1, 2_000_00), "archived");
+    assert_eq!(
+        fees_figures(&mut c, &token, "/api/v1/themes").await,
+        (1, 1, 2_000_00),
+        "archived"
+    );
 
     sqlx::query("update accounts set segment = 'enterprise' where id = $1")
         .bind(initech)
@@ -760,7 +775,11 @@ async fn the_overview_shows_every_change_at_once_though_it_keeps_its_figures(poo
         .post_form("/themes/review", &[("one", &format!("reject:{tag_id}"))])
         .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER);
-    assert_eq!(fees_figures(&mut c, &token, "/api/v1/themes").await, (0, 0, 0), "rejected");
+    assert_eq!(
+        fees_figures(&mut c, &token, "/api/v1/themes").await,
+        (0, 0, 0),
+        "rejected"
+    );
 }
 
 /// (items in period, accounts, ARR at stake) of the theme "Fees" in `GET path`.

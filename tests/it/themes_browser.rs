@@ -46,7 +46,9 @@ async fn a_pm_confirms_a_suggested_tag_in_the_browser_and_sees_the_count_change(
         .unwrap();
     browser.see("h1", "Card declined").await;
     browser.see("#stat-items", "1").await;
-    browser.see("#stat-confirmed", "0 confirmed by people").await;
+    browser
+        .see("#stat-confirmed", "0 confirmed by people")
+        .await;
     c.find(Locator::Css("button[data-action='confirm']"))
         .await
         .unwrap()
@@ -54,7 +56,9 @@ async fn a_pm_confirms_a_suggested_tag_in_the_browser_and_sees_the_count_change(
         .await
         .unwrap();
     browser.see_containing(".flash", "Confirmed 1 tag.").await;
-    browser.see("#stat-confirmed", "1 confirmed by people").await;
+    browser
+        .see("#stat-confirmed", "1 confirmed by people")
+        .await;
     browser.close().await;
 }
 
@@ -97,7 +101,9 @@ async fn one_keystroke_confirms_in_the_review_queue(pool: PgPool) {
     c.goto(&format!("http://{addr}/themes/review"))
         .await
         .unwrap();
-    browser.see_containing("main", "Showing 2 of 2 suggestions").await;
+    browser
+        .see_containing("main", "Showing 2 of 2 suggestions")
+        .await;
     // The script focuses the first item; "c" confirms it.
     c.wait()
         .at_most(std::time::Duration::from_secs(30))
@@ -117,6 +123,8 @@ async fn one_keystroke_confirms_in_the_review_queue(pool: PgPool) {
             .await
             .unwrap();
     assert_eq!(confirmed, 1);
-    browser.see_containing("main", "Showing 1 of 1 suggestions").await;
+    browser
+        .see_containing("main", "Showing 1 of 1 suggestions")
+        .await;
     browser.close().await;
 }

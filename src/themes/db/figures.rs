@@ -285,9 +285,7 @@ pub async fn suggested_count(db: impl PgExecutor<'_>, theme_id: Option<i64>) -> 
 
 /// Where the rollups stand: moves (by trigger) whenever a rollup or an account changes.
 pub async fn rollup_version(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"select coalesce(pg_sequence_last_value('rollup_changes'), 0) as "v!""#
-    )
-    .fetch_one(db)
-    .await
+    sqlx::query_scalar!(r#"select coalesce(pg_sequence_last_value('rollup_changes'), 0) as "v!""#)
+        .fetch_one(db)
+        .await
 }
