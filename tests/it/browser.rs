@@ -50,7 +50,7 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
-        let driver = Command::new(&chromedriver)
+        let mut driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -96,6 +96,8 @@ impl Browser {
                 }
             }
         }
+        let _ = driver.kill();
+        let _ = driver.wait();
         panic!("chromedriver did not accept a session: {last_err:?}");
     }
 

@@ -713,18 +713,18 @@ async fn the_overview_shows_every_change_at_once_though_it_keeps_its_figures(poo
     let app = TestApp::new(pool).await;
     let (token, _) = app.token(Role::Pm).await;
     let fees = theme(&app.pool, "Fees", "fee").await;
-    let acme = account(&app.pool, "Acme", "enterprise", 10_000_00).await;
-    let initech = account(&app.pool, "Initech", "smb", 2_000_00).await;
+    let acme = account(&app.pool, "Acme", "enterprise", 1_000_000).await;
+    let initech = account(&app.pool, "Initech", "smb", 200_000).await;
     let f1 = feedback(&app.pool, "sales", "the fee is high", Some(acme), None, 3).await;
     tag(&app.pool, f1, fees, "confirmed").await;
     let mut c = app.client();
     assert_eq!(
         fees_figures(&mut c, &token, "/api/v1/themes").await,
-        (1, 1, 10_000_00)
+        (1, 1, 1_000_000)
     );
     assert_eq!(
         fees_figures(&mut c, &token, "/api/v1/themes").await,
-        (1, 1, 10_000_00),
+        (1, 1, 1_000_000),
         "same again"
     );
 
@@ -732,12 +732,12 @@ async fn the_overview_shows_every_change_at_once_though_it_keeps_its_figures(poo
     tag(&app.pool, f2, fees, "suggested").await;
     assert_eq!(
         fees_figures(&mut c, &token, "/api/v1/themes").await,
-        (2, 2, 12_000_00),
+        (2, 2, 1_200_000),
         "a new tag"
     );
     assert_eq!(
         fees_figures(&mut c, &token, "/api/v1/themes?segment=smb").await,
-        (1, 1, 2_000_00)
+        (1, 1, 200_000)
     );
 
     sqlx::query("update feedback set archived_at = now() where id = $1")
@@ -747,7 +747,7 @@ async fn the_overview_shows_every_change_at_once_though_it_keeps_its_figures(poo
         .unwrap();
     assert_eq!(
         fees_figures(&mut c, &token, "/api/v1/themes").await,
-        (1, 1, 2_000_00),
+        (1, 1, 200_000),
         "archived"
     );
 
