@@ -10,7 +10,7 @@ BIN := target/release/goldthread
 
 ## Start a demo hub on http://127.0.0.1:8080 (installs and starts PostgreSQL if needed).
 run: db
-	cargo build --release --locked
+	SQLX_OFFLINE=true cargo build --release --locked
 	$(BIN) migrate
 	@if $(BIN) demo; then demo=--demo; else echo "Not loading demo data (see above); serving without demo sign-ins."; demo=; fi; \
 	echo "Serving on http://127.0.0.1:8080 (Ctrl-C to stop)"; \
