@@ -30,11 +30,12 @@ db:
 tools:
 	@scripts/ensure-test-tools.sh
 
-## Regenerate .sqlx/ after changing a query (commit the result).
+## Regenerate .sqlx/ after changing a query (commit the result). Against the freshly migrated
+## test database, as `make test` checks it: a query's inferred nullability can follow the plan,
+## and a plan follows the data.
 prepare: db
-	sqlx database create
-	sqlx migrate run
-	cargo sqlx prepare -- --all-targets
+	DATABASE_URL=$(TEST_DATABASE_URL) sqlx database reset -y
+	DATABASE_URL=$(TEST_DATABASE_URL) SQLX_OFFLINE=false cargo sqlx prepare -- --all-targets
 
 fmt:
 	cargo fmt

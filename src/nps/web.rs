@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use time::Duration;
 
-use super::{NpsCounts, db};
+use super::{Breakdown, DayCounts, NpsCounts, db};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
 use crate::server::AppState;
@@ -102,18 +102,28 @@ async fn nps_page(
 ) -> AppResult<NpsPage> {
     current.user.require(Permission::Read)?;
     let period = Period::parse(q.from.as_deref(), q.to.as_deref());
-    let from = db::start_of(period.from);
     let to = db::start_of(period.to + Duration::days(1));
-    let total = db::totals(&state.pool, from, to).await?;
     // The monthly trend covers the 12 months up to the end of the period.
     let trend_from = {
         let d = period.to - Duration::days(365);
-        db::start_of(d.replace_day(1).unwrap_or(d))
+        d.replace_day(1).unwrap_or(d)
     };
-    let months: Vec<Band> = db::monthly(&state.pool, trend_from, to)
-        .await?
+    let rows = db::daily(&state.pool, db::start_of(trend_from.min(period.from)), to).await?;
+    let breakdown = Breakdown::from_days(
+        rows.iter().map(|r| DayCounts {
+            day: r.day,
+            segment: r.segment.as_deref(),
+            plan: r.plan.as_deref(),
+            counts: r.counts(),
+        }),
+        (period.from, period.to),
+        trend_from,
+    );
+    let total = breakdown.total;
+    let months: Vec<Band> = breakdown
+        .months
         .into_iter()
-        .map(|r| Band::new(r.label.clone().unwrap_or_default(), r.counts()))
+        .map(|(label, counts)| Band::new(label, counts))
         .collect();
     let chart = super::chart::monthly_line(
         &months
@@ -121,20 +131,15 @@ async fn nps_page(
             .map(|b| (b.label.clone(), b.counts.rounded()))
             .collect::<Vec<_>>(),
     );
-    let segments = db::by_segment(&state.pool, from, to)
-        .await?
+    let segments = breakdown
+        .segments
         .into_iter()
-        .map(|r| Band::new(segment_label(r.label.as_deref()), r.counts()))
+        .map(|(label, counts)| Band::new(segment_label(label.as_deref()), counts))
         .collect();
-    let plans = db::by_plan(&state.pool, from, to)
-        .await?
+    let plans = breakdown
+        .plans
         .into_iter()
-        .map(|r| {
-            Band::new(
-                r.label.clone().unwrap_or_else(|| "No plan".into()),
-                r.counts(),
-            )
-        })
+        .map(|(label, counts)| Band::new(label.unwrap_or_else(|| "No plan".into()), counts))
         .collect();
     let mentions = crate::themes::db::figures::nps_mentions(
         &state.pool,
@@ -167,7 +172,7 @@ async fn nps_page(
         layout: Layout::for_user(&current, "NPS", "nps").await?,
         from: period.from.to_string(),
         to: period.to.to_string(),
-        total: Band::new("All answers".into(), total.counts()),
+        total: Band::new("All answers".into(), total),
         months,
         chart,
         segments,
