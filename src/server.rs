@@ -31,6 +31,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Theme figures per filter, reused while the rollups stand still.
     pub figures: Arc<crate::themes::figures::FiguresCache>,
+    /// The emerging-themes clusters, recomputed when feedback or tags change.
+    pub emerging: Arc<crate::themes::review::EmergingCache>,
 }
 
 impl AppState {
@@ -39,7 +41,8 @@ impl AppState {
             pool,
             config: Arc::new(config),
             metrics: crate::telemetry::metrics_handle(),
-            figures: Arc::default(),
+            figures: Arc::new(crate::themes::figures::figures_cache()),
+            emerging: Arc::new(crate::themes::review::emerging_cache()),
         }
     }
 }

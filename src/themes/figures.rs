@@ -1,12 +1,13 @@
 //! The numbers behind the overview and theme pages, computed from the weekly rollups.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration as StdDuration, Instant};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 
+use super::cache::VersionedCache;
 use super::db::figures::{self, Scope};
 use super::{Trend, trend};
 use crate::nps::NpsCounts;
@@ -91,54 +92,12 @@ pub const SPARK_WEEKS: i64 = 12;
 /// The figures of every theme, as the overview and `GET /api/v1/themes` show them, kept in
 /// memory per filter. Reading them for 300 themes over a million items means going through a
 /// quarter of a million per-account rollup rows (about 0.2 s); the cache makes a repeated view
-/// as cheap as at 10,000 items. An entry is used only while `rollup_changes` has not moved, so
-/// every committed tag change shows at once. The one exception is a read racing a change still
-/// in flight (the sequence moves before the change commits), so entries also expire.
-#[derive(Default)]
-pub struct FiguresCache {
-    entries: Mutex<HashMap<(Scope, Period), CacheEntry>>,
-}
+/// as cheap as at 10,000 items.
+pub type FiguresCache = VersionedCache<(Scope, Period), HashMap<i64, ThemeFigures>>;
 
-struct CacheEntry {
-    version: i64,
-    at: Instant,
-    figures: Arc<HashMap<i64, ThemeFigures>>,
-}
-
-impl FiguresCache {
-    /// How long an entry may be used with nothing changed (bounds the race above).
-    const MAX_AGE: StdDuration = StdDuration::from_secs(60);
-    /// Distinct filter combinations kept; the oldest goes first.
-    const MAX_ENTRIES: usize = 64;
-
-    fn get(&self, key: &(Scope, Period), version: i64) -> Option<Arc<HashMap<i64, ThemeFigures>>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(key)
-            .filter(|e| e.version == version && e.at.elapsed() < Self::MAX_AGE)
-            .map(|e| Arc::clone(&e.figures))
-    }
-
-    fn put(&self, key: (Scope, Period), version: i64, figures: Arc<HashMap<i64, ThemeFigures>>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, e| e.version == version && e.at.elapsed() < Self::MAX_AGE);
-        if entries.len() >= Self::MAX_ENTRIES
-            && let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, e)| e.at)
-                .map(|(k, _)| k.clone())
-        {
-            entries.remove(&oldest);
-        }
-        entries.insert(
-            key,
-            CacheEntry {
-                version,
-                at: Instant::now(),
-                figures,
-            },
-        );
-    }
+/// A figures cache: entries live a minute at most, for up to 64 filter combinations.
+pub fn figures_cache() -> FiguresCache {
+    VersionedCache::new(StdDuration::from_secs(60), 64)
 }
 
 /// [`compute`] for every theme in `scope`, through `cache`.
@@ -148,15 +107,11 @@ pub async fn all_themes(
     scope: &Scope,
     period: Period,
 ) -> sqlx::Result<Arc<HashMap<i64, ThemeFigures>>> {
-    // Read before computing: a change committed meanwhile moves the version past this one.
-    let version = figures::rollup_version(pool).await?;
-    let key = (scope.clone(), period);
-    if let Some(hit) = cache.get(&key, version) {
-        return Ok(hit);
-    }
-    let computed = Arc::new(compute(pool, scope, period).await?);
-    cache.put(key, version, Arc::clone(&computed));
-    Ok(computed)
+    cache
+        .get_or_compute(pool, (scope.clone(), period), || {
+            compute(pool, scope, period)
+        })
+        .await
 }
 
 /// Figures for every theme in `scope` (or the one theme it names), keyed by theme id.

@@ -1,6 +1,7 @@
 //! Themes: what customers talk about, the tags linking feedback to them, and the figures PMs browse.
 
 pub mod api;
+pub mod cache;
 pub mod charts;
 pub mod cli;
 pub mod db;

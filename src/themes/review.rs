@@ -14,6 +14,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::cache::VersionedCache;
 use super::forms::{field, ids, pairs};
 use super::{Decision, Theme, db, edit, source_label};
 use crate::audit::Actor;
@@ -190,6 +191,7 @@ async fn review_decide(
 }
 
 /// A cluster of untagged feedback offered as a new theme.
+#[derive(Clone)]
 pub struct Emerging {
     pub label: String,
     pub size: usize,
@@ -206,15 +208,42 @@ pub struct EmergingPage {
     can_edit: bool,
 }
 
-/// How many recent untagged items are clustered (clustering runs on every visit).
+/// How many recent untagged items are clustered.
 const EMERGING_SAMPLE: i64 = 1000;
+
+/// The clusters shown, with how many untagged items they came from.
+pub struct EmergingClusters {
+    clusters: Vec<Emerging>,
+    untagged: usize,
+}
+
+/// Clustering takes about a second at a million items, so the result is kept until feedback or
+/// tags change (or five minutes pass).
+pub type EmergingCache = VersionedCache<(), EmergingClusters>;
+
+pub fn emerging_cache() -> EmergingCache {
+    VersionedCache::new(std::time::Duration::from_secs(300), 1)
+}
 
 async fn emerging_page(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> AppResult<EmergingPage> {
     current.user.require(Permission::Read)?;
-    let rows = db::untagged_recent(&state.pool, EMERGING_SAMPLE).await?;
+    let found = state
+        .emerging
+        .get_or_compute(&state.pool, (), || emerging_clusters(&state.pool))
+        .await?;
+    Ok(EmergingPage {
+        layout: Layout::for_user(&current, "Emerging themes", "themes").await?,
+        clusters: found.clusters.clone(),
+        untagged: found.untagged,
+        can_edit: current.user.can(Permission::EditThemes),
+    })
+}
+
+async fn emerging_clusters(pool: &sqlx::PgPool) -> AppResult<EmergingClusters> {
+    let rows = db::untagged_recent(pool, EMERGING_SAMPLE).await?;
     let untagged = rows.len();
     let clusters = tokio::task::spawn_blocking(move || {
         let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
@@ -254,12 +283,7 @@ async fn emerging_page(
     })
     .await
     .map_err(|e| anyhow::anyhow!("clustering failed: {e}"))?;
-    Ok(EmergingPage {
-        layout: Layout::for_user(&current, "Emerging themes", "themes").await?,
-        clusters,
-        untagged,
-        can_edit: current.user.can(Permission::EditThemes),
-    })
+    Ok(EmergingClusters { clusters, untagged })
 }
 
 fn capitalise(s: &str) -> String {

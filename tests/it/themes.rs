@@ -801,3 +801,59 @@ async fn fees_figures(c: &mut crate::helpers::Client, token: &str, path: &str) -
         f["arr_at_stake_cents"].as_i64().unwrap(),
     )
 }
+
+#[sqlx::test]
+async fn emerging_themes_follow_the_untagged_feedback(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut pm, _) = app.signed_in(Role::Pm).await;
+    let empty = pm.get("/themes/emerging").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("No emerging themes"), "{}", empty.body);
+
+    let crypto = [
+        "Crypto wallet withdrawal to my crypto exchange is stuck",
+        "Why can't I withdraw crypto to an external crypto wallet",
+        "My crypto wallet withdrawal failed twice today",
+        "Crypto withdrawal to wallet pending for hours",
+        "Please enable crypto wallet withdrawals to other exchanges",
+    ];
+    let passport = [
+        "Passport photo rejected during identity verification",
+        "Identity verification keeps failing on my passport scan",
+        "How long does passport identity verification take",
+        "Verification of my identity with a passport did not work",
+        "Passport identity check stuck on verification screen",
+    ];
+    let mut crypto_ids = Vec::new();
+    for body in crypto {
+        crypto_ids.push(feedback(&app.pool, "support", body, None, None, 1).await);
+    }
+    for body in passport {
+        feedback(&app.pool, "support", body, None, None, 2).await;
+    }
+    let page = pm.get("/themes/emerging").await;
+    assert!(
+        page.body.contains("from the 10 most recent untagged items"),
+        "{}",
+        page.body
+    );
+    let crypto_quotes = |body: &str| crypto.iter().filter(|t| body.contains(*t)).count();
+    let passport_quotes = |body: &str| passport.iter().filter(|t| body.contains(*t)).count();
+    assert!(crypto_quotes(&page.body) > 0, "{}", page.body);
+    assert!(passport_quotes(&page.body) > 0, "{}", page.body);
+    assert!(page.body.contains("Create theme from this"));
+
+    // Once a theme covers the crypto items, the next visit no longer offers them.
+    let wallets = theme(&app.pool, "Crypto wallets", "crypto").await;
+    for id in crypto_ids {
+        tag(&app.pool, id, wallets, "confirmed").await;
+    }
+    let page = pm.get("/themes/emerging").await;
+    assert!(
+        page.body.contains("from the 5 most recent untagged items"),
+        "{}",
+        page.body
+    );
+    assert_eq!(crypto_quotes(&page.body), 0, "{}", page.body);
+    assert!(passport_quotes(&page.body) > 0, "{}", page.body);
+}
