@@ -17,7 +17,7 @@ select f.id, t.ids[1 + (f.id * 7919) % array_length(t.ids, 1)], 'auto', 0.5,
 from feedback f
 cross join (select array_agg(id order by id) ids from themes where status = 'active') t
 where f.external_id like 'gen-%';
-analyze;
+vacuum analyze;
 select (select count(*) from feedback) feedback, (select count(*) from themes where status='active') themes,
        (select count(*) from feedback_themes) tags, (select count(*) from theme_weekly) weekly_rows,
        (select count(*) from theme_account_weekly) account_weekly_rows;

@@ -33,6 +33,8 @@ pub struct AppState {
     pub figures: Arc<crate::themes::figures::FiguresCache>,
     /// The emerging-themes clusters, recomputed when feedback or tags change.
     pub emerging: Arc<crate::themes::review::EmergingCache>,
+    /// Suggested tags to review, overall and per theme.
+    pub suggested: Arc<crate::themes::figures::SuggestedCache>,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             metrics: crate::telemetry::metrics_handle(),
             figures: Arc::new(crate::themes::figures::figures_cache()),
             emerging: Arc::new(crate::themes::review::emerging_cache()),
+            suggested: Arc::new(crate::themes::figures::suggested_cache()),
         }
     }
 }

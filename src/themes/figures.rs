@@ -114,6 +114,25 @@ pub async fn all_themes(
         .await
 }
 
+/// Suggested tags still to review, in all active themes (`None`) or one, kept like the figures.
+pub type SuggestedCache = VersionedCache<Option<i64>, i64>;
+
+pub fn suggested_cache() -> SuggestedCache {
+    VersionedCache::new(StdDuration::from_secs(60), 256)
+}
+
+/// [`figures::suggested_count`] through `cache`.
+pub async fn suggested(
+    pool: &PgPool,
+    cache: &SuggestedCache,
+    theme_id: Option<i64>,
+) -> sqlx::Result<i64> {
+    let n = cache
+        .get_or_compute(pool, theme_id, || figures::suggested_count(pool, theme_id))
+        .await?;
+    Ok(*n)
+}
+
 /// Figures for every theme in `scope` (or the one theme it names), keyed by theme id.
 pub async fn compute(
     pool: &PgPool,

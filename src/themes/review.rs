@@ -127,7 +127,7 @@ async fn review_page(
     Ok(ReviewPage {
         layout: Layout::for_user(&current, "Review suggested tags", "themes").await?,
         items: items(rows),
-        total: db::figures::suggested_count(&state.pool, theme_id).await?,
+        total: super::figures::suggested(&state.pool, &state.suggested, theme_id).await?,
         themes: db::list(&state.pool, Some("active")).await?,
         theme: theme_id.map(|t| t.to_string()).unwrap_or_default(),
         script: js_path(),

@@ -286,7 +286,7 @@ async fn overview(
             }
         })
         .collect();
-    let to_review = db::figures::suggested_count(&state.pool, None).await?;
+    let to_review = figures::suggested(&state.pool, &state.suggested, None).await?;
     Ok(OverviewPage {
         layout: Layout::for_user(&current, "Themes", "themes").await?,
         total_themes: rows.len(),
@@ -493,7 +493,7 @@ async fn theme_page(
         weeks,
         quotes,
         accounts,
-        to_review: db::figures::suggested_count(&state.pool, Some(id)).await?,
+        to_review: figures::suggested(&state.pool, &state.suggested, Some(id)).await?,
         review,
         period,
         can_edit: current.user.can(Permission::EditThemes),
