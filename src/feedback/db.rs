@@ -488,3 +488,13 @@ pub async fn nps_history_for_account(
         })
         .collect())
 }
+
+/// Whether the demo's BANKING77 support tickets are loaded (one index lookup), so pages that
+/// quote feedback can attribute the data set as its licence asks.
+pub async fn has_banking77(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from feedback where source = 'support' and external_id = 'banking77-1') as "e!""#
+    )
+    .fetch_one(db)
+    .await
+}

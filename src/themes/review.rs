@@ -103,6 +103,7 @@ pub struct ReviewQuery {
 #[derive(Template, WebTemplate)]
 #[template(path = "themes/review.html")]
 pub struct ReviewPage {
+    banking77: bool,
     layout: Layout,
     items: Vec<ReviewItem>,
     total: i64,
@@ -125,6 +126,7 @@ async fn review_page(
         .and_then(|t| t.trim().parse::<i64>().ok());
     let rows = db::suggestions(&state.pool, theme_id, QUEUE).await?;
     Ok(ReviewPage {
+        banking77: crate::feedback::db::has_banking77(&state.pool).await?,
         layout: Layout::for_user(&current, "Review suggested tags", "themes").await?,
         items: items(rows),
         total: super::figures::suggested(&state.pool, &state.suggested, theme_id).await?,
@@ -202,6 +204,7 @@ pub struct Emerging {
 #[derive(Template, WebTemplate)]
 #[template(path = "themes/emerging.html")]
 pub struct EmergingPage {
+    banking77: bool,
     layout: Layout,
     clusters: Vec<Emerging>,
     untagged: usize,
@@ -235,6 +238,7 @@ async fn emerging_page(
         .get_or_compute(&state.pool, (), || emerging_clusters(&state.pool))
         .await?;
     Ok(EmergingPage {
+        banking77: crate::feedback::db::has_banking77(&state.pool).await?,
         layout: Layout::for_user(&current, "Emerging themes", "themes").await?,
         clusters: found.clusters.clone(),
         untagged: found.untagged,

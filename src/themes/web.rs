@@ -329,6 +329,7 @@ pub struct WeekLine {
 #[derive(Template, WebTemplate)]
 #[template(path = "themes/theme.html")]
 pub struct ThemePage {
+    banking77: bool,
     layout: Layout,
     theme: Theme,
     parent: Option<Theme>,
@@ -473,6 +474,7 @@ async fn theme_page(
         None
     };
     Ok(ThemePage {
+        banking77: crate::feedback::db::has_banking77(&state.pool).await?,
         layout: Layout::for_user(&current, theme.name.clone(), "themes").await?,
         parent: find(theme.parent_id),
         merged_into: find(theme.merged_into_id),

@@ -856,4 +856,22 @@ async fn emerging_themes_follow_the_untagged_feedback(pool: PgPool) {
     );
     assert_eq!(crypto_quotes(&page.body), 0, "{}", page.body);
     assert!(passport_quotes(&page.body) > 0, "{}", page.body);
+    assert!(
+        !page.body.contains("BANKING77"),
+        "no attribution without the data set"
+    );
+
+    // With the demo's BANKING77 tickets loaded, pages quoting feedback attribute the data set.
+    sqlx::query("insert into feedback (source, external_id, body) values ('support', 'banking77-1', 'I am still waiting on my card?')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    for path in [
+        "/themes/emerging",
+        "/themes/review",
+        &format!("/themes/{wallets}"),
+    ] {
+        let page = pm.get(path).await;
+        assert!(page.body.contains("BANKING77"), "{path}: {}", page.body);
+    }
 }
