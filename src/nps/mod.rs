@@ -50,14 +50,6 @@ impl std::ops::AddAssign for NpsCounts {
     }
 }
 
-/// Answers of one day from one segment and plan (`None`: no account, or none set).
-pub struct DayCounts<'a> {
-    pub day: Date,
-    pub segment: Option<&'a str>,
-    pub plan: Option<&'a str>,
-    pub counts: NpsCounts,
-}
-
 /// What the NPS page shows, summed from per-day counts.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Breakdown {
@@ -74,11 +66,7 @@ pub struct Breakdown {
 impl Breakdown {
     /// `period` is inclusive of both days; months count every day from `trend_from` on up to
     /// the period's end.
-    pub fn from_days<'a>(
-        days: impl IntoIterator<Item = DayCounts<'a>>,
-        period: (Date, Date),
-        trend_from: Date,
-    ) -> Breakdown {
+    pub fn from_days(days: &[db::DayRow], period: (Date, Date), trend_from: Date) -> Breakdown {
         use std::collections::BTreeMap;
         let (from, to) = period;
         let mut total = NpsCounts::default();
@@ -87,19 +75,21 @@ impl Breakdown {
         let mut segments: BTreeMap<(bool, &str), NpsCounts> = BTreeMap::new();
         let mut plans: BTreeMap<(bool, &str), NpsCounts> = BTreeMap::new();
         for d in days {
+            let counts = d.counts();
             if d.day >= trend_from && d.day <= to {
                 *months
                     .entry((d.day.year(), d.day.month() as u8))
-                    .or_default() += d.counts;
+                    .or_default() += counts;
             }
             if d.day >= from && d.day <= to {
-                total += d.counts;
+                total += counts;
+                let (segment, plan) = (d.segment.as_deref(), d.plan.as_deref());
                 *segments
-                    .entry((d.segment.is_none(), d.segment.unwrap_or("")))
-                    .or_default() += d.counts;
+                    .entry((segment.is_none(), segment.unwrap_or("")))
+                    .or_default() += counts;
                 *plans
-                    .entry((d.plan.is_none(), d.plan.unwrap_or("")))
-                    .or_default() += d.counts;
+                    .entry((plan.is_none(), plan.unwrap_or("")))
+                    .or_default() += counts;
             }
         }
         let named = |m: BTreeMap<(bool, &str), NpsCounts>| {
@@ -173,11 +163,13 @@ mod tests {
             passives,
             detractors,
         };
-        let day = |day, segment, plan, counts| DayCounts {
+        let day = |day, segment: Option<&str>, plan: Option<&str>, counts: NpsCounts| db::DayRow {
             day,
-            segment,
-            plan,
-            counts,
+            segment: segment.map(str::to_owned),
+            plan: plan.map(str::to_owned),
+            promoters: counts.promoters,
+            passives: counts.passives,
+            detractors: counts.detractors,
         };
         let rows = vec![
             // Before the period but inside the trend: a month only.
@@ -196,7 +188,7 @@ mod tests {
             day(date!(2025 - 12 - 31), Some("smb"), Some("pro"), c(9, 9, 9)),
         ];
         let b = Breakdown::from_days(
-            rows,
+            &rows,
             (date!(2026 - 02 - 01), date!(2026 - 03 - 01)),
             date!(2026 - 01 - 01),
         );
@@ -223,7 +215,7 @@ mod tests {
         );
         assert_eq!(
             Breakdown::from_days(
-                Vec::new(),
+                &[],
                 (date!(2026 - 02 - 01), date!(2026 - 03 - 01)),
                 date!(2026 - 01 - 01)
             ),

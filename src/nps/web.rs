@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use time::Duration;
 
-use super::{Breakdown, DayCounts, NpsCounts, db};
+use super::{Breakdown, NpsCounts, db};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
 use crate::server::AppState;
@@ -109,16 +109,7 @@ async fn nps_page(
         d.replace_day(1).unwrap_or(d)
     };
     let rows = db::daily(&state.pool, db::start_of(trend_from.min(period.from)), to).await?;
-    let breakdown = Breakdown::from_days(
-        rows.iter().map(|r| DayCounts {
-            day: r.day,
-            segment: r.segment.as_deref(),
-            plan: r.plan.as_deref(),
-            counts: r.counts(),
-        }),
-        (period.from, period.to),
-        trend_from,
-    );
+    let breakdown = Breakdown::from_days(&rows, (period.from, period.to), trend_from);
     let total = breakdown.total;
     let months: Vec<Band> = breakdown
         .months

@@ -193,7 +193,6 @@ async fn review_decide(
 }
 
 /// A cluster of untagged feedback offered as a new theme.
-#[derive(Clone)]
 pub struct Emerging {
     pub label: String,
     pub size: usize,
@@ -206,8 +205,7 @@ pub struct Emerging {
 pub struct EmergingPage {
     banking77: bool,
     layout: Layout,
-    clusters: Vec<Emerging>,
-    untagged: usize,
+    found: std::sync::Arc<EmergingClusters>,
     can_edit: bool,
 }
 
@@ -240,8 +238,7 @@ async fn emerging_page(
     Ok(EmergingPage {
         banking77: crate::feedback::db::has_banking77(&state.pool).await?,
         layout: Layout::for_user(&current, "Emerging themes", "themes").await?,
-        clusters: found.clusters.clone(),
-        untagged: found.untagged,
+        found,
         can_edit: current.user.can(Permission::EditThemes),
     })
 }

@@ -283,7 +283,8 @@ pub async fn suggested_count(db: impl PgExecutor<'_>, theme_id: Option<i64>) -> 
     .await
 }
 
-/// Where the rollups stand: moves (by trigger) whenever a rollup or an account changes.
+/// Where the data behind the cached pages stands: statement triggers move it whenever feedback,
+/// tags, rollups or accounts change (see `themes::cache`).
 pub async fn rollup_version(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"select coalesce(pg_sequence_last_value('rollup_changes'), 0) as "v!""#)
         .fetch_one(db)
