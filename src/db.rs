@@ -33,7 +33,11 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
 
 /// Apply pending migrations, including the session store's table.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR
+    // A database may have applied a version that is no longer here (the 0004 gap, see
+    // migrations/README.md): accept it rather than refuse to start.
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.set_ignore_missing(true);
+    migrator
         .run(pool)
         .await
         .context("failed to apply migrations")?;
@@ -42,4 +46,13 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .await
         .context("failed to create the session table")?;
     Ok(())
+}
+
+/// One round trip, for the health check.
+#[tracing::instrument(skip_all)]
+pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query_scalar!("select 1 as one")
+        .fetch_one(pool)
+        .await
+        .map(|_| ())
 }

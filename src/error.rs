@@ -1,10 +1,8 @@
 //! One error type for the whole app: an HTML page for browsers, `application/problem+json` for the API.
 
-use askama::Template;
-use askama_web::WebTemplate;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::validation::FieldErrors;
@@ -89,21 +87,20 @@ impl AppError {
     }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "errors/error.html")]
-pub struct ErrorPage {
-    pub layout: crate::web::Layout,
-    pub code: u16,
+/// What a page error tells the person: added to the response by [`AppError`] and turned into
+/// the HTML error page (with the navigation of whoever is signed in) by the page layer in
+/// `crate::web::error_page`. Keeping the page out of here keeps this module a leaf.
+#[derive(Debug, Clone)]
+pub struct PageError {
     pub title: &'static str,
     pub message: String,
+    /// Set when the person must sign in first: where to come back to afterwards.
+    pub sign_in_next: Option<String>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        if let AppError::SignInRequired { next } = &self {
-            return Redirect::to(&crate::auth::web::sign_in_url(next)).into_response();
-        }
         let status = self.status();
         let title = match status {
             StatusCode::NOT_FOUND => "Page not found",
@@ -113,13 +110,17 @@ impl IntoResponse for AppError {
             s if s.is_server_error() => "Something went wrong",
             _ => "That did not work",
         };
-        let page = ErrorPage {
-            layout: crate::web::Layout::bare(title),
-            code: status.as_u16(),
+        let error = PageError {
             title,
             message: self.public_message(),
+            sign_in_next: match self {
+                AppError::SignInRequired { next } => Some(next),
+                _ => None,
+            },
         };
-        (status, page).into_response()
+        let mut response = (status, error.message.clone()).into_response();
+        response.extensions_mut().insert(error);
+        response
     }
 }
 

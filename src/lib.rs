@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -13,13 +14,16 @@ pub mod feedback;
 pub mod generate;
 pub mod home;
 pub mod imports;
+pub mod insights;
 pub mod jobs;
 pub mod nps;
+pub mod router;
 pub mod server;
 pub mod tagging;
 pub mod telemetry;
 pub mod themes;
 pub mod validation;
 pub mod web;
+pub mod worker;
 
-pub use server::AppState;
+pub use app::AppState;

@@ -113,3 +113,8 @@ mod tests {
         assert!(e.into_result(()).is_err());
     }
 }
+
+/// Trims, and treats an empty result as absent.
+pub fn clean(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}

@@ -1,28 +1,29 @@
 //! JSON routes for accounts: list with search and cursor pagination, one account, create or upsert.
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AccountInput;
 use super::db::{self, AccountRow, Cursor, ListFilter, Sort};
 use super::edit;
+use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Permission};
 use crate::error::{ApiError, ApiResult, AppError};
-use crate::server::AppState;
 use crate::validation::FieldErrors;
 
 /// Largest page the list answers.
 const MAX_LIMIT: i64 = 500;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/accounts", get(list).post(create))
-        .route("/api/v1/accounts/{id}", get(show))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show))
 }
 
 /// Query of `GET /api/v1/accounts`.
@@ -81,6 +82,7 @@ fn bad_param(field: &str, message: &str) -> ApiError {
 #[utoipa::path(
     get,
     path = "/api/v1/accounts",
+    operation_id = "list_accounts",
     tag = "accounts",
     security(("bearer" = [])),
     params(ListParams),
@@ -141,6 +143,7 @@ pub async fn list(
 #[utoipa::path(
     get,
     path = "/api/v1/accounts/{id}",
+    operation_id = "get_account",
     tag = "accounts",
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "The account's id")),
@@ -177,6 +180,7 @@ fn arr_text(v: &Option<serde_json::Value>) -> Result<Option<String>, FieldErrors
 #[utoipa::path(
     post,
     path = "/api/v1/accounts",
+    operation_id = "create_account",
     tag = "accounts",
     security(("bearer" = [])),
     request_body = AccountBody,

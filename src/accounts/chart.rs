@@ -1,6 +1,6 @@
 //! The small NPS-by-month line chart on an account's page, laid out for inline SVG.
 
-use crate::feedback::db::NpsMonth;
+use crate::insights::db::NpsMonth;
 
 pub const WIDTH: i64 = 640;
 pub const HEIGHT: i64 = 200;

@@ -10,11 +10,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::feedback::clean;
 use crate::feedback::import::{
     ImportRefusal, Limits, RowError, normalize_header, open_csv, push_field_errors,
 };
 use crate::validation::FieldErrors;
+use crate::validation::clean;
 
 pub mod api;
 mod chart;
@@ -23,7 +23,7 @@ pub mod edit;
 mod money;
 pub mod web;
 
-pub use money::{format_arr_exact, format_arr_short, parse_arr};
+pub use money::parse_arr;
 
 /// Longest accepted account name, in characters.
 pub const MAX_NAME_CHARS: usize = 300;

@@ -1,4 +1,4 @@
-//! Money: parsing ARR as people type it, and formatting it short and exact.
+//! Money: parsing ARR as people type it (formatting is `crate::web::money`).
 
 /// Parses an ARR amount into cents, plus the currency implied by a sign or
 /// code in the text (`€` → EUR, `£` → GBP, `¥` → JPY, `$` → USD, or a
@@ -120,74 +120,4 @@ fn known_code(code: &str) -> Option<&'static str> {
         "SGD", "HKD", "MXN",
     ];
     CODES.into_iter().find(|c| c.eq_ignore_ascii_case(code))
-}
-
-fn currency_prefix(currency: &str) -> String {
-    match currency.trim().to_ascii_uppercase().as_str() {
-        "USD" => "$".to_string(),
-        "EUR" => "€".to_string(),
-        "GBP" => "£".to_string(),
-        "JPY" => "¥".to_string(),
-        "INR" => "₹".to_string(),
-        "" => "$".to_string(),
-        other => format!("{other} "),
-    }
-}
-
-/// Compact amount for tables and badges: "$1.2M", "$950K", "€12K", "$0".
-/// One decimal below 100 of a unit (".0" dropped), whole numbers above.
-pub fn format_arr_short(cents: i64, currency: &str) -> String {
-    const UNITS: [(u128, &str); 4] = [
-        (100_000_000_000, "B"),
-        (100_000_000, "M"),
-        (100_000, "K"),
-        (100, ""),
-    ];
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = u128::from(cents.unsigned_abs());
-    let mut idx = UNITS
-        .iter()
-        .position(|(u, _)| c >= *u)
-        .unwrap_or(UNITS.len() - 1);
-    let text = loop {
-        let (unit, suffix) = UNITS[idx];
-        let whole = (c + unit / 2) / unit;
-        if whole >= 1000 && idx > 0 {
-            idx -= 1;
-            continue;
-        }
-        if suffix.is_empty() {
-            break whole.to_string();
-        }
-        let tenths = (c * 10 + unit / 2) / unit;
-        if tenths < 1000 {
-            break if tenths % 10 == 0 {
-                format!("{}{suffix}", tenths / 10)
-            } else {
-                format!("{}.{}{suffix}", tenths / 10, tenths % 10)
-            };
-        }
-        break format!("{whole}{suffix}");
-    };
-    let sign = if text == "0" { "" } else { sign };
-    format!("{sign}{}{text}", currency_prefix(currency))
-}
-
-/// Exact amount with thousands separators: "$1,200,000.00".
-pub fn format_arr_exact(cents: i64, currency: &str) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let c = cents.unsigned_abs();
-    let units = (c / 100).to_string();
-    let mut grouped = String::with_capacity(units.len() + units.len() / 3);
-    for (i, ch) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!(
-        "{sign}{}{grouped}.{:02}",
-        currency_prefix(currency),
-        c % 100
-    )
 }

@@ -61,28 +61,6 @@ fn arr_parsing_variants() {
 }
 
 #[test]
-fn formats() {
-    assert_eq!(format_arr_short(120_000_000, "USD"), "$1.2M");
-    assert_eq!(format_arr_short(95_000_000, "USD"), "$950K");
-    assert_eq!(format_arr_short(1_200_000, "EUR"), "€12K");
-    assert_eq!(format_arr_short(0, "USD"), "$0");
-    assert_eq!(format_arr_short(95_000, "usd"), "$950");
-    assert_eq!(format_arr_short(99_995_000, "USD"), "$1M");
-    assert_eq!(format_arr_short(99_940_000, "USD"), "$999K");
-    assert_eq!(format_arr_short(1_234_500_000, "USD"), "$12.3M");
-    assert_eq!(format_arr_short(250_000_000_000, "GBP"), "£2.5B");
-    assert_eq!(format_arr_short(500_000, "CHF"), "CHF 5K");
-    assert_eq!(format_arr_short(-120_000_000, "USD"), "-$1.2M");
-    assert_eq!(format_arr_short(i64::MIN, "USD").chars().next(), Some('-'));
-    assert_eq!(format_arr_exact(120_000_000, "USD"), "$1,200,000.00");
-    assert_eq!(format_arr_exact(120_000_050, "EUR"), "€1,200,000.50");
-    assert_eq!(format_arr_exact(5, "USD"), "$0.05");
-    assert_eq!(format_arr_exact(99_900, "CHF"), "CHF 999.00");
-    assert_eq!(format_arr_exact(-100_000, "USD"), "-$1,000.00");
-    assert!(!format_arr_exact(i64::MIN, "USD").is_empty());
-}
-
-#[test]
 fn validate_account() {
     let a = AccountInput {
         external_id: Some(" A-1 ".into()),

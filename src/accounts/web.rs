@@ -12,16 +12,16 @@ use serde::Deserialize;
 use super::chart::{self, NpsChart};
 use super::db::{self, AccountRow, Cursor, ListFilter, Sort};
 use super::edit::{self, AccountForm};
-use super::{Lifecycle, Segment, format_arr_exact, format_arr_short};
+use super::{Lifecycle, Segment};
+use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
-use crate::feedback::Source;
-use crate::server::AppState;
 use crate::validation::FieldErrors;
 use crate::web::Layout;
 use crate::web::format::When;
+use crate::web::money::{format_arr_exact, format_arr_short};
 
 /// Accounts per list page.
 const PAGE_SIZE: i64 = 50;
@@ -264,9 +264,10 @@ async fn detail(
     current.user.require(Permission::Read)?;
     let id = parse_id(&id)?;
     let account = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    let recent = crate::feedback::db::recent_for_account(&state.pool, id, RECENT_FEEDBACK).await?;
-    let months = crate::feedback::db::nps_history_for_account(&state.pool, id).await?;
-    let themes = crate::themes::db::themes_for_account(&state.pool, id, 12).await?;
+    let recent =
+        crate::insights::db::recent_feedback_for_account(&state.pool, id, RECENT_FEEDBACK).await?;
+    let months = crate::insights::db::nps_history_for_account(&state.pool, id).await?;
+    let themes = crate::insights::db::themes_for_account(&state.pool, id, 12).await?;
     let shows_banking77 = recent.iter().any(|f| {
         f.external_id
             .as_deref()
@@ -274,24 +275,21 @@ async fn detail(
     });
     let feedback = recent
         .into_iter()
-        .map(|f| {
-            let source = f.source.parse::<Source>().ok();
-            FeedbackLine {
-                source_key: source.map(Source::as_str).unwrap_or("other").to_string(),
-                source_label: source.map(Source::label).unwrap_or("Other"),
-                title: f.title,
-                excerpt: excerpt(&f.body, 240),
-                reporter: f.reporter_name,
-                nps: f.nps_score.map(|s| {
-                    let class = match crate::feedback::NpsBand::from_score(s) {
-                        crate::feedback::NpsBand::Promoter => "nps-promoter",
-                        crate::feedback::NpsBand::Passive => "nps-passive",
-                        crate::feedback::NpsBand::Detractor => "nps-detractor",
-                    };
-                    (class, s)
-                }),
-                received: When::from(f.received_at),
-            }
+        .map(|f| FeedbackLine {
+            source_label: crate::web::labels::source_label(&f.source),
+            source_key: f.source,
+            title: f.title,
+            excerpt: excerpt(&f.body, 240),
+            reporter: f.reporter_name,
+            nps: f.nps_score.map(|s| {
+                let class = match crate::insights::NpsBand::from_score(s) {
+                    crate::insights::NpsBand::Promoter => "nps-promoter",
+                    crate::insights::NpsBand::Passive => "nps-passive",
+                    crate::insights::NpsBand::Detractor => "nps-detractor",
+                };
+                (class, s)
+            }),
+            received: When::from(f.received_at),
         })
         .collect();
     Ok(DetailPage {

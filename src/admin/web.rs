@@ -10,12 +10,12 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::UserInput;
+use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::db::{TokenListing, UserListing};
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission, Role, Team, db};
 use crate::error::{AppError, AppResult};
-use crate::server::AppState;
 use crate::validation::FieldErrors;
 use crate::web::format::When;
 use crate::web::{ConfirmPage, Layout};

@@ -1,14 +1,15 @@
 //! JSON routes about the caller.
 
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiUser, User};
+use crate::app::AppState;
 use crate::error::ApiResult;
-use crate::server::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
 }
 
 /// The user the bearer token belongs to.

@@ -1,13 +1,15 @@
 //! Extractors for who is asking: a signed-in person (pages) or a token holder (API).
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use tower_sessions::Session;
 
 use super::User;
+use crate::app::AppState;
 use crate::error::{ApiError, AppError};
-use crate::server::AppState;
 
 /// The signed-in user of a page request, with their session. Anonymous requests are sent
 /// to sign-in (and brought back afterwards); disabled users are signed out.
@@ -77,5 +79,33 @@ impl FromRequestParts<AppState> for ApiUser {
             Some(user) => Ok(ApiUser(user)),
             None => Err(ApiError(AppError::Unauthorized)),
         }
+    }
+}
+
+/// The client's address, for throttling. Behind a trusted proxy, the first `X-Forwarded-For` entry.
+pub struct ClientAddress(pub String);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config.trust_proxy
+            && let Some(forwarded) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+        {
+            return Ok(ClientAddress(forwarded.trim().to_owned()));
+        }
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ci| ci.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientAddress(address))
     }
 }

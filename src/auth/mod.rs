@@ -8,11 +8,10 @@ pub mod password;
 pub mod session;
 pub mod throttle;
 pub mod tokens;
-pub mod web;
 
 use serde::{Deserialize, Serialize};
 
-pub use extract::{ApiUser, CurrentUser};
+pub use extract::{ApiUser, ClientAddress, CurrentUser};
 
 /// A user's role decides what they may do; see [`Role::can`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

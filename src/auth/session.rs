@@ -93,3 +93,27 @@ pub async fn set_flash(
 pub async fn take_flash(session: &Session) -> anyhow::Result<Option<Flash>> {
     session.remove::<Flash>(FLASH).await.map_err(store_err)
 }
+
+/// Where to send someone who must sign in first, remembering where they were going.
+pub fn sign_in_url(next: &str) -> String {
+    if next.is_empty() || next == "/" {
+        "/signin".into()
+    } else {
+        format!(
+            "/signin?next={}",
+            serde_urlencoded::to_string([("n", next)])
+                .map(|s| s.trim_start_matches("n=").to_owned())
+                .unwrap_or_default()
+        )
+    }
+}
+
+/// Only local paths may be returned to (no open redirects).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_owned()
+        }
+        _ => "/".into(),
+    }
+}

@@ -1,27 +1,28 @@
 //! Feedback JSON API: create one item or a batch, list with the page's filters, and the support webhook.
 
+use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::db::{self, ListedFeedback};
 use super::export::ExportRow;
 use super::ingest::{self, IngestError, MAX_BATCH};
 use super::query::ListParams;
 use super::{FeedbackInput, Source};
+use crate::app::AppState;
 use crate::auth::{ApiUser, Permission};
 use crate::error::{ApiError, ApiResult, AppError};
-use crate::server::AppState;
 use crate::validation::FieldErrors;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/feedback", get(list).post(create))
-        .route("/api/v1/webhooks/support", post(support_webhook))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(support_webhook))
 }
 
 /// A feedback item as the API and the JSON export show it.
@@ -204,7 +205,7 @@ fn ingest_error(err: IngestError, single: bool) -> ApiError {
 /// A batch is all-or-nothing: if any item is invalid nothing is written and every problem is
 /// reported as `items[i].field`.
 #[utoipa::path(
-    post, path = "/api/v1/feedback", tag = "feedback", security(("bearer" = [])),
+    post, path = "/api/v1/feedback", operation_id = "create_feedback", tag = "feedback", security(("bearer" = [])),
     request_body(content = FeedbackItemInput, description = "One item, or {\"items\": [item, …]}"),
     responses(
         (status = 201, description = "Written (single item)", body = WrittenItem),
@@ -261,7 +262,7 @@ pub async fn create(
     let written = ingest::ingest(&state.pool, &inputs, Some(user.id))
         .await
         .map_err(|e| ingest_error(e, single))?;
-    crate::feedback::after_ingest(&state, &written).await;
+    crate::feedback::after_ingest(&state.pool, written.iter().map(|w| w.id).collect()).await;
     let items: Vec<Value> = written
         .iter()
         .map(|w| json!({"id": w.id, "created": w.inserted}))
@@ -283,7 +284,7 @@ pub async fn create(
 
 /// List feedback with the same filters as the page; `q` is the full-text search.
 #[utoipa::path(
-    get, path = "/api/v1/feedback", tag = "feedback", security(("bearer" = [])),
+    get, path = "/api/v1/feedback", operation_id = "list_feedback", tag = "feedback", security(("bearer" = [])),
     params(ListParams),
     responses(
         (status = 200, description = "A page of feedback", body = FeedbackPage),
@@ -407,7 +408,7 @@ pub async fn support_webhook(
     let written = ingest::ingest(&state.pool, &[input], Some(user.id))
         .await
         .map_err(|e| ingest_error(e, true))?;
-    crate::feedback::after_ingest(&state, &written).await;
+    crate::feedback::after_ingest(&state.pool, written.iter().map(|w| w.id).collect()).await;
     let w = written
         .first()
         .copied()

@@ -5,7 +5,6 @@ use time::OffsetDateTime;
 
 use super::NewFeedback;
 use super::query::{Cursor, Filter};
-use crate::nps::NpsCounts;
 
 /// A feedback item as lists show it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -425,68 +424,6 @@ pub async fn reporters(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, String
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
-}
-
-/// The newest feedback about one account.
-pub async fn recent_for_account(
-    db: impl PgExecutor<'_>,
-    account_id: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<FeedbackRow>> {
-    sqlx::query_as!(
-        FeedbackRow,
-        r#"select f.id, f.source, f.external_id, f.title, f.body, f.account_id,
-                  a.name as "account_name?", a.external_id as "account_external_id?",
-                  f.contact_email, f.reporter_id, u.name as "reporter_name?",
-                  f.received_at, f.nps_score, f.arr_cents_snapshot, f.currency_snapshot
-           from feedback f
-           left join accounts a on a.id = f.account_id
-           left join users u on u.id = f.reporter_id
-           where f.account_id = $1 and f.archived_at is null
-           order by f.received_at desc, f.id desc
-           limit $2"#,
-        account_id,
-        limit
-    )
-    .fetch_all(db)
-    .await
-}
-
-/// One month of an account's NPS answers.
-#[derive(Debug, Clone)]
-pub struct NpsMonth {
-    pub month: time::Date,
-    pub counts: NpsCounts,
-}
-
-/// An account's NPS by month, oldest first.
-pub async fn nps_history_for_account(
-    db: impl PgExecutor<'_>,
-    account_id: i64,
-) -> sqlx::Result<Vec<NpsMonth>> {
-    let rows = sqlx::query!(
-        r#"select date_trunc('month', received_at at time zone 'UTC')::date as "month!",
-                  count(*) filter (where nps_score >= 9) as "promoters!",
-                  count(*) filter (where nps_score between 7 and 8) as "passives!",
-                  count(*) filter (where nps_score <= 6) as "detractors!"
-           from feedback
-           where account_id = $1 and nps_score is not null and archived_at is null
-           group by 1 order by 1"#,
-        account_id
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| NpsMonth {
-            month: r.month,
-            counts: NpsCounts {
-                promoters: r.promoters,
-                passives: r.passives,
-                detractors: r.detractors,
-            },
-        })
-        .collect())
 }
 
 /// Whether the demo's BANKING77 support tickets are loaded (one index lookup), so pages that

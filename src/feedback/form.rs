@@ -11,11 +11,11 @@ use serde_json::json;
 use super::ingest::{self, IngestError};
 use super::web::{can_edit, load};
 use super::{FeedbackInput, Source, db};
+use crate::app::AppState;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission, Team, User};
 use crate::error::{AppError, AppResult};
-use crate::server::AppState;
 use crate::validation::FieldErrors;
 use crate::web::Layout;
 
@@ -148,7 +148,7 @@ pub async fn create(
     .await
     {
         Ok(written) => {
-            super::after_ingest(&state, &written).await;
+            super::after_ingest(&state.pool, written.iter().map(|w| w.id).collect()).await;
             let id = written.first().map(|w| w.id).unwrap_or_default();
             set_flash(
                 &current.session,

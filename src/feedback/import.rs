@@ -60,8 +60,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::feedback::{NewFeedback, RawFeedback, Source, clean, parse_score, validate_raw};
+use crate::feedback::{NewFeedback, RawFeedback, Source, parse_score, validate_raw};
 use crate::validation::FieldErrors;
+use crate::validation::clean;
 
 /// Largest accepted upload.
 pub const MAX_IMPORT_BYTES: usize = 200 * 1024 * 1024;

@@ -24,7 +24,7 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
-use crate::validation::FieldErrors;
+use crate::validation::{FieldErrors, clean};
 
 /// Longest accepted body, in characters (not bytes).
 pub const MAX_BODY_CHARS: usize = 20_000;
@@ -112,48 +112,7 @@ impl FromStr for Source {
     }
 }
 
-/// NPS bands: 0–6 detractor, 7–8 passive, 9–10 promoter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NpsBand {
-    Detractor,
-    Passive,
-    Promoter,
-}
-
-impl NpsBand {
-    /// Band of a score. Out-of-range scores are clamped (below 0 counts as
-    /// detractor, above 10 as promoter) so this never panics.
-    pub fn from_score(score: i16) -> NpsBand {
-        match score {
-            i16::MIN..=6 => NpsBand::Detractor,
-            7..=8 => NpsBand::Passive,
-            _ => NpsBand::Promoter,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NpsBand::Detractor => "detractor",
-            NpsBand::Passive => "passive",
-            NpsBand::Promoter => "promoter",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            NpsBand::Detractor => "Detractor",
-            NpsBand::Passive => "Passive",
-            NpsBand::Promoter => "Promoter",
-        }
-    }
-}
-
-impl fmt::Display for NpsBand {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::insights::NpsBand;
 
 /// Raw feedback as typed in a form, sent as JSON, or read from a CSV row.
 /// Everything is text so a form can redisplay exactly what was typed.
@@ -246,11 +205,6 @@ pub(crate) struct RawFeedback<'a> {
     pub contact_email: Option<&'a str>,
     pub received_at: Option<&'a str>,
     pub nps_score: Option<&'a str>,
-}
-
-/// Trims, and treats an empty result as absent.
-pub(crate) fn clean(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// Character count with a fast path for short ASCII-sized strings.
@@ -500,31 +454,49 @@ fn has_offset(t: &str) -> bool {
     b.len() >= 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':'
 }
 
-/// What happens after feedback arrives by any route (form, API, webhook, import): it is queued
-/// for tagging (the background worker does it, so arrival is never held up). The feedback is
-/// already saved, so a failure to queue is logged, not returned.
-pub async fn after_ingest(state: &crate::server::AppState, written: &[db::Written]) {
-    after_ingest_ids(&state.pool, written.iter().map(|w| w.id).collect()).await;
+/// Feedback arrived (by any way in); whatever follows arrival (tagging, today) is the worker's
+/// business, so arrival is never held up and feedback names no feature that reacts to it.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Arrived {
+    #[serde(default)]
+    pub feedback_ids: Vec<i64>,
+    /// Too many items to list: treat every item as new.
+    #[serde(default)]
+    pub many: bool,
 }
 
-/// Above this many items, one full re-tag is cheaper than a job listing every id.
-const TAG_BY_ID_LIMIT: usize = 20_000;
+impl crate::jobs::JobKind for Arrived {
+    const NAME: &'static str = "tag_feedback";
+}
 
-pub async fn after_ingest_ids(pool: &sqlx::PgPool, ids: Vec<i64>) {
-    let queued = if ids.len() > TAG_BY_ID_LIMIT {
-        crate::jobs::enqueue_retag(pool, None)
-            .await
-            .map(|_| ())
-            .map_err(anyhow::Error::from)
+/// Above this many items, one job over every item is cheaper than a job listing every id.
+const LIST_IDS_UP_TO: usize = 20_000;
+
+/// Queue what follows the arrival of `ids`.
+pub async fn announce_arrival(pool: &sqlx::PgPool, ids: Vec<i64>) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let arrived = if ids.len() > LIST_IDS_UP_TO {
+        Arrived {
+            feedback_ids: Vec::new(),
+            many: true,
+        }
     } else {
-        crate::themes::tag_new_feedback(pool, &ids).await
+        Arrived {
+            feedback_ids: ids,
+            many: false,
+        }
     };
-    if let Err(err) = queued {
-        tracing::error!(
-            error = format!("{err:#}"),
-            items = ids.len(),
-            "could not queue new feedback for tagging"
-        );
+    crate::jobs::enqueue(pool, &arrived, None).await.map(|_| ())
+}
+
+/// After feedback is saved by any route (form, API, webhook, import). The feedback is already
+/// saved, so a failure to queue is logged, not returned.
+pub async fn after_ingest(pool: &sqlx::PgPool, ids: Vec<i64>) {
+    let n = ids.len();
+    if let Err(err) = announce_arrival(pool, ids).await {
+        tracing::error!(error = %err, items = n, "could not queue new feedback for tagging");
     }
 }
 

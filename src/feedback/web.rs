@@ -14,14 +14,15 @@ use serde_json::json;
 use super::db::{self, FeedbackDetail, ListedFeedback};
 use super::query::{Cursor, Filter, ListParams};
 use super::{NpsBand, Source};
-use crate::accounts::{Lifecycle, Segment, format_arr_exact, format_arr_short};
+use crate::accounts::{Lifecycle, Segment};
+use crate::app::AppState;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission, User};
 use crate::error::{AppError, AppResult};
-use crate::server::AppState;
 use crate::validation::FieldErrors;
 use crate::web::format::When;
+use crate::web::money::{format_arr_exact, format_arr_short};
 use crate::web::{ConfirmPage, Layout};
 
 pub fn router() -> Router<AppState> {

@@ -1,3 +1,4 @@
 //! The home page: each role starts where it works.
 
+pub mod signin;
 pub mod web;

@@ -5,9 +5,9 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::routing::get;
 
+use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission, Role};
 use crate::error::AppResult;
-use crate::server::AppState;
 use crate::web::Layout;
 
 pub fn router() -> Router<AppState> {

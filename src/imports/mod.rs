@@ -348,7 +348,7 @@ async fn commit_inner(
     .await?;
     tx.commit().await?;
     if !written_ids.is_empty() {
-        crate::feedback::after_ingest_ids(pool, written_ids).await;
+        crate::feedback::after_ingest(pool, written_ids).await;
     }
     Ok(done)
 }

@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::{Kind, Staged, db};
+use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::feedback::Source;
 use crate::feedback::import::{MAX_IMPORT_BYTES, RowError};
-use crate::server::AppState;
 use crate::web::Layout;
 use crate::web::format::{When, thousands};
 

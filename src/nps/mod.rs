@@ -4,51 +4,9 @@ pub mod chart;
 pub mod db;
 pub mod web;
 
-use serde::Serialize;
+pub use crate::insights::NpsCounts;
+
 use time::Date;
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct NpsCounts {
-    pub promoters: i64,
-    pub passives: i64,
-    pub detractors: i64,
-}
-
-impl NpsCounts {
-    pub fn responses(&self) -> i64 {
-        self.promoters + self.passives + self.detractors
-    }
-
-    /// The score from −100 to 100, or `None` when nobody answered (not zero: zero is a real score).
-    pub fn score(&self) -> Option<f64> {
-        let n = self.responses();
-        if n == 0 {
-            return None;
-        }
-        Some(100.0 * (self.promoters - self.detractors) as f64 / n as f64)
-    }
-
-    /// The score rounded to a whole number, as people read it.
-    pub fn rounded(&self) -> Option<i64> {
-        self.score().map(|s| s.round() as i64)
-    }
-
-    pub fn add_score(&mut self, score: i16) {
-        match score {
-            9..=10 => self.promoters += 1,
-            7..=8 => self.passives += 1,
-            _ => self.detractors += 1,
-        }
-    }
-}
-
-impl std::ops::AddAssign for NpsCounts {
-    fn add_assign(&mut self, other: Self) {
-        self.promoters += other.promoters;
-        self.passives += other.passives;
-        self.detractors += other.detractors;
-    }
-}
 
 /// What the NPS page shows, summed from per-day counts.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -10,10 +10,10 @@ use serde::Deserialize;
 use time::Duration;
 
 use super::{Breakdown, NpsCounts, db};
+use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
-use crate::server::AppState;
-use crate::themes::figures::{Period, week_start};
+use crate::insights::figures::{Period, week_start};
 use crate::web::Layout;
 
 pub fn router() -> Router<AppState> {
@@ -132,13 +132,13 @@ async fn nps_page(
         .into_iter()
         .map(|(label, counts)| Band::new(label.unwrap_or_else(|| "No plan".into()), counts))
         .collect();
-    let mentions = crate::themes::db::figures::nps_mentions(
+    let mentions = crate::insights::db::nps_mentions(
         &state.pool,
         week_start(period.from),
         week_start(period.to),
     )
     .await?;
-    let top = |pick: fn(&crate::themes::db::figures::NpsMentionRow) -> i64, all: i64| {
+    let top = |pick: fn(&crate::insights::db::NpsMentionRow) -> i64, all: i64| {
         let mut v: Vec<Mention> = mentions
             .iter()
             .filter(|m| pick(m) > 0)

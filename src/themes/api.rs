@@ -1,26 +1,26 @@
-//! JSON routes for themes and tag decisions (same validation and db functions as the pages).
+//! JSON routes for themes (same validation and db functions as the pages).
 
+use axum::Extension;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Serialize;
 
-use super::db::figures::Scope;
-use super::figures::{self, Period, ThemeFigures};
 use super::web::OverviewQuery;
-use super::{Decision, Theme, ThemeInput, db, edit};
+use super::{Theme, ThemeInput, db, edit};
+use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Permission};
 use crate::error::{ApiResult, AppError};
-use crate::server::AppState;
+use crate::insights::db::Scope;
+use crate::insights::figures::{self, Period, ThemeFigures};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/themes", get(list_themes).post(create_theme))
-        .route("/api/v1/themes/{id}", get(get_theme))
-        .route("/api/v1/tags/{id}/confirm", post(confirm_tag))
-        .route("/api/v1/tags/{id}/reject", post(reject_tag))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_themes, create_theme))
+        .routes(routes!(get_theme))
 }
 
 /// A theme's figures over a period (volumes and trend are relative to its end).
@@ -106,6 +106,7 @@ pub struct ThemeWithFigures {
 )]
 pub async fn list_themes(
     State(state): State<AppState>,
+    Extension(caches): Extension<crate::insights::Caches>,
     ApiUser(user): ApiUser,
     Query(q): Query<OverviewQuery>,
 ) -> ApiResult<Json<Vec<ThemeWithFigures>>> {
@@ -113,12 +114,14 @@ pub async fn list_themes(
     let period = Period::parse(q.from.as_deref(), q.to.as_deref());
     let scope = Scope {
         theme_id: None,
-        source: q.source.filter(|s| super::SOURCES.contains(&s.as_str())),
+        source: q
+            .source
+            .filter(|s| crate::web::labels::SOURCES.contains(&s.as_str())),
         segment: q
             .segment
-            .filter(|s| super::SEGMENTS.iter().any(|(k, _)| k == s)),
+            .filter(|s| crate::web::labels::SEGMENTS.iter().any(|(k, _)| k == s)),
     };
-    let figs = figures::all_themes(&state.pool, &state.figures, &scope, period).await?;
+    let figs = figures::all_themes(&state.pool, &caches.figures, &scope, period).await?;
     let themes = db::list(&state.pool, Some("active")).await?;
     Ok(Json(
         themes
@@ -191,75 +194,4 @@ pub async fn create_theme(
     let fields = input.validate().map_err(AppError::Validation)?;
     let theme = edit::create(&state.pool, &Actor::User(&user), &fields).await?;
     Ok((StatusCode::CREATED, Json(theme)))
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TagDecision {
-    pub id: i64,
-    pub feedback_id: i64,
-    pub theme_id: i64,
-    /// `confirmed` or `rejected`.
-    pub state: String,
-    /// Whether this call changed it (false when it already had that state).
-    pub changed: bool,
-}
-
-async fn decide(
-    state: &AppState,
-    user: &crate::auth::User,
-    id: i64,
-    d: Decision,
-) -> ApiResult<Json<TagDecision>> {
-    user.require(Permission::TagFeedback)?;
-    let tag = db::get_tag(&state.pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let n = edit::decide(&state.pool, &Actor::User(user), &[id], d).await?;
-    Ok(Json(TagDecision {
-        id,
-        feedback_id: tag.feedback_id,
-        theme_id: tag.theme_id,
-        state: d.state().into(),
-        changed: n > 0,
-    }))
-}
-
-/// Confirm a tag (it becomes a positive example for the tagger).
-#[utoipa::path(
-    post,
-    path = "/api/v1/tags/{id}/confirm",
-    tag = "themes",
-    security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Tag id")),
-    responses(
-        (status = 200, description = "Confirmed", body = TagDecision),
-        (status = 404, description = "No such tag", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn confirm_tag(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<TagDecision>> {
-    decide(&state, &user, id, Decision::Confirm).await
-}
-
-/// Reject a tag (it becomes a negative example for the tagger).
-#[utoipa::path(
-    post,
-    path = "/api/v1/tags/{id}/reject",
-    tag = "themes",
-    security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Tag id")),
-    responses(
-        (status = 200, description = "Rejected", body = TagDecision),
-        (status = 404, description = "No such tag", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn reject_tag(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<TagDecision>> {
-    decide(&state, &user, id, Decision::Reject).await
 }

@@ -81,7 +81,7 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
 pub async fn retag(pool: &PgPool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let run = super::retag_all(pool, None).await?;
-    let others = crate::jobs::run_pending(pool).await?;
+    let others = crate::worker::run_pending(pool).await?;
     println!(
         "Re-tagged {} items ({} with a suggestion) in {:.1} s; ran {others} queued job(s).",
         run.items,

@@ -1,5 +1,6 @@
 //! Demo themes for the demo product (a business finance app: cards, payments, transfers, FX…).
 
+use super::tagging::db as tags;
 use sqlx::PgPool;
 
 use super::{Decision, ThemeFields, db, edit};
@@ -132,7 +133,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
         .unwrap_or(Actor::System("goldthread demo"));
     let mut confirmed = 0;
     for id in created.iter().step_by(2) {
-        let tags: Vec<i64> = db::suggestions(pool, Some(*id), 2)
+        let tags: Vec<i64> = tags::suggestions(pool, Some(*id), 2)
             .await?
             .into_iter()
             .map(|t| t.id)

@@ -1,6 +1,7 @@
 //! Changes to themes and tags, each audited in the transaction that makes it. Pages and the
 //! API both call these.
 
+use super::tagging::db as tags;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -277,7 +278,7 @@ pub async fn decide(
         return Ok(0);
     }
     let mut tx = pool.begin().await?;
-    let changed = db::decide(&mut *tx, tag_ids, decision.state(), actor.id()).await?;
+    let changed = tags::decide(&mut *tx, tag_ids, decision.state(), actor.id()).await?;
     if !changed.is_empty() {
         let ids: Vec<i64> = changed.iter().map(|c| c.0).collect();
         audit::db::record(

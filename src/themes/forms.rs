@@ -1,5 +1,6 @@
 //! Theme forms: create, edit, archive/restore, merge (and undo), split.
 
+use super::tagging::db as tags;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -11,11 +12,11 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{Theme, ThemeInput, db, edit};
+use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
-use crate::server::AppState;
 use crate::validation::FieldErrors;
 use crate::web::{ConfirmPage, Layout};
 
@@ -345,7 +346,7 @@ async fn undo_merge(
 pub struct SplitPage {
     layout: Layout,
     theme: Theme,
-    tags: Vec<db::TagRow>,
+    tags: Vec<tags::TagRow>,
     chosen: Vec<i64>,
     form: ThemeInput,
     errors: FieldErrors,
@@ -359,7 +360,7 @@ async fn render_split(
     form: ThemeInput,
     errors: FieldErrors,
 ) -> AppResult<SplitPage> {
-    let tags = db::theme_tags(&state.pool, theme.id, 200).await?;
+    let tags = tags::theme_tags(&state.pool, theme.id, 200).await?;
     Ok(SplitPage {
         layout: Layout::for_user(current, format!("Split {}", theme.name), "themes").await?,
         theme,

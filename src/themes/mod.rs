@@ -1,23 +1,19 @@
 //! Themes: what customers talk about, the tags linking feedback to them, and the figures PMs browse.
 
 pub mod api;
-pub mod cache;
-pub mod charts;
 pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod edit;
-pub mod figures;
 pub mod forms;
-pub mod review;
-pub mod tagger;
+pub mod tagging;
 pub mod web;
 
 use serde::{Deserialize, Serialize};
 
 use crate::validation::FieldErrors;
 
-pub use tagger::{retag_all, tag_new_feedback};
+pub use tagging::{retag_all, tag_new_feedback};
 
 /// A theme as stored.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -175,103 +171,6 @@ impl Decision {
     }
 }
 
-/// The six feedback sources, in the order charts and legends show them.
-pub const SOURCES: [&str; 6] = ["sales", "success", "support", "nps", "research", "other"];
-
-pub fn source_label(source: &str) -> &'static str {
-    match source {
-        "sales" => "Sales",
-        "success" => "Success",
-        "support" => "Support",
-        "nps" => "NPS",
-        "research" => "Research",
-        _ => "Other",
-    }
-}
-
-/// Account segments, for filters.
-pub const SEGMENTS: [(&str, &str); 3] = [
-    ("smb", "SMB"),
-    ("mid_market", "Mid-market"),
-    ("enterprise", "Enterprise"),
-];
-
-/// "$1.2M", "$340K", "$980" — with the exact amount kept for a title.
-pub fn money_short(cents: i64) -> String {
-    let dollars = cents as f64 / 100.0;
-    let abs = dollars.abs();
-    if abs >= 1_000_000.0 {
-        format!("${:.1}M", dollars / 1_000_000.0)
-    } else if abs >= 10_000.0 {
-        format!("${:.0}K", dollars / 1_000.0)
-    } else if abs >= 1_000.0 {
-        format!("${:.1}K", dollars / 1_000.0)
-    } else {
-        format!("${dollars:.0}")
-    }
-}
-
-/// "$1,234,567.00".
-pub fn money_exact(cents: i64) -> String {
-    format!(
-        "${}.{:02}",
-        crate::web::format::thousands(cents / 100),
-        (cents % 100).abs()
-    )
-}
-
-/// Trend of the last 4 weeks against the 4 before.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Trend {
-    /// `up`, `down` or `flat` (for the CSS class).
-    pub direction: &'static str,
-    pub arrow: &'static str,
-    /// "+18 %", "−40 %", "new", "0 %".
-    pub text: String,
-    /// For sorting: percent change (new = +∞ rendered as a large number).
-    pub percent: f64,
-}
-
-pub fn trend(last: i64, previous: i64) -> Trend {
-    if previous == 0 {
-        return if last == 0 {
-            Trend {
-                direction: "flat",
-                arrow: "→",
-                text: "0 %".into(),
-                percent: 0.0,
-            }
-        } else {
-            Trend {
-                direction: "up",
-                arrow: "↑",
-                text: "new".into(),
-                percent: 1e9,
-            }
-        };
-    }
-    let pct = 100.0 * (last - previous) as f64 / previous as f64;
-    let rounded = pct.round() as i64;
-    let (direction, arrow) = match rounded {
-        r if r > 0 => ("up", "↑"),
-        r if r < 0 => ("down", "↓"),
-        _ => ("flat", "→"),
-    };
-    let text = if rounded > 0 {
-        format!("+{rounded} %")
-    } else if rounded < 0 {
-        format!("−{} %", -rounded)
-    } else {
-        "0 %".into()
-    };
-    Trend {
-        direction,
-        arrow,
-        text,
-        percent: pct,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,22 +203,5 @@ mod tests {
         .unwrap();
         assert_eq!(ok.name, "Card payments");
         assert_eq!(ok.parent_id, None);
-    }
-
-    #[test]
-    fn trend_reads_as_people_expect() {
-        assert_eq!(trend(12, 10).text, "+20 %");
-        assert_eq!(trend(5, 10).text, "−50 %");
-        assert_eq!(trend(5, 10).direction, "down");
-        assert_eq!(trend(0, 0).text, "0 %");
-        assert_eq!(trend(3, 0).text, "new");
-    }
-
-    #[test]
-    fn money_is_abbreviated_and_exact() {
-        assert_eq!(money_short(123_456_789), "$1.2M");
-        assert_eq!(money_short(34_000_000), "$340K");
-        assert_eq!(money_short(98_000), "$980");
-        assert_eq!(money_exact(123_456_789), "$1,234,567.89");
     }
 }

@@ -1,22 +1,27 @@
 //! Theme pages: the overview, one theme's page, and the retag job's progress.
 
+use super::tagging::db as tags;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::db::figures::Scope;
-use super::figures::{self, Period, ThemeFigures};
-use super::{SEGMENTS, SOURCES, Theme, Trend, charts, db, money_exact, money_short, source_label};
+use super::{Theme, db};
+use crate::app::AppState;
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
-use crate::server::AppState;
+use crate::insights::Trend;
+use crate::insights::db::Scope;
+use crate::insights::figures::{self, Period, ThemeFigures};
 use crate::web::Layout;
+use crate::web::charts;
 use crate::web::format::{When, thousands};
+use crate::web::labels::{SEGMENTS, SOURCES, source_label};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,7 +30,6 @@ pub fn router() -> Router<AppState> {
         .route("/themes/retag", post(start_retag))
         .route("/themes/jobs/{id}", get(job_page))
         .merge(super::forms::router())
-        .merge(super::review::router())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,8 +188,8 @@ fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures) -> OverviewRow {
         trend: f.trend(),
         items_30: thousands(f.items_30),
         items_90: thousands(f.items_90),
-        arr_short: money_short(f.arr_cents),
-        arr_exact: money_exact(f.arr_cents),
+        arr_short: crate::web::money::format_arr_short(f.arr_cents, "USD"),
+        arr_exact: crate::web::money::format_arr_exact(f.arr_cents, "USD"),
         nps: f.account_nps.rounded(),
         nps_answers: f.account_nps.responses(),
         mention_nps: f.nps.rounded(),
@@ -243,6 +247,7 @@ fn sort_rows(rows: &mut [OverviewRow], sort: &str, desc: bool) {
 
 async fn overview(
     State(state): State<AppState>,
+    Extension(caches): Extension<crate::insights::Caches>,
     current: CurrentUser,
     Query(q): Query<OverviewQuery>,
 ) -> AppResult<OverviewPage> {
@@ -250,7 +255,7 @@ async fn overview(
     let period = Period::parse(q.from.as_deref(), q.to.as_deref());
     let filters = Filters::from_query(&q, period);
     let themes = db::list(&state.pool, None).await?;
-    let figs = figures::all_themes(&state.pool, &state.figures, &filters.scope(), period).await?;
+    let figs = figures::all_themes(&state.pool, &caches.figures, &filters.scope(), period).await?;
     let name_of = |id: i64| themes.iter().find(|t| t.id == id).map(|t| t.name.clone());
     let mut rows: Vec<OverviewRow> = themes
         .iter()
@@ -286,7 +291,7 @@ async fn overview(
             }
         })
         .collect();
-    let to_review = figures::suggested(&state.pool, &state.suggested, None).await?;
+    let to_review = figures::suggested(&state.pool, &caches.suggested, None).await?;
     Ok(OverviewPage {
         layout: Layout::for_user(&current, "Themes", "themes").await?,
         total_themes: rows.len(),
@@ -343,7 +348,7 @@ pub struct ThemePage {
     weeks: Vec<WeekLine>,
     quotes: Vec<Quote>,
     accounts: Vec<AccountLine>,
-    review: Vec<super::review::ReviewItem>,
+    review: Vec<super::tagging::review::ReviewItem>,
     to_review: i64,
     period: Period,
     can_edit: bool,
@@ -353,7 +358,7 @@ pub struct ThemePage {
 const CHART_WEEKS: i64 = 26;
 
 /// Typical and varied: cluster the theme's items and take the most typical item of each group.
-fn representative(tags: &[db::TagRow], n: usize) -> Vec<usize> {
+fn representative(tags: &[tags::TagRow], n: usize) -> Vec<usize> {
     if tags.len() <= n {
         return (0..tags.len()).collect();
     }
@@ -369,6 +374,7 @@ fn representative(tags: &[db::TagRow], n: usize) -> Vec<usize> {
 
 async fn theme_page(
     State(state): State<AppState>,
+    Extension(caches): Extension<crate::insights::Caches>,
     current: CurrentUser,
     Path(id): Path<i64>,
     Query(q): Query<OverviewQuery>,
@@ -393,7 +399,8 @@ async fn theme_page(
 
     let last = period.last_week();
     let first = last - time::Duration::weeks(CHART_WEEKS - 1);
-    let by_source = super::db::figures::theme_weeks_by_source(&state.pool, id, first, last).await?;
+    let by_source =
+        crate::insights::db::theme_weeks_by_source(&state.pool, id, first, last).await?;
     let mut stacks = Vec::new();
     let mut weeks = Vec::new();
     for i in 0..CHART_WEEKS {
@@ -430,7 +437,7 @@ async fn theme_page(
         &stacks,
     );
 
-    let tags = db::theme_tags(&state.pool, id, 300).await?;
+    let tags = tags::theme_tags(&state.pool, id, 300).await?;
     let picks = representative(&tags, 4);
     let quotes = picks
         .into_iter()
@@ -445,7 +452,7 @@ async fn theme_page(
             confirmed: t.state == "confirmed",
         })
         .collect();
-    let accounts = super::db::figures::theme_accounts(
+    let accounts = crate::insights::db::theme_accounts(
         &state.pool,
         id,
         figures::week_start(period.from),
@@ -463,11 +470,11 @@ async fn theme_page(
             .unwrap_or("—")
             .to_owned(),
         items: a.items,
-        arr_short: money_short(a.arr_cents),
-        arr_exact: money_exact(a.arr_cents),
+        arr_short: crate::web::money::format_arr_short(a.arr_cents, "USD"),
+        arr_exact: crate::web::money::format_arr_exact(a.arr_cents, "USD"),
     })
     .collect();
-    let review = super::review::items(db::suggestions(&state.pool, Some(id), 10).await?);
+    let review = super::tagging::review::items(tags::suggestions(&state.pool, Some(id), 10).await?);
     let open_merge = if theme.status == "merged" {
         db::open_merge_of(&state.pool, id).await?
     } else {
@@ -495,7 +502,7 @@ async fn theme_page(
         weeks,
         quotes,
         accounts,
-        to_review: figures::suggested(&state.pool, &state.suggested, Some(id)).await?,
+        to_review: figures::suggested(&state.pool, &caches.suggested, Some(id)).await?,
         review,
         period,
         can_edit: current.user.can(Permission::EditThemes),
@@ -506,7 +513,7 @@ async fn theme_page(
 
 async fn start_retag(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
     current.user.require(Permission::EditThemes)?;
-    let id = crate::jobs::enqueue_retag(&state.pool, Some(current.user.id)).await?;
+    let id = super::tagging::enqueue_retag(&state.pool, Some(current.user.id)).await?;
     set_flash(
         &current.session,
         FlashKind::Info,

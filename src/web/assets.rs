@@ -8,36 +8,51 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 
-use crate::server::AppState;
+use crate::app::AppState;
 
 const APP_CSS: &str = include_str!("../../static/app.css");
+const REVIEW_JS: &str = include_str!("../../static/review.js");
 
-static CSS_PATH: LazyLock<String> = LazyLock::new(|| {
-    let digest = Sha256::digest(APP_CSS.as_bytes());
+/// `/static/{name}.{hash}.{ext}`: a new path whenever the content changes, so it can be cached forever.
+fn hashed_path(name: &str, ext: &str, body: &str) -> String {
+    let digest = Sha256::digest(body.as_bytes());
     let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("/static/app.{short}.css")
-});
+    format!("/static/{name}.{short}.{ext}")
+}
+
+static CSS_PATH: LazyLock<String> = LazyLock::new(|| hashed_path("app", "css", APP_CSS));
+static REVIEW_JS_PATH: LazyLock<String> = LazyLock::new(|| hashed_path("review", "js", REVIEW_JS));
 
 pub fn css_path() -> &'static str {
     CSS_PATH.as_str()
 }
 
-async fn app_css() -> impl IntoResponse {
+/// The review queue's keyboard script.
+pub fn review_js_path() -> &'static str {
+    REVIEW_JS_PATH.as_str()
+}
+
+fn immutable(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=31536000, immutable"),
             ),
         ],
-        APP_CSS,
+        body,
     )
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(css_path(), get(app_css))
+    Router::new()
+        .route(
+            css_path(),
+            get(|| async { immutable("text/css; charset=utf-8", APP_CSS) }),
+        )
+        .route(
+            review_js_path(),
+            get(|| async { immutable("text/javascript; charset=utf-8", REVIEW_JS) }),
+        )
 }

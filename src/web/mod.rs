@@ -1,7 +1,11 @@
 //! Shared page pieces: the layout context, navigation, static assets and small formatting helpers.
 
 pub mod assets;
+pub mod charts;
+pub mod error_page;
 pub mod format;
+pub mod labels;
+pub mod money;
 
 use tower_sessions::Session;
 

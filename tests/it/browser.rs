@@ -15,7 +15,7 @@ pub async fn serve(pool: PgPool, demo: bool) -> SocketAddr {
     goldthread::db::migrate(&pool).await.expect("migrate");
     let mut config = Config::for_tests("postgres://unused");
     config.demo = demo;
-    let app = goldthread::server::app(AppState::new(config, pool));
+    let app = goldthread::router::app(AppState::new(config, pool));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -29,7 +29,7 @@ impl TestApp {
         goldthread::db::migrate(&pool).await.expect("migrate");
         let mut config = Config::for_tests("postgres://unused");
         tweak(&mut config);
-        let router = goldthread::server::app(AppState::new(config, pool.clone()));
+        let router = goldthread::router::app(AppState::new(config, pool.clone()));
         TestApp { pool, router }
     }
 

@@ -341,7 +341,7 @@ async fn every_route_checks_the_role(pool: PgPool) {
     .await
     .unwrap();
     let theme = crate::themes::theme(&app.pool, "Matrix theme", "matrix").await;
-    let job = goldthread::jobs::enqueue_retag(&app.pool, None)
+    let job = goldthread::themes::tagging::enqueue_retag(&app.pool, None)
         .await
         .unwrap();
 

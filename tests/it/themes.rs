@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode};
 use goldthread::audit::Actor;
 use goldthread::auth::Role;
-use goldthread::themes::{Decision, ThemeFields, db, edit};
+use goldthread::themes::{Decision, ThemeFields, edit};
 use sqlx::PgPool;
 
 use crate::helpers::TestApp;
@@ -73,13 +73,13 @@ async fn tag(pool: &PgPool, feedback_id: i64, theme_id: i64, state: &str) -> i64
 
 /// Rollups (per theme, all time) equal a direct count over the tags, and distinct accounts too.
 async fn assert_rollups_match(pool: &PgPool) {
-    let direct: Vec<(i64, i64, i64)> = db::figures::direct_counts(pool)
+    let direct: Vec<(i64, i64, i64)> = goldthread::insights::db::direct_counts(pool)
         .await
         .unwrap()
         .into_iter()
         .map(|d| (d.theme_id, d.items, d.confirmed))
         .collect();
-    let rolled: Vec<(i64, i64, i64)> = db::figures::rollup_counts(pool)
+    let rolled: Vec<(i64, i64, i64)> = goldthread::insights::db::rollup_counts(pool)
         .await
         .unwrap()
         .into_iter()
@@ -192,7 +192,7 @@ async fn the_tagger_suggests_themes_from_their_keywords_and_abstains_otherwise(p
     goldthread::themes::tag_new_feedback(&app.pool, &[f4])
         .await
         .unwrap();
-    assert_eq!(goldthread::jobs::run_pending(&app.pool).await.unwrap(), 1);
+    assert_eq!(goldthread::worker::run_pending(&app.pool).await.unwrap(), 1);
     let t4: Option<i64> =
         sqlx::query_scalar("select theme_id from feedback_themes where feedback_id = $1")
             .bind(f4)
@@ -475,10 +475,10 @@ async fn rollups_match_a_direct_count_after_every_kind_of_edit(pool: PgPool) {
     assert_rollups_match(&app.pool).await;
 
     // ARR at stake is the sum over distinct accounts, not over items.
-    let figs = goldthread::themes::figures::compute(
+    let figs = goldthread::insights::figures::compute(
         &app.pool,
-        &db::figures::Scope::default(),
-        goldthread::themes::figures::Period::parse(Some("2000-01-01"), None),
+        &goldthread::insights::db::Scope::default(),
+        goldthread::insights::figures::Period::parse(Some("2000-01-01"), None),
     )
     .await
     .unwrap();
@@ -653,10 +653,10 @@ async fn a_themes_nps_is_that_of_the_accounts_that_mention_it(pool: PgPool) {
         "{}",
         page.body
     );
-    let figs = goldthread::themes::figures::compute(
+    let figs = goldthread::insights::figures::compute(
         &app.pool,
-        &db::figures::Scope::default(),
-        goldthread::themes::figures::Period::parse(None, None),
+        &goldthread::insights::db::Scope::default(),
+        goldthread::insights::figures::Period::parse(None, None),
     )
     .await
     .unwrap();

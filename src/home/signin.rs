@@ -1,22 +1,20 @@
 //! Sign-in and sign-out pages, including one-click demo sign-ins in demo mode.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, FromRequestParts, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::throttle::{self, Verdict};
-use super::{Role, db, normalize_email, password, session};
+use crate::app::AppState;
+use crate::auth::session::safe_next;
+use crate::auth::throttle::{self, Verdict};
+use crate::auth::{ClientAddress, Role, Team, db, normalize_email, password, session};
 use crate::error::{AppError, AppResult};
-use crate::server::AppState;
 use crate::validation::FieldErrors;
 use crate::web::Layout;
 
@@ -27,63 +25,11 @@ pub fn router() -> Router<AppState> {
         .route("/signout", post(sign_out))
 }
 
-/// Where to send someone who must sign in first, remembering where they were going.
-pub fn sign_in_url(next: &str) -> String {
-    if next.is_empty() || next == "/" {
-        "/signin".into()
-    } else {
-        format!(
-            "/signin?next={}",
-            serde_urlencoded::to_string([("n", next)])
-                .map(|s| s.trim_start_matches("n=").to_owned())
-                .unwrap_or_default()
-        )
-    }
-}
-
-/// Only local paths may be returned to (no open redirects).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
-            n.to_owned()
-        }
-        _ => "/".into(),
-    }
-}
-
-/// The client's address, for throttling. Behind a trusted proxy, the first `X-Forwarded-For` entry.
-pub struct ClientAddress(pub String);
-
-impl FromRequestParts<AppState> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        if state.config.trust_proxy
-            && let Some(forwarded) = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-        {
-            return Ok(ClientAddress(forwarded.trim().to_owned()));
-        }
-        let address = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientAddress(address))
-    }
-}
-
 pub struct DemoSignIn {
     pub email: &'static str,
     pub name: &'static str,
     pub role: Role,
-    pub team: super::Team,
+    pub team: Team,
 }
 
 #[derive(Template, WebTemplate)]
@@ -273,6 +219,9 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
-        assert_eq!(sign_in_url("/admin?a=b"), "/signin?next=%2Fadmin%3Fa%3Db");
+        assert_eq!(
+            crate::auth::session::sign_in_url("/admin?a=b"),
+            "/signin?next=%2Fadmin%3Fa%3Db"
+        );
     }
 }

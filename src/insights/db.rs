@@ -1,4 +1,5 @@
-//! Reads of the theme rollups (`theme_weekly`, `theme_account_weekly`) for dashboards.
+//! Every SQL read of the dashboard read model: the theme rollups (`theme_weekly`,
+//! `theme_account_weekly`), and what an account page shows of its feedback and NPS.
 //! With a segment filter every figure comes from the per-account rollup (segments live on
 //! accounts); without one, volumes come from the smaller per-source rollup.
 
@@ -289,4 +290,97 @@ pub async fn rollup_version(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"select coalesce(pg_sequence_last_value('rollup_changes'), 0) as "v!""#)
         .fetch_one(db)
         .await
+}
+
+/// The themes an account's feedback mentions most, with how many items.
+pub async fn themes_for_account(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<(i64, String, i64)>> {
+    let rows = sqlx::query!(
+        r#"select t.id, t.name, sum(r.items)::bigint as "items!"
+           from theme_account_weekly r join themes t on t.id = r.theme_id
+           where r.account_id = $1 and t.status = 'active'
+           group by t.id, t.name
+           having sum(r.items) > 0
+           order by 3 desc, t.name
+           limit $2"#,
+        account_id,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name, r.items)).collect())
+}
+
+/// A feedback item as an account's page lists it.
+pub struct AccountFeedback {
+    pub id: i64,
+    pub source: String,
+    pub external_id: Option<String>,
+    pub title: Option<String>,
+    pub body: String,
+    pub reporter_name: Option<String>,
+    pub received_at: time::OffsetDateTime,
+    pub nps_score: Option<i16>,
+}
+
+/// The newest feedback about one account.
+pub async fn recent_feedback_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<AccountFeedback>> {
+    sqlx::query_as!(
+        AccountFeedback,
+        r#"select f.id, f.source, f.external_id, f.title, f.body,
+                  u.name as "reporter_name?", f.received_at, f.nps_score
+           from feedback f
+           left join users u on u.id = f.reporter_id
+           where f.account_id = $1 and f.archived_at is null
+           order by f.received_at desc, f.id desc
+           limit $2"#,
+        account_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// One month of an account's NPS answers.
+#[derive(Debug, Clone)]
+pub struct NpsMonth {
+    pub month: time::Date,
+    pub counts: super::NpsCounts,
+}
+
+/// An account's NPS by month, oldest first.
+pub async fn nps_history_for_account(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+) -> sqlx::Result<Vec<NpsMonth>> {
+    let rows = sqlx::query!(
+        r#"select date_trunc('month', received_at at time zone 'UTC')::date as "month!",
+                  count(*) filter (where nps_score >= 9) as "promoters!",
+                  count(*) filter (where nps_score between 7 and 8) as "passives!",
+                  count(*) filter (where nps_score <= 6) as "detractors!"
+           from feedback
+           where account_id = $1 and nps_score is not null and archived_at is null
+           group by 1 order by 1"#,
+        account_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| NpsMonth {
+            month: r.month,
+            counts: super::NpsCounts {
+                promoters: r.promoters,
+                passives: r.passives,
+                detractors: r.detractors,
+            },
+        })
+        .collect())
 }

@@ -49,7 +49,7 @@ impl<K: Eq + Hash + Clone, V> VersionedCache<K, V> {
         E: From<sqlx::Error>,
     {
         // Read before computing: a change committed meanwhile moves the version past this one.
-        let version = super::db::figures::rollup_version(pool).await?;
+        let version = super::db::rollup_version(pool).await?;
         if let Some(hit) = self.get(&key, version) {
             return Ok(hit);
         }

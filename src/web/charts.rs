@@ -84,7 +84,7 @@ pub fn weekly_stacked(title: &str, weeks: &[WeekStack]) -> String {
                 svg,
                 r#"<rect class="bar src-{source}" x="{x:.1}" y="{base:.1}" width="{bar_w:.1}" height="{bh:.1}"><title>Week of {}: {items} {}</title></rect>"#,
                 week.week,
-                super::source_label(source)
+                super::labels::source_label(source)
             );
         }
         if i % 4 == 0 {

@@ -5,12 +5,18 @@
 //! Suggestions are stored as `origin = auto, state = suggested` with the engine's confidence;
 //! items the engine abstains on stay untagged. People's decisions are never overwritten.
 
+pub mod api;
+pub mod db;
+pub mod emerging;
+pub mod review;
+
 use std::sync::Arc;
 
 use anyhow::Context;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
-use super::db;
+use crate::jobs::{self, JobKind};
 use crate::tagging::{Example, LabelSeed, Model, Polarity, TrainConfig};
 
 /// At most this many decisions (newest first) train the model.
@@ -118,25 +124,36 @@ pub async fn tag_feedback_now(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Re
     Ok(run)
 }
 
-/// Ask for new feedback to be tagged, without waiting: the feedback code calls this after
-/// inserting items (an import, a form, the API). The background worker of any running
-/// `goldthread serve` picks the job up; `goldthread retag` also runs pending jobs.
+/// Re-tag every live item with the current themes and decisions (one at a time: an already
+/// queued or running retag is reused).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct RetagAll {}
+
+impl JobKind for RetagAll {
+    const NAME: &'static str = "retag_all";
+    const SINGLETON: bool = true;
+}
+
+/// Queue a full retag; returns the job to follow.
+pub async fn enqueue_retag(pool: &PgPool, created_by: Option<i64>) -> sqlx::Result<i64> {
+    jobs::enqueue(pool, &RetagAll {}, created_by).await
+}
+
+/// Ask for new feedback to be tagged, without waiting (what feedback's arrival queues).
+/// The background worker of any running `goldthread serve` picks the job up; `goldthread
+/// retag` also runs pending jobs.
 pub async fn tag_new_feedback(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Result<()> {
-    if feedback_ids.is_empty() {
-        return Ok(());
-    }
-    crate::jobs::enqueue_tagging(pool, feedback_ids)
+    crate::feedback::announce_arrival(pool, feedback_ids.to_vec())
         .await
-        .context("queueing tagging of new feedback")?;
-    Ok(())
+        .context("queueing tagging of new feedback")
 }
 
 /// Re-tag every live item in batches, reporting progress on `job` when given. Safe while
 /// people work: each batch is its own short transaction and only automatic suggestions change.
 pub async fn retag_all(pool: &PgPool, job: Option<i64>) -> anyhow::Result<TagRun> {
-    let total = i32::try_from(db::live_feedback_count(pool).await?).unwrap_or(i32::MAX);
+    let total = usize::try_from(db::live_feedback_count(pool).await?).unwrap_or(0);
     if let Some(id) = job {
-        crate::jobs::db::progress(pool, id, 0, total).await?;
+        jobs::progress(pool, id, 0, total).await?;
     }
     let Some(model) = train(pool).await? else {
         return Ok(TagRun::default());
@@ -155,8 +172,7 @@ pub async fn retag_all(pool: &PgPool, job: Option<i64>) -> anyhow::Result<TagRun
         run.items += ids.len();
         run.tagged += found.len();
         if let Some(id) = job {
-            let done = i32::try_from(run.items).unwrap_or(i32::MAX);
-            crate::jobs::db::progress(pool, id, done, total.max(done)).await?;
+            jobs::progress(pool, id, run.items, total).await?;
         }
     }
     Ok(run)

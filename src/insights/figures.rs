@@ -7,10 +7,10 @@ use std::time::Duration as StdDuration;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 
+use super::NpsCounts;
 use super::cache::VersionedCache;
-use super::db::figures::{self, Scope};
+use super::db::{self as figures, Scope};
 use super::{Trend, trend};
-use crate::nps::NpsCounts;
 
 /// Monday of the week holding `d` (rollup weeks start on Monday, UTC).
 pub fn week_start(d: Date) -> Date {
@@ -77,7 +77,7 @@ pub struct ThemeFigures {
     pub account_nps: NpsCounts,
     pub accounts: i64,
     pub arr_cents: i64,
-    /// (source, items) in the period, in [`super::SOURCES`] order, zeros left out.
+    /// (source, items) in the period, in [`crate::web::labels::SOURCES`] order, zeros left out.
     pub sources: Vec<(&'static str, i64)>,
 }
 
@@ -195,7 +195,7 @@ pub async fn compute(
     }
     for (theme_id, by_source) in mix {
         let f = out.entry(theme_id).or_default();
-        f.sources = super::SOURCES
+        f.sources = crate::web::labels::SOURCES
             .iter()
             .filter_map(|s| by_source.get(*s).filter(|n| **n > 0).map(|n| (*s, *n)))
             .collect();

@@ -1,0 +1,121 @@
+//! Emerging themes: clusters of recent untagged feedback, offered as new themes.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Extension, Router};
+
+use super::db;
+use crate::app::AppState;
+use crate::auth::{CurrentUser, Permission};
+use crate::error::AppResult;
+use crate::insights::cache::VersionedCache;
+use crate::web::Layout;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/themes/emerging", get(emerging_page))
+}
+
+/// A cluster of untagged feedback offered as a new theme.
+pub struct Emerging {
+    pub label: String,
+    pub size: usize,
+    pub quotes: Vec<String>,
+    pub create_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "themes/emerging.html")]
+pub struct EmergingPage {
+    banking77: bool,
+    layout: Layout,
+    found: std::sync::Arc<EmergingClusters>,
+    can_edit: bool,
+}
+
+/// How many recent untagged items are clustered.
+const EMERGING_SAMPLE: i64 = 1000;
+
+/// The clusters shown, with how many untagged items they came from.
+pub struct EmergingClusters {
+    clusters: Vec<Emerging>,
+    untagged: usize,
+}
+
+/// Clustering takes about a second at a million items, so the result is kept until feedback or
+/// tags change (or five minutes pass).
+pub type EmergingCache = VersionedCache<(), EmergingClusters>;
+
+pub fn cache() -> std::sync::Arc<EmergingCache> {
+    std::sync::Arc::new(VersionedCache::new(std::time::Duration::from_secs(300), 1))
+}
+
+async fn emerging_page(
+    State(state): State<AppState>,
+    Extension(cache): Extension<std::sync::Arc<EmergingCache>>,
+    current: CurrentUser,
+) -> AppResult<EmergingPage> {
+    current.user.require(Permission::Read)?;
+    let found = cache
+        .get_or_compute(&state.pool, (), || emerging_clusters(&state.pool))
+        .await?;
+    Ok(EmergingPage {
+        banking77: crate::feedback::db::has_banking77(&state.pool).await?,
+        layout: Layout::for_user(&current, "Emerging themes", "themes").await?,
+        found,
+        can_edit: current.user.can(Permission::EditThemes),
+    })
+}
+
+async fn emerging_clusters(pool: &sqlx::PgPool) -> AppResult<EmergingClusters> {
+    let rows = db::untagged_recent(pool, EMERGING_SAMPLE).await?;
+    let untagged = rows.len();
+    let clusters = tokio::task::spawn_blocking(move || {
+        let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+        let clusters = crate::tagging::cluster(&texts, None, 0);
+        clusters
+            .into_iter()
+            .filter(|c| c.members.len() >= 3)
+            .take(12)
+            .map(|c| {
+                let quotes: Vec<String> = c
+                    .typical
+                    .iter()
+                    .take(3)
+                    .filter_map(|i| texts.get(*i).map(|t| (*t).to_owned()))
+                    .collect();
+                let name = capitalise(&c.label);
+                let create_href = format!(
+                    "/themes/new?{}",
+                    serde_urlencoded::to_string([
+                        ("name", name.as_str()),
+                        ("keywords", &c.label.replace(' ', ", ")),
+                        (
+                            "description",
+                            quotes.first().map(String::as_str).unwrap_or("")
+                        ),
+                    ])
+                    .unwrap_or_default()
+                );
+                Emerging {
+                    label: name,
+                    size: c.members.len(),
+                    quotes,
+                    create_href,
+                }
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("clustering failed: {e}"))?;
+    Ok(EmergingClusters { clusters, untagged })
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
