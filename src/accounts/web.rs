@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::chart::{self, NpsChart};
+use super::chart::{self, NpsRow};
 use super::db::{self, AccountRow, Cursor, ListFilter, Sort};
 use super::edit::{self, AccountForm};
 use super::{Lifecycle, Segment};
@@ -20,6 +20,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::validation::FieldErrors;
 use crate::web::Layout;
+use crate::web::charts::ScoreLine;
 use crate::web::format::When;
 use crate::web::money::{format_arr_exact, format_arr_short};
 
@@ -243,11 +244,8 @@ pub struct DetailPage {
     updated: When,
     can_edit: bool,
     feedback: Vec<FeedbackLine>,
-    chart: Option<NpsChart>,
-    width: i64,
-    height: i64,
-    grid_left: i64,
-    grid_right: i64,
+    nps_rows: Vec<NpsRow>,
+    chart: Option<ScoreLine>,
     shows_banking77: bool,
     themes: Vec<(i64, String, i64)>,
 }
@@ -267,6 +265,7 @@ async fn detail(
     let recent =
         crate::insights::db::recent_feedback_for_account(&state.pool, id, RECENT_FEEDBACK).await?;
     let months = crate::insights::db::nps_history_for_account(&state.pool, id).await?;
+    let (nps_rows, chart) = chart::nps_history(&months);
     let themes = crate::insights::db::themes_for_account(&state.pool, id, 12).await?;
     let shows_banking77 = recent.iter().any(|f| {
         f.external_id
@@ -302,11 +301,8 @@ async fn detail(
         updated: When::from(account.updated_at),
         can_edit: current.user.can(Permission::ManageData),
         feedback,
-        chart: chart::nps_chart(&months),
-        width: chart::WIDTH,
-        height: chart::HEIGHT,
-        grid_left: chart::GRID_LEFT,
-        grid_right: chart::GRID_RIGHT,
+        nps_rows,
+        chart,
         shows_banking77,
         account,
     })

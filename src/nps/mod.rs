@@ -1,6 +1,5 @@
 //! Net Promoter Score arithmetic: % promoters (9–10) minus % detractors (0–6) over those who answered.
 
-pub mod chart;
 pub mod db;
 pub mod web;
 

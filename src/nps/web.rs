@@ -15,6 +15,7 @@ use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
 use crate::insights::figures::{Period, week_start};
 use crate::web::Layout;
+use crate::web::charts::{ScoreSlot, score_line};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/nps", get(nps_page))
@@ -78,11 +79,16 @@ pub struct NpsPage {
     to: String,
     total: Band,
     months: Vec<Band>,
-    chart: String,
+    chart: Option<crate::web::charts::ScoreLine>,
     segments: Vec<Band>,
     plans: Vec<Band>,
     detractor_themes: Vec<Mention>,
     promoter_themes: Vec<Mention>,
+}
+
+/// "from 1 answer", "from 12 answers".
+fn answers(n: i64) -> String {
+    format!("from {n} {}", if n == 1 { "answer" } else { "answers" })
 }
 
 fn segment_label(s: Option<&str>) -> String {
@@ -116,12 +122,15 @@ async fn nps_page(
         .into_iter()
         .map(|(label, counts)| Band::new(label, counts))
         .collect();
-    let chart = super::chart::monthly_line(
-        &months
-            .iter()
-            .map(|b| (b.label.clone(), b.counts.rounded()))
-            .collect::<Vec<_>>(),
-    );
+    let slots: Vec<ScoreSlot> = months
+        .iter()
+        .map(|b| ScoreSlot {
+            label: b.label.clone(),
+            score: b.counts.rounded(),
+            detail: answers(b.counts.responses()),
+        })
+        .collect();
+    let chart = score_line("NPS by month, from −100 to +100", &slots);
     let segments = breakdown
         .segments
         .into_iter()

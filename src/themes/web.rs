@@ -343,7 +343,7 @@ pub struct ThemePage {
     merged_into: Option<Theme>,
     open_merge: Option<i64>,
     row: OverviewRow,
-    chart: String,
+    chart: charts::StackedBars,
     legend: Vec<(&'static str, &'static str)>,
     weeks: Vec<WeekLine>,
     quotes: Vec<Quote>,

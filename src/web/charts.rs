@@ -1,24 +1,129 @@
-//! Inline SVG charts (sparklines, weekly stacked bars by source). Only numbers and fixed
-//! labels go into the markup; any user text is escaped.
+//! Inline SVG charts as typed layouts: the numbers are placed here, and askama templates
+//! (`templates/charts.html`) draw them, escaping every label, so no chart needs `|safe`.
+//! Every chart a page shows also has its numbers in a table beside it (the page's job).
 
 use std::fmt::Write;
 
 use time::Date;
 
-/// Escape text for HTML/SVG.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+/// A horizontal gridline with its axis label.
+pub struct Tick {
+    pub y: String,
+    pub label: String,
+    /// The zero line of a score axis, drawn stronger.
+    pub zero: bool,
+}
+
+/// A point of a score line.
+pub struct ScorePoint {
+    pub x: String,
+    pub y: String,
+    /// The slot's name under the axis ("Nov 26"), shown when `labelled`.
+    pub label: String,
+    pub labelled: bool,
+    /// "+18", "0", "−12".
+    pub signed: String,
+    /// Where the value sits (above the dot).
+    pub value_y: String,
+    /// The tooltip: "Nov 26: NPS +18 from 12 answers".
+    pub detail: String,
+}
+
+/// A line of scores from −100 to +100 across slots (months), with gaps where a slot has none.
+pub struct ScoreLine {
+    pub title: String,
+    pub width: i64,
+    pub height: i64,
+    pub grid_left: i64,
+    pub grid_right: i64,
+    pub tick_x: i64,
+    pub ticks: Vec<Tick>,
+    pub points: Vec<ScorePoint>,
+    pub polyline: String,
+    pub label_y: i64,
+}
+
+/// One slot of a score line: its label, its score if any, and the tooltip's extra words.
+pub struct ScoreSlot {
+    pub label: String,
+    pub score: Option<i64>,
+    pub detail: String,
+}
+
+const SCORE_W: f64 = 640.0;
+const SCORE_TOP: f64 = 20.0;
+const SCORE_BOTTOM: f64 = 170.0;
+const SCORE_LEFT: f64 = 64.0;
+const SCORE_RIGHT: f64 = 604.0;
+
+/// "+18", "0", "−12" (a true minus sign).
+pub fn signed(n: i64) -> String {
+    match n {
+        n if n > 0 => format!("+{n}"),
+        n if n < 0 => format!("−{}", -n),
+        _ => "0".into(),
     }
-    out
+}
+
+/// Lays out `slots` (oldest first); `None` when no slot has a score.
+pub fn score_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<ScoreLine> {
+    if slots.iter().all(|s| s.score.is_none()) {
+        return None;
+    }
+    let y_of = |score: i64| {
+        let mid = (SCORE_TOP + SCORE_BOTTOM) / 2.0;
+        mid - score.clamp(-100, 100) as f64 / 100.0 * (SCORE_BOTTOM - SCORE_TOP) / 2.0
+    };
+    let span = slots.len().saturating_sub(1);
+    let x_of = |i: usize| {
+        if span == 0 {
+            (SCORE_LEFT + SCORE_RIGHT) / 2.0
+        } else {
+            SCORE_LEFT + (SCORE_RIGHT - SCORE_LEFT) * i as f64 / span as f64
+        }
+    };
+    // Label every slot when few, fewer when many, always including the newest.
+    let every = if span > 7 { 2 } else { 1 } * (span / 24 + 1);
+    let mut points = Vec::new();
+    for (i, slot) in slots.iter().enumerate() {
+        let Some(score) = slot.score else { continue };
+        points.push(ScorePoint {
+            x: format!("{:.1}", x_of(i)),
+            y: format!("{:.1}", y_of(score)),
+            label: slot.label.clone(),
+            labelled: (span - i) % every == 0,
+            signed: signed(score),
+            value_y: format!("{:.1}", y_of(score) - 10.0),
+            detail: format!("{}: {} {}", slot.label, signed(score), slot.detail)
+                .trim_end()
+                .to_owned(),
+        });
+    }
+    let polyline = points
+        .iter()
+        .map(|p| format!("{},{}", p.x, p.y))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ticks = [-100, -50, 0, 50, 100]
+        .into_iter()
+        .map(|s| Tick {
+            y: format!("{:.1}", y_of(s)),
+            label: signed(s),
+            zero: s == 0,
+        })
+        .collect();
+    Some(ScoreLine {
+        title: title.into(),
+        width: SCORE_W as i64,
+        height: 200,
+        grid_left: 44,
+        grid_right: 624,
+        tick_x: 36,
+        ticks,
+        points,
+        polyline,
+        label_y: (SCORE_BOTTOM + 24.0) as i64,
+    })
 }
 
 /// The `points` of a 100×24 sparkline polyline.
@@ -40,8 +145,39 @@ pub struct WeekStack {
     pub parts: Vec<(&'static str, i64)>,
 }
 
-/// A stacked bar chart of items per week by source, 640×240, with a `<title>` and axes.
-pub fn weekly_stacked(title: &str, weeks: &[WeekStack]) -> String {
+/// One rectangle of a stacked bar.
+pub struct Rect {
+    /// The series key, for its colour class (`src-sales`, …).
+    pub series: &'static str,
+    pub x: String,
+    pub y: String,
+    pub width: String,
+    pub height: String,
+    pub detail: String,
+}
+
+/// A label under the x axis.
+pub struct AxisLabel {
+    pub x: String,
+    pub text: String,
+}
+
+/// Items per week by source as stacked bars, 640×240.
+pub struct StackedBars {
+    pub title: String,
+    pub width: i64,
+    pub height: i64,
+    pub left: i64,
+    pub right: i64,
+    pub ticks: Vec<Tick>,
+    pub rects: Vec<Rect>,
+    pub labels: Vec<AxisLabel>,
+    pub label_y: i64,
+    pub axis_title_y: String,
+}
+
+/// Lays out `weeks` (oldest first) as stacked bars, labelling every fourth week.
+pub fn weekly_stacked(title: impl Into<String>, weeks: &[WeekStack]) -> StackedBars {
     let (w, h, left, bottom, top) = (640.0, 240.0, 48.0, 28.0, 12.0);
     let plot_h = h - bottom - top;
     let max = weeks
@@ -51,64 +187,73 @@ pub fn weekly_stacked(title: &str, weeks: &[WeekStack]) -> String {
         .unwrap_or(0)
         .max(1);
     let nice = nice_max(max);
+    let ticks = (0..=4)
+        .map(|i| {
+            let v = nice * i / 4;
+            Tick {
+                y: format!("{:.1}", top + plot_h - plot_h * v as f64 / nice as f64),
+                label: v.to_string(),
+                zero: v == 0,
+            }
+        })
+        .collect();
     let n = weeks.len().max(1) as f64;
     let slot = (w - left - 8.0) / n;
     let bar_w = (slot * 0.7).max(1.0);
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg viewBox="0 0 {w} {h}" role="img" aria-labelledby="chart-title"><title id="chart-title">{}</title>"#,
-        escape(title)
-    );
-    for i in 0..=4 {
-        let v = nice * i / 4;
-        let y = top + plot_h - plot_h * v as f64 / nice as f64;
-        let _ = write!(
-            svg,
-            r#"<line class="gridline" x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}"/><text class="axis" x="{}" y="{:.1}" text-anchor="end">{v}</text>"#,
-            w - 8.0,
-            left - 6.0,
-            y + 4.0
-        );
-    }
+    let mut rects = Vec::new();
+    let mut labels = Vec::new();
     for (i, week) in weeks.iter().enumerate() {
         let x = left + slot * i as f64 + (slot - bar_w) / 2.0;
         let mut base = top + plot_h;
-        for (source, items) in &week.parts {
+        for (series, items) in &week.parts {
             if *items <= 0 {
                 continue;
             }
             let bh = plot_h * *items as f64 / nice as f64;
             base -= bh;
-            let _ = write!(
-                svg,
-                r#"<rect class="bar src-{source}" x="{x:.1}" y="{base:.1}" width="{bar_w:.1}" height="{bh:.1}"><title>Week of {}: {items} {}</title></rect>"#,
-                week.week,
-                super::labels::source_label(source)
-            );
+            rects.push(Rect {
+                series,
+                x: format!("{x:.1}"),
+                y: format!("{base:.1}"),
+                width: format!("{bar_w:.1}"),
+                height: format!("{bh:.1}"),
+                detail: format!(
+                    "Week of {}: {items} {}",
+                    week.week,
+                    super::labels::source_label(series)
+                ),
+            });
         }
-        if i % 4 == 0 {
-            let _ = write!(
-                svg,
-                r#"<text class="axis" x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
-                x + bar_w / 2.0,
-                h - 8.0,
-                short_date(week.week)
-            );
+        // Every fourth week, counted back from the newest so the latest week is named.
+        if (weeks.len() - 1 - i) % 4 == 0 {
+            labels.push(AxisLabel {
+                x: format!("{:.1}", x + bar_w / 2.0),
+                text: short_date(week.week),
+            });
         }
     }
-    let _ = write!(
-        svg,
-        r#"<text class="axis" x="10" y="{:.1}" transform="rotate(-90 10 {:.1})" text-anchor="middle">Items</text>"#,
-        top + plot_h / 2.0,
-        top + plot_h / 2.0
-    );
-    svg.push_str("</svg>");
-    svg
+    StackedBars {
+        title: title.into(),
+        width: w as i64,
+        height: h as i64,
+        left: left as i64,
+        right: (w - 8.0) as i64,
+        ticks,
+        rects,
+        labels,
+        label_y: (h - 8.0) as i64,
+        axis_title_y: format!("{:.1}", top + plot_h / 2.0),
+    }
 }
 
-fn short_date(d: Date) -> String {
+/// "Nov 3".
+pub fn short_date(d: Date) -> String {
     format!("{} {}", &d.month().to_string()[..3], d.day())
+}
+
+/// "Nov 26".
+pub fn short_month(d: Date) -> String {
+    format!("{} {:02}", &d.month().to_string()[..3], d.year() % 100)
 }
 
 /// A round axis maximum at or above `max`.
@@ -138,11 +283,42 @@ mod tests {
     }
 
     #[test]
-    fn chart_escapes_its_title() {
-        let svg = weekly_stacked("<script>", &[]);
-        assert!(svg.contains("&lt;script&gt;"));
-        assert!(!svg.contains("<script>"));
+    fn stacked_bars_round_the_axis_and_name_the_latest_week() {
         assert_eq!(nice_max(7), 8);
         assert_eq!(nice_max(33), 40);
+        let d = time::macros::date!(2026 - 11 - 02);
+        let weeks: Vec<WeekStack> = (0..6)
+            .map(|i| WeekStack {
+                week: d + time::Duration::weeks(i),
+                parts: vec![("sales", 3), ("nps", 0), ("support", 4)],
+            })
+            .collect();
+        let bars = weekly_stacked("Items", &weeks);
+        assert_eq!(bars.rects.len(), 12, "zero parts draw nothing");
+        assert_eq!(bars.ticks.last().map(|t| t.label.as_str()), Some("8"));
+        let names: Vec<&str> = bars.labels.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(names, ["Nov 9", "Dec 7"]);
+    }
+
+    #[test]
+    fn score_line_leaves_gaps_and_signs_scores() {
+        let slot = |label: &str, score| ScoreSlot {
+            label: label.into(),
+            score,
+            detail: "from 3 answers".into(),
+        };
+        let line = score_line(
+            "NPS",
+            &[
+                slot("Jan", Some(100)),
+                slot("Feb", None),
+                slot("Mar", Some(-20)),
+            ],
+        )
+        .unwrap();
+        assert_eq!(line.points.len(), 2);
+        assert_eq!(line.points[1].signed, "−20");
+        assert_eq!(line.points[0].detail, "Jan: +100 from 3 answers");
+        assert!(score_line("NPS", &[slot("Jan", None)]).is_none());
     }
 }
