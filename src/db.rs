@@ -10,6 +10,7 @@ use crate::config::Config;
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connect to the configured database, creating it first if it does not exist.
+#[tracing::instrument(skip_all)]
 pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
     let url = &config.database_url;
     let exists = Postgres::database_exists(url).await.with_context(|| {
@@ -32,6 +33,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
 }
 
 /// Apply pending migrations, including the session store's table.
+#[tracing::instrument(skip_all)]
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     // A database may have applied a version that is no longer here (the 0004 gap, see
     // migrations/README.md): accept it rather than refuse to start.
@@ -55,4 +57,15 @@ pub async fn ping(pool: &PgPool) -> sqlx::Result<()> {
         .fetch_one(pool)
         .await
         .map(|_| ())
+}
+
+/// Whether the demo's BANKING77 support tickets are loaded (one index lookup), so every page's
+/// footer can attribute the data set as its licence asks.
+#[tracing::instrument(skip_all)]
+pub async fn has_banking77(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from feedback where source = 'support' and external_id = 'banking77-1') as "e!""#
+    )
+    .fetch_one(db)
+    .await
 }

@@ -36,6 +36,33 @@ pub enum AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// Turns a unique-key (or other constraint) violation into a message on the field at fault,
+/// the way realworld-axum-sqlx's `on_constraint` does; other errors pass through.
+pub trait ResultExt<T> {
+    fn on_constraint(
+        self,
+        constraint: &str,
+        field: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> AppResult<T>;
+}
+
+impl<T> ResultExt<T> for Result<T, sqlx::Error> {
+    fn on_constraint(
+        self,
+        constraint: &str,
+        field: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> AppResult<T> {
+        match self {
+            Err(sqlx::Error::Database(e)) if e.constraint() == Some(constraint) => {
+                Err(AppError::Validation(FieldErrors::single(field, message())))
+            }
+            other => other.map_err(AppError::from),
+        }
+    }
+}
+
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {

@@ -95,6 +95,11 @@ impl FieldErrors {
     }
 }
 
+/// Trims, and treats an empty result as absent.
+pub fn clean(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,9 +117,4 @@ mod tests {
         assert_eq!(e.to_string(), "body: Body is required; body: second");
         assert!(e.into_result(()).is_err());
     }
-}
-
-/// Trims, and treats an empty result as absent.
-pub fn clean(s: Option<&str>) -> Option<&str> {
-    s.map(str::trim).filter(|s| !s.is_empty())
 }

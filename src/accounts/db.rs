@@ -7,6 +7,7 @@ use sqlx::{PgExecutor, Postgres, Transaction};
 use time::OffsetDateTime;
 
 use super::{Lifecycle, NewAccount, Segment};
+use crate::web::cursor;
 
 /// Rows per multi-row statement in [`upsert_many`].
 const UPSERT_CHUNK: usize = 1000;
@@ -86,34 +87,21 @@ impl Cursor {
 
     /// An opaque, URL-safe token.
     pub fn encode(&self) -> String {
-        use base64::Engine;
-        let raw = match self {
-            Cursor::Arr { arr_cents, id } => format!("a:{id}:{arr_cents}"),
-            Cursor::Name { name, id } => format!("n:{id}:{name}"),
-        };
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+        match self {
+            Cursor::Arr { arr_cents, id } => cursor::encode("a", *id, &arr_cents.to_string()),
+            Cursor::Name { name, id } => cursor::encode("n", *id, name),
+        }
     }
 
     /// `None` for anything [`Cursor::encode`] did not make.
     pub fn decode(token: &str) -> Option<Cursor> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(token.trim())
-            .ok()?;
-        let raw = String::from_utf8(bytes).ok()?;
-        let mut parts = raw.splitn(3, ':');
-        let kind = parts.next()?;
-        let id = parts.next()?.parse().ok()?;
-        let rest = parts.next()?;
-        match kind {
+        let (kind, id, value) = cursor::decode(token)?;
+        match kind.as_str() {
             "a" => Some(Cursor::Arr {
-                arr_cents: rest.parse().ok()?,
+                arr_cents: value.parse().ok()?,
                 id,
             }),
-            "n" => Some(Cursor::Name {
-                name: rest.to_string(),
-                id,
-            }),
+            "n" => Some(Cursor::Name { name: value, id }),
             _ => None,
         }
     }
@@ -231,6 +219,7 @@ pub async fn list(
 }
 
 /// One account, or `None`.
+#[tracing::instrument(skip_all)]
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
@@ -245,6 +234,7 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Accoun
 }
 
 /// One account by its external (CRM) id, or `None`.
+#[tracing::instrument(skip_all)]
 pub async fn get_by_external_id(
     db: impl PgExecutor<'_>,
     external_id: &str,
@@ -261,14 +251,8 @@ pub async fn get_by_external_id(
     .await
 }
 
-/// Whether a database error is the unique external id being taken.
-pub fn is_external_id_taken(err: &sqlx::Error) -> bool {
-    err.as_database_error()
-        .and_then(|e| e.constraint())
-        .is_some_and(|c| c == "accounts_external_id_key")
-}
-
 /// Inserts an account and returns its id.
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     a: &NewAccount,
@@ -293,6 +277,7 @@ pub async fn insert(
 }
 
 /// Replaces every editable field of an account.
+#[tracing::instrument(skip_all)]
 pub async fn update(
     db: impl PgExecutor<'_>,
     id: i64,
@@ -321,6 +306,7 @@ pub async fn update(
 
 /// Inserts or updates one account by external id (the owner is kept when none is given).
 /// Returns the id and whether it was new.
+#[tracing::instrument(skip_all)]
 pub async fn upsert(
     db: impl PgExecutor<'_>,
     a: &NewAccount,

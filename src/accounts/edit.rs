@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use super::db::{self, AccountRow};
 use super::{AccountInput, NewAccount};
 use crate::audit::{self, Actor, Entry};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ResultExt};
 use crate::validation::FieldErrors;
 
 /// The account form exactly as typed (every field a string, so nothing typed is lost).
@@ -90,14 +90,13 @@ pub fn plain_amount(cents: i64) -> String {
     }
 }
 
-fn taken(account: &NewAccount) -> AppError {
-    AppError::Validation(FieldErrors::single(
-        "external_id",
-        format!(
-            "Another account already has the ID \"{}\"; each account needs its own",
-            account.external_id
-        ),
-    ))
+const EXTERNAL_ID_KEY: &str = "accounts_external_id_key";
+
+fn taken(account: &NewAccount) -> String {
+    format!(
+        "Another account already has the ID \"{}\"; each account needs its own",
+        account.external_id
+    )
 }
 
 fn to_json(row: &AccountRow) -> Option<serde_json::Value> {
@@ -112,11 +111,9 @@ pub async fn create(
     owner_id: Option<i64>,
 ) -> AppResult<i64> {
     let mut tx = pool.begin().await?;
-    let id = match db::insert(&mut *tx, account, owner_id).await {
-        Ok(id) => id,
-        Err(e) if db::is_external_id_taken(&e) => return Err(taken(account)),
-        Err(e) => return Err(e.into()),
-    };
+    let id = db::insert(&mut *tx, account, owner_id)
+        .await
+        .on_constraint(EXTERNAL_ID_KEY, "external_id", || taken(account))?;
     let after = db::get(&mut *tx, id).await?;
     audit::db::record(
         &mut *tx,
@@ -145,11 +142,9 @@ pub async fn update(
 ) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     let before = db::get(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    match db::update(&mut *tx, id, account, owner_id).await {
-        Ok(()) => {}
-        Err(e) if db::is_external_id_taken(&e) => return Err(taken(account)),
-        Err(e) => return Err(e.into()),
-    }
+    db::update(&mut *tx, id, account, owner_id)
+        .await
+        .on_constraint(EXTERNAL_ID_KEY, "external_id", || taken(account))?;
     let after = db::get(&mut *tx, id).await?;
     audit::db::record(
         &mut *tx,

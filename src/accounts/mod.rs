@@ -109,11 +109,7 @@ impl Segment {
     }
 
     pub fn label(self) -> &'static str {
-        match self {
-            Segment::Smb => "SMB",
-            Segment::MidMarket => "Mid-market",
-            Segment::Enterprise => "Enterprise",
-        }
+        crate::web::labels::segment_label(Some(self.as_str())).unwrap_or("Other")
     }
 }
 

@@ -22,6 +22,7 @@ use crate::validation::FieldErrors;
 use crate::web::Layout;
 use crate::web::charts::ScoreLine;
 use crate::web::format::When;
+use crate::web::labels::segment_label;
 use crate::web::money::{format_arr_exact, format_arr_short};
 
 /// Accounts per list page.
@@ -52,12 +53,6 @@ impl Money {
     }
 }
 
-fn segment_label(s: Option<&str>) -> &'static str {
-    s.and_then(|s| s.parse::<Segment>().ok())
-        .map(Segment::label)
-        .unwrap_or("—")
-}
-
 fn lifecycle_label(s: &str) -> &'static str {
     s.parse::<Lifecycle>().map(Lifecycle::label).unwrap_or("—")
 }
@@ -73,7 +68,7 @@ impl From<AccountRow> for ListRow {
     fn from(row: AccountRow) -> Self {
         ListRow {
             arr: Money::new(row.arr_cents, &row.currency),
-            segment: segment_label(row.segment.as_deref()),
+            segment: segment_label(row.segment.as_deref()).unwrap_or("—"),
             lifecycle: lifecycle_label(&row.lifecycle),
             row,
         }
@@ -222,16 +217,6 @@ pub struct FeedbackLine {
     pub nps: Option<(&'static str, i16)>,
     pub received: When,
 }
-
-fn excerpt(body: &str, max: usize) -> String {
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        return flat;
-    }
-    let cut: String = flat.chars().take(max).collect();
-    format!("{}…", cut.trim_end())
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "accounts/detail.html")]
 pub struct DetailPage {
@@ -246,7 +231,6 @@ pub struct DetailPage {
     feedback: Vec<FeedbackLine>,
     nps_rows: Vec<NpsRow>,
     chart: Option<ScoreLine>,
-    shows_banking77: bool,
     themes: Vec<(i64, String, i64)>,
 }
 
@@ -267,18 +251,13 @@ async fn detail(
     let months = crate::insights::db::nps_history_for_account(&state.pool, id).await?;
     let (nps_rows, chart) = chart::nps_history(&months);
     let themes = crate::insights::db::themes_for_account(&state.pool, id, 12).await?;
-    let shows_banking77 = recent.iter().any(|f| {
-        f.external_id
-            .as_deref()
-            .is_some_and(|x| x.starts_with("banking77-"))
-    });
     let feedback = recent
         .into_iter()
         .map(|f| FeedbackLine {
             source_label: crate::web::labels::source_label(&f.source),
             source_key: f.source,
             title: f.title,
-            excerpt: excerpt(&f.body, 240),
+            excerpt: crate::web::format::excerpt(&f.body, 240),
             reporter: f.reporter_name,
             nps: f.nps_score.map(|s| {
                 let class = match crate::insights::NpsBand::from_score(s) {
@@ -295,7 +274,7 @@ async fn detail(
         themes,
         layout: Layout::for_user(&current, account.name.clone(), "accounts").await?,
         arr: Money::new(account.arr_cents, &account.currency),
-        segment: segment_label(account.segment.as_deref()),
+        segment: segment_label(account.segment.as_deref()).unwrap_or("—"),
         lifecycle: lifecycle_label(&account.lifecycle),
         created: When::from(account.created_at),
         updated: When::from(account.updated_at),
@@ -303,7 +282,6 @@ async fn detail(
         feedback,
         nps_rows,
         chart,
-        shows_banking77,
         account,
     })
 }

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 
 use crate::audit::{self, Actor, Entry};
 use crate::auth::{Role, Team, User, db, normalize_email, password, tokens};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ResultExt};
 use crate::validation::FieldErrors;
 
 /// A new user as typed in the admin form or on the command line.
@@ -117,16 +117,9 @@ pub async fn create_user(
         },
     )
     .await;
-    let id = match inserted {
-        Ok(id) => id,
-        Err(sqlx::Error::Database(e)) if e.constraint() == Some("users_email_key") => {
-            return Err(AppError::Validation(FieldErrors::single(
-                "email",
-                "A user with this email already exists",
-            )));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let id = inserted.on_constraint("users_email_key", "email", || {
+        "A user with this email already exists".into()
+    })?;
     let user = User {
         id,
         email: valid.email,

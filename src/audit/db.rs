@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use super::{Actor, Entry};
 
 /// Record a change. Call it inside the transaction that makes the change.
+#[tracing::instrument(skip_all)]
 pub async fn record(
     db: impl PgExecutor<'_>,
     actor: &Actor<'_>,
@@ -42,6 +43,7 @@ pub struct AuditRow {
 }
 
 /// A page of the log, newest first, before the keyset cursor `(at, id)` when given.
+#[tracing::instrument(skip_all)]
 pub async fn page(
     db: impl PgExecutor<'_>,
     entity_type: Option<&str>,
@@ -64,6 +66,7 @@ pub async fn page(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn entity_types(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(r#"select distinct entity_type as "t!" from audit_log order by 1"#)
         .fetch_all(db)

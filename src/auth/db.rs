@@ -48,6 +48,7 @@ pub async fn find_active(db: impl PgExecutor<'_>, id: i64) -> anyhow::Result<Opt
         .transpose()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_by_email(db: impl PgExecutor<'_>, email: &str) -> anyhow::Result<Option<User>> {
     let row = sqlx::query!(
         "select id, email, name, role, team from users where email = $1",
@@ -92,6 +93,7 @@ pub struct UserListing {
     pub created_at: OffsetDateTime,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list(db: impl PgExecutor<'_>) -> anyhow::Result<Vec<UserListing>> {
     let rows = sqlx::query!(
         "select id, email, name, role, team, is_demo, disabled_at, created_at
@@ -111,6 +113,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> anyhow::Result<Vec<UserListing>> {
         .collect()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get_listing(db: impl PgExecutor<'_>, id: i64) -> anyhow::Result<Option<UserListing>> {
     let row = sqlx::query!(
         "select id, email, name, role, team, is_demo, disabled_at, created_at from users where id = $1",
@@ -129,6 +132,7 @@ pub async fn get_listing(db: impl PgExecutor<'_>, id: i64) -> anyhow::Result<Opt
     .transpose()
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update_role_team(
     db: impl PgExecutor<'_>,
     id: i64,
@@ -146,6 +150,7 @@ pub async fn update_role_team(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_disabled(db: impl PgExecutor<'_>, id: i64, disabled: bool) -> sqlx::Result<()> {
     sqlx::query!(
         "update users set disabled_at = case when $2 then coalesce(disabled_at, now()) else null end where id = $1",
@@ -157,6 +162,7 @@ pub async fn set_disabled(db: impl PgExecutor<'_>, id: i64, disabled: bool) -> s
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_password(db: impl PgExecutor<'_>, id: i64, hash: &str) -> sqlx::Result<()> {
     sqlx::query!(
         "update users set password_hash = $2 where id = $1",
@@ -168,12 +174,14 @@ pub async fn set_password(db: impl PgExecutor<'_>, id: i64, hash: &str) -> sqlx:
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn count_real_users(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"select count(*) as "n!" from users where not is_demo"#)
         .fetch_one(db)
         .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn count_active_admins(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"select count(*) as "n!" from users where role = 'admin' and disabled_at is null"#
@@ -184,6 +192,7 @@ pub async fn count_active_admins(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
 
 // ---- API tokens ----
 
+#[tracing::instrument(skip_all)]
 pub async fn create_token(
     db: impl PgExecutor<'_>,
     user_id: i64,
@@ -241,6 +250,7 @@ pub struct TokenListing {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list_tokens(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<TokenListing>> {
     sqlx::query_as!(
         TokenListing,
@@ -253,6 +263,7 @@ pub async fn list_tokens(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<TokenListi
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get_token(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<TokenListing>> {
     sqlx::query_as!(
         TokenListing,
@@ -266,6 +277,7 @@ pub async fn get_token(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn revoke_token(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
     let result = sqlx::query!(
         "update api_tokens set revoked_at = now() where id = $1 and revoked_at is null",
@@ -278,6 +290,7 @@ pub async fn revoke_token(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool
 
 // ---- sign-in attempts ----
 
+#[tracing::instrument(skip_all)]
 pub async fn record_attempt(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -296,6 +309,7 @@ pub async fn record_attempt(
 }
 
 /// Failures since the last success for this email, within the window.
+#[tracing::instrument(skip_all)]
 pub async fn recent_failures_for_email(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -315,6 +329,7 @@ pub async fn recent_failures_for_email(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn recent_failures_for_address(
     db: impl PgExecutor<'_>,
     address: &str,
@@ -330,6 +345,7 @@ pub async fn recent_failures_for_address(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn forget_old_attempts(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     Ok(
         sqlx::query!("delete from sign_in_attempts where attempted_at < now() - interval '1 day'")
@@ -339,6 +355,7 @@ pub async fn forget_old_attempts(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     )
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn is_demo_user(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool> {
     Ok(
         sqlx::query_scalar!("select is_demo from users where id = $1", id)
@@ -348,6 +365,7 @@ pub async fn is_demo_user(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<bool
     )
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn first_active_admin(db: impl PgExecutor<'_>) -> anyhow::Result<Option<User>> {
     let row = sqlx::query!(
         "select id, email, name, role, team from users where role = 'admin' and disabled_at is null order by id limit 1"

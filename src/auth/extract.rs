@@ -16,6 +16,8 @@ use crate::error::{ApiError, AppError};
 pub struct CurrentUser {
     pub user: User,
     pub session: Session,
+    /// The demo's BANKING77 tickets are loaded: every page credits the data set.
+    pub credit_banking77: bool,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -43,7 +45,11 @@ impl FromRequestParts<AppState> for CurrentUser {
             return Err(AppError::SignInRequired { next });
         };
         match super::db::find_active(&state.pool, user_id).await? {
-            Some(user) => Ok(CurrentUser { user, session }),
+            Some(user) => Ok(CurrentUser {
+                user,
+                session,
+                credit_banking77: crate::db::has_banking77(&state.pool).await?,
+            }),
             None => {
                 // Disabled or removed since signing in: end the session.
                 super::session::sign_out(&session).await?;

@@ -5,9 +5,9 @@ use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use super::notes::*;
-use super::rng::Rng;
 use crate::accounts::{Lifecycle, NewAccount, Segment};
 use crate::feedback::Source;
+use crate::tagging::rng::SplitMix64 as Rng;
 
 /// The BANKING77 training split, bundled (CC BY 4.0; see `data/banking77/README.md`).
 pub const BANKING77_CSV: &str = include_str!("../../data/banking77/train.csv");
@@ -125,7 +125,7 @@ fn moment(rng: &mut Rng, anchor: OffsetDateTime) -> OffsetDateTime {
 
 /// The ~150 fictional customers and prospects.
 pub fn accounts() -> Vec<DemoAccount> {
-    let mut rng = Rng::new(SEED);
+    let mut rng = Rng::from_state(SEED);
     let mut out = Vec::with_capacity(ACCOUNTS);
     let mut used = std::collections::HashSet::new();
     while out.len() < ACCOUNTS {
@@ -251,7 +251,7 @@ fn notes(
 /// Every demo feedback item: 10,003 support tickets, sales and success notes, NPS answers.
 pub fn feedback(accounts: &[DemoAccount], now: OffsetDateTime) -> Vec<DemoFeedback> {
     let anchor = anchor(now);
-    let mut rng = Rng::new(SEED ^ 0xFEED);
+    let mut rng = Rng::from_state(SEED ^ 0xFEED);
     let mut out = Vec::with_capacity(10_600);
     let support_weights = account_weights(accounts, false);
     for (row, (text, intent)) in banking77().into_iter().enumerate() {
@@ -323,14 +323,14 @@ fn nps(
         })
         .collect();
     for i in 0..NPS_COUNT {
-        let k = rng.below(surveyed.len() as u64) as usize;
+        let k = rng.below(surveyed.len());
         let acct = surveyed[k];
         let (base, drift) = moods[k];
         let when = moment(rng, anchor);
         // Drift: the mood moves by `drift` points over the year, towards today.
         let age = (anchor - when).whole_days().clamp(0, 365);
         let mood = base * 365 + drift * (365 - age);
-        let noise = [-3, -1, 0, 0, 1, 1][rng.below(6) as usize];
+        let noise = [-3, -1, 0, 0, 1, 1][rng.below(6)];
         let score = (mood / 365 + noise).clamp(0, 10) as i16;
         let pool = match score {
             9..=10 => PROMOTER_COMMENTS,

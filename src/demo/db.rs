@@ -9,6 +9,7 @@ use super::content::DemoFeedback;
 const CHUNK: usize = 1000;
 
 /// Sets each account's owner by the owner's email (accounts and emails as parallel lists).
+#[tracing::instrument(skip_all)]
 pub async fn set_owners(
     tx: &mut Transaction<'_, Postgres>,
     external_ids: &[String],

@@ -5,7 +5,6 @@ pub mod content;
 #[path = "db.rs"]
 pub mod demo_db;
 pub mod notes;
-pub mod rng;
 
 use sqlx::PgPool;
 

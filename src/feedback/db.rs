@@ -226,6 +226,7 @@ pub struct FeedbackDetail {
     pub account_lifecycle: Option<String>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<FeedbackDetail>> {
     let row = sqlx::query!(
         r#"select f.id, f.source, f.external_id, f.title, f.body, f.account_id,
@@ -258,6 +259,7 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Feedba
 }
 
 /// Which of these account external ids do not exist.
+#[tracing::instrument(skip_all)]
 pub async fn unknown_account_ids(
     db: impl PgExecutor<'_>,
     external_ids: &[String],
@@ -348,6 +350,7 @@ pub async fn upsert_many(
 }
 
 /// Replace an item's content (from the edit form).
+#[tracing::instrument(skip_all)]
 pub async fn update(db: impl PgExecutor<'_>, id: i64, item: &NewFeedback) -> sqlx::Result<()> {
     sqlx::query!(
         r#"update feedback f set source = $2, external_id = $3, title = $4, body = $5,
@@ -375,6 +378,7 @@ pub async fn update(db: impl PgExecutor<'_>, id: i64, item: &NewFeedback) -> sql
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_archived(db: impl PgExecutor<'_>, id: i64, archived: bool) -> sqlx::Result<bool> {
     let result = sqlx::query!(
         "update feedback set archived_at = case when $2 then coalesce(archived_at, now()) else null end where id = $1",
@@ -387,6 +391,7 @@ pub async fn set_archived(db: impl PgExecutor<'_>, id: i64, archived: bool) -> s
 }
 
 /// Accounts to offer in the quick-log form's account picker, biggest first.
+#[tracing::instrument(skip_all)]
 pub async fn account_choices(
     db: impl PgExecutor<'_>,
     limit: i64,
@@ -401,6 +406,7 @@ pub async fn account_choices(
 }
 
 /// Find an account by what someone typed: its external id, its exact name, or its domain.
+#[tracing::instrument(skip_all)]
 pub async fn find_account_by_text(
     db: impl PgExecutor<'_>,
     text: &str,
@@ -417,6 +423,7 @@ pub async fn find_account_by_text(
 }
 
 /// People who have reported feedback, for the reporter filter.
+#[tracing::instrument(skip_all)]
 pub async fn reporters(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, String)>> {
     let rows = sqlx::query!(
         "select id, name from users u where exists (select 1 from feedback f where f.reporter_id = u.id) order by name"
@@ -424,14 +431,4 @@ pub async fn reporters(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, String
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
-}
-
-/// Whether the demo's BANKING77 support tickets are loaded (one index lookup), so pages that
-/// quote feedback can attribute the data set as its licence asks.
-pub async fn has_banking77(db: impl PgExecutor<'_>) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        r#"select exists (select 1 from feedback where source = 'support' and external_id = 'banking77-1') as "e!""#
-    )
-    .fetch_one(db)
-    .await
 }

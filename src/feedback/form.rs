@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::audit::{self, Actor, Entry};
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission, Team, User};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ResultExt};
 use crate::validation::FieldErrors;
 use crate::web::Layout;
 
@@ -230,19 +230,18 @@ pub async fn update(
         }
     };
     let mut tx = state.pool.begin().await?;
-    match db::update(&mut *tx, id, &valid).await {
+    let updated = db::update(&mut *tx, id, &valid).await.on_constraint(
+        "feedback_source_external_id_key",
+        "external_id",
+        || "Another item from this source already has this external id".into(),
+    );
+    match updated {
         Ok(()) => {}
-        Err(sqlx::Error::Database(e))
-            if e.constraint() == Some("feedback_source_external_id_key") =>
-        {
-            let errors = FieldErrors::single(
-                "external_id",
-                "Another item from this source already has this external id",
-            );
+        Err(AppError::Validation(errors)) => {
             let page = render(&state, &current, form, errors, Some(id)).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => return Err(e),
     }
     let after = db::get(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
     audit::db::record(

@@ -74,14 +74,7 @@ impl Source {
 
     /// Human label for the UI.
     pub fn label(self) -> &'static str {
-        match self {
-            Source::Sales => "Sales",
-            Source::Success => "Customer success",
-            Source::Support => "Support",
-            Source::Nps => "NPS",
-            Source::Research => "Research",
-            Source::Other => "Other",
-        }
+        crate::web::labels::source_label(self.as_str())
     }
 }
 

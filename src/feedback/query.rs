@@ -1,6 +1,6 @@
 //! The feedback list's filters and cursor, as they travel in a URL.
 
-use base64::Engine;
+use crate::web::cursor;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime, Time};
 
@@ -202,24 +202,17 @@ impl NpsBand {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        let raw = match self {
+        match self {
             Cursor::Time { received_at, id } => {
-                format!("t.{}.{id}", received_at.unix_timestamp_nanos())
+                cursor::encode("t", *id, &received_at.unix_timestamp_nanos().to_string())
             }
-            Cursor::Rank { rank, id } => format!("r.{rank}.{id}"),
-        };
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+            Cursor::Rank { rank, id } => cursor::encode("r", *id, &rank.to_string()),
+        }
     }
 
     pub fn decode(s: &str) -> Option<Cursor> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .ok()?;
-        let raw = String::from_utf8(bytes).ok()?;
-        let (kind, rest) = raw.split_once('.')?;
-        let (value, id) = rest.rsplit_once('.')?;
-        let id = id.parse().ok()?;
-        match kind {
+        let (kind, id, value) = cursor::decode(s)?;
+        match kind.as_str() {
             "t" => Some(Cursor::Time {
                 received_at: OffsetDateTime::from_unix_timestamp_nanos(value.parse().ok()?).ok()?,
                 id,
@@ -253,10 +246,7 @@ mod tests {
             assert_eq!(Cursor::decode(&c.encode()), Some(c));
         }
         assert_eq!(Cursor::decode("not base64!"), None);
-        assert_eq!(
-            Cursor::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("r.NaN.1")),
-            None
-        );
+        assert_eq!(Cursor::decode(&cursor::encode("r", 1, "NaN")), None);
     }
 
     #[test]

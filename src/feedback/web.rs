@@ -87,17 +87,6 @@ pub fn pieces(headline: &str) -> Vec<Piece> {
     }
     out
 }
-
-fn excerpt(body: &str, max: usize) -> String {
-    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let cut: String = flat.chars().take(max).collect();
-        format!("{}…", cut.trim_end())
-    }
-}
-
 /// A feedback item as a list row.
 pub struct ItemView {
     pub id: i64,
@@ -119,7 +108,7 @@ impl ItemView {
         let excerpt = match &row.headline {
             Some(h) => pieces(h),
             None => vec![Piece {
-                text: excerpt(&item.body, 240),
+                text: crate::web::format::excerpt(&item.body, 240),
                 marked: false,
             }],
         };
@@ -163,7 +152,6 @@ pub struct ListPage {
     segments: &'static [Segment],
     lifecycles: &'static [Lifecycle],
     reporters: Vec<(i64, String)>,
-    shows_banking77: bool,
     searching: bool,
     search_candidates: String,
 }
@@ -241,9 +229,6 @@ async fn list(
         let sep = if query.is_empty() { "" } else { "&" };
         format!("/feedback?{query}{sep}cursor={}", c.encode())
     });
-    let shows_banking77 = rows
-        .iter()
-        .any(|r| r.metadata.get("dataset").and_then(|d| d.as_str()) == Some("banking77"));
     Ok(ListPage {
         layout: Layout::for_user(&current, "Feedback", "feedback").await?,
         items: rows.iter().map(ItemView::from_listed).collect(),
@@ -258,7 +243,6 @@ async fn list(
         segments: &Segment::ALL,
         lifecycles: &Lifecycle::ALL,
         reporters,
-        shows_banking77,
         searching: filter.q.is_some(),
         search_candidates: crate::web::format::thousands(db::SEARCH_CANDIDATES),
         params,
@@ -278,7 +262,6 @@ pub struct DetailPage {
     nps_band: Option<NpsBand>,
     metadata: String,
     can_edit: bool,
-    is_banking77: bool,
 }
 
 /// Who may change an item: people who curate feedback, and whoever reported it.
@@ -302,7 +285,7 @@ async fn detail(
         .item
         .title
         .clone()
-        .unwrap_or_else(|| excerpt(&item.item.body, 60));
+        .unwrap_or_else(|| crate::web::format::excerpt(&item.item.body, 60));
     Ok(DetailPage {
         layout: Layout::for_user(&current, title, "feedback").await?,
         source: item.item.source.parse().unwrap_or(Source::Other),
@@ -318,7 +301,6 @@ async fn detail(
         nps_band: item.item.nps_score.map(NpsBand::from_score),
         metadata: serde_json::to_string_pretty(&item.metadata).unwrap_or_default(),
         can_edit: can_edit(&current.user, item.item.reporter_id),
-        is_banking77: item.metadata.get("dataset").and_then(|d| d.as_str()) == Some("banking77"),
         item,
     })
 }
@@ -555,7 +537,5 @@ mod tests {
             p.iter().map(|p| p.text.as_str()).collect::<String>(),
             "my card was charged twice"
         );
-        assert_eq!(excerpt("a  b\n c", 10), "a b c");
-        assert_eq!(excerpt("abcdefghij klm", 5), "abcde…");
     }
 }

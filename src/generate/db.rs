@@ -22,6 +22,7 @@ pub struct Report {
 }
 
 /// Accounts rows may attach to: the generated ones (by external id prefix), or any.
+#[tracing::instrument(skip_all)]
 async fn account_refs(
     pool: &PgPool,
     prefix: Option<&str>,
@@ -41,6 +42,7 @@ async fn account_refs(
         .collect())
 }
 
+#[tracing::instrument(skip_all)]
 async fn reporter_ids(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar!("select id from users where disabled_at is null order by id limit 50")
         .fetch_all(pool)
@@ -48,6 +50,7 @@ async fn reporter_ids(pool: &PgPool) -> sqlx::Result<Vec<i64>> {
 }
 
 /// One worker: rows `start..end` through one `COPY` (one transaction).
+#[tracing::instrument(skip_all)]
 async fn copy_range(
     pool: PgPool,
     shared: Arc<Pool>,
@@ -90,6 +93,7 @@ async fn copy_range(
 
 /// Writes `accounts` new accounts (when 0, rows attach to existing ones) and `feedback` rows
 /// using `jobs` parallel COPY streams, printing progress to stderr when `progress` is set.
+#[tracing::instrument(skip_all)]
 pub async fn run(
     pool: &PgPool,
     feedback: u64,

@@ -12,14 +12,14 @@ use crate::demo::notes::{
     COMPETITORS, DETRACTOR_COMMENTS, PASSIVE_COMMENTS, PROMOTER_COMMENTS, SALES_NOTES,
     SUCCESS_NOTES,
 };
-use crate::demo::rng::Rng;
+use crate::tagging::rng::SplitMix64 as Rng;
 
 /// The columns the generator fills, in `COPY` order.
 pub const FEEDBACK_COLUMNS: &str = "source, external_id, title, body, account_id, contact_email, reporter_id, received_at, nps_score, arr_cents_snapshot, currency_snapshot, metadata";
 
 /// `count` made-up accounts with external ids `gen-<tag>-a<i>`.
 pub fn accounts(count: usize, tag: &str, seed: u64) -> Vec<NewAccount> {
-    let mut rng = Rng::new(seed ^ 0xACC0);
+    let mut rng = Rng::from_state(seed ^ 0xACC0);
     (0..count)
         .map(|i| {
             let first = rng.pick(NAME_FIRST).copied().unwrap_or("Northwind");
@@ -47,7 +47,7 @@ pub fn accounts(count: usize, tag: &str, seed: u64) -> Vec<NewAccount> {
                 },
                 currency: "USD".into(),
                 segment: Some(segment),
-                plan: Some(PLANS[rng.below(4) as usize].to_string()),
+                plan: Some(PLANS[rng.below(4)].to_string()),
                 lifecycle,
             }
         })
@@ -133,7 +133,7 @@ pub struct FeedbackGen {
 impl FeedbackGen {
     pub fn new(pool: Arc<Pool>, seed: u64) -> Self {
         FeedbackGen {
-            rng: Rng::new(seed),
+            rng: Rng::from_state(seed),
             pool,
             body: String::with_capacity(512),
         }
@@ -166,7 +166,7 @@ impl FeedbackGen {
                 let prefix = rng.pick(PREFIXES).copied().unwrap_or("");
                 self.body.push_str(prefix);
                 for k in 0..n {
-                    let idx = rng.below(self.pool.sentences.len() as u64) as usize;
+                    let idx = rng.below(self.pool.sentences.len());
                     if let Some((text, _)) = self.pool.sentences.get(idx) {
                         if k > 0 {
                             self.body.push(' ');

@@ -164,6 +164,7 @@ pub struct AccountRow {
     pub arr_cents: i64,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn theme_accounts(
     db: impl PgExecutor<'_>,
     theme_id: i64,
@@ -196,6 +197,7 @@ pub struct WeekSourceRow {
     pub items: i64,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn theme_weeks_by_source(
     db: impl PgExecutor<'_>,
     theme_id: i64,
@@ -221,6 +223,7 @@ pub struct DirectCount {
     pub confirmed: i64,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn direct_counts(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<DirectCount>> {
     sqlx::query_as!(
         DirectCount,
@@ -234,6 +237,7 @@ pub async fn direct_counts(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<DirectCo
 }
 
 /// Rollup totals per theme over all time, for comparing with [`direct_counts`].
+#[tracing::instrument(skip_all)]
 pub async fn rollup_counts(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<DirectCount>> {
     sqlx::query_as!(
         DirectCount,
@@ -253,6 +257,7 @@ pub struct NpsMentionRow {
     pub detractors: i64,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn nps_mentions(
     db: impl PgExecutor<'_>,
     from_week: Date,
@@ -273,6 +278,7 @@ pub async fn nps_mentions(
 }
 
 /// Suggested (not yet decided) tags on active themes, from the rollup: items − confirmed.
+#[tracing::instrument(skip_all)]
 pub async fn suggested_count(db: impl PgExecutor<'_>, theme_id: Option<i64>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
         r#"select coalesce(sum(r.items - r.confirmed), 0)::bigint as "n!"
@@ -286,6 +292,7 @@ pub async fn suggested_count(db: impl PgExecutor<'_>, theme_id: Option<i64>) -> 
 
 /// Where the data behind the cached pages stands: statement triggers move it whenever feedback,
 /// tags, rollups or accounts change (see `themes::cache`).
+#[tracing::instrument(skip_all)]
 pub async fn rollup_version(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"select coalesce(pg_sequence_last_value('rollup_changes'), 0) as "v!""#)
         .fetch_one(db)
@@ -293,6 +300,7 @@ pub async fn rollup_version(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
 }
 
 /// The themes an account's feedback mentions most, with how many items.
+#[tracing::instrument(skip_all)]
 pub async fn themes_for_account(
     db: impl sqlx::PgExecutor<'_>,
     account_id: i64,
@@ -327,6 +335,7 @@ pub struct AccountFeedback {
 }
 
 /// The newest feedback about one account.
+#[tracing::instrument(skip_all)]
 pub async fn recent_feedback_for_account(
     db: impl PgExecutor<'_>,
     account_id: i64,
@@ -356,6 +365,7 @@ pub struct NpsMonth {
 }
 
 /// An account's NPS by month, oldest first.
+#[tracing::instrument(skip_all)]
 pub async fn nps_history_for_account(
     db: impl PgExecutor<'_>,
     account_id: i64,

@@ -17,6 +17,7 @@ pub struct Job {
     pub finished_at: Option<OffsetDateTime>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn enqueue(
     db: impl PgExecutor<'_>,
     kind: &str,
@@ -34,6 +35,7 @@ pub async fn enqueue(
 }
 
 /// Take the oldest queued job; concurrent workers skip each other's rows.
+#[tracing::instrument(skip_all)]
 pub async fn claim(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Job>> {
     sqlx::query_as!(
         Job,
@@ -45,6 +47,7 @@ pub async fn claim(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Job>> {
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn progress(db: impl PgExecutor<'_>, id: i64, done: i32, total: i32) -> sqlx::Result<()> {
     sqlx::query!(
         "update jobs set progress_done = $2, progress_total = $3 where id = $1",
@@ -57,6 +60,7 @@ pub async fn progress(db: impl PgExecutor<'_>, id: i64, done: i32, total: i32) -
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn finish(db: impl PgExecutor<'_>, id: i64, error: Option<&str>) -> sqlx::Result<()> {
     sqlx::query!(
         "update jobs set state = case when $2::text is null then 'done' else 'failed' end,
@@ -71,6 +75,7 @@ pub async fn finish(db: impl PgExecutor<'_>, id: i64, error: Option<&str>) -> sq
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Job>> {
     sqlx::query_as!(
         Job,
@@ -83,6 +88,7 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Job>> 
 }
 
 /// The latest job of a kind (for "a retag is already running").
+#[tracing::instrument(skip_all)]
 pub async fn latest(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<Option<Job>> {
     sqlx::query_as!(
         Job,
@@ -95,6 +101,7 @@ pub async fn latest(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<Option<
 }
 
 /// Jobs left running by a process that stopped: queue them again.
+#[tracing::instrument(skip_all)]
 pub async fn requeue_stale(db: impl PgExecutor<'_>, minutes: i32) -> sqlx::Result<u64> {
     let r = sqlx::query!(
         "update jobs set state = 'queued' where state = 'running'

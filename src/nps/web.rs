@@ -16,6 +16,7 @@ use crate::error::AppResult;
 use crate::insights::figures::{Period, week_start};
 use crate::web::Layout;
 use crate::web::charts::{ScoreSlot, score_line};
+use crate::web::labels::segment_label;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/nps", get(nps_page))
@@ -91,16 +92,6 @@ fn answers(n: i64) -> String {
     format!("from {n} {}", if n == 1 { "answer" } else { "answers" })
 }
 
-fn segment_label(s: Option<&str>) -> String {
-    match s {
-        Some("smb") => "SMB".into(),
-        Some("mid_market") => "Mid-market".into(),
-        Some("enterprise") => "Enterprise".into(),
-        Some(other) => other.into(),
-        None => "No segment".into(),
-    }
-}
-
 async fn nps_page(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -134,7 +125,14 @@ async fn nps_page(
     let segments = breakdown
         .segments
         .into_iter()
-        .map(|(label, counts)| Band::new(segment_label(label.as_deref()), counts))
+        .map(|(label, counts)| {
+            Band::new(
+                segment_label(label.as_deref())
+                    .unwrap_or("No segment")
+                    .to_owned(),
+                counts,
+            )
+        })
         .collect();
     let plans = breakdown
         .plans

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use super::{Theme, ThemeFields};
 
+#[tracing::instrument(skip_all)]
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Theme>> {
     sqlx::query_as!(
         Theme,
@@ -17,6 +18,7 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Theme>
 }
 
 /// Every theme with the given status (`None` = all), by name.
+#[tracing::instrument(skip_all)]
 pub async fn list(db: impl PgExecutor<'_>, status: Option<&str>) -> sqlx::Result<Vec<Theme>> {
     sqlx::query_as!(
         Theme,
@@ -28,6 +30,7 @@ pub async fn list(db: impl PgExecutor<'_>, status: Option<&str>) -> sqlx::Result
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, f: &ThemeFields) -> sqlx::Result<Theme> {
     sqlx::query_as!(
         Theme,
@@ -44,6 +47,7 @@ pub async fn insert(db: impl PgExecutor<'_>, f: &ThemeFields) -> sqlx::Result<Th
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn update(db: impl PgExecutor<'_>, id: i64, f: &ThemeFields) -> sqlx::Result<()> {
     sqlx::query!(
         "update themes set name = $2, description = $3, keywords = $4, parent_id = $5, owner_id = $6 where id = $1",
@@ -59,6 +63,7 @@ pub async fn update(db: impl PgExecutor<'_>, id: i64, f: &ThemeFields) -> sqlx::
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn set_status(
     db: impl PgExecutor<'_>,
     id: i64,
@@ -77,6 +82,7 @@ pub async fn set_status(
 }
 
 /// Whether an active theme other than `except` already uses this name (case-insensitive).
+#[tracing::instrument(skip_all)]
 pub async fn name_taken(
     db: impl PgExecutor<'_>,
     name: &str,
@@ -93,6 +99,7 @@ pub async fn name_taken(
 }
 
 /// Ancestors of `id` (to refuse a parent that would make a cycle).
+#[tracing::instrument(skip_all)]
 pub async fn ancestors(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar!(
         r#"with recursive up(id, parent_id, depth) as (
@@ -114,6 +121,7 @@ pub struct MovedTags {
 
 /// Move every tag of `source` to `target`. Where the item already carries `target`, the
 /// source's tag is dropped (returned as JSON so an undo can put it back).
+#[tracing::instrument(skip_all)]
 pub async fn move_all_tags(
     db: &mut sqlx::PgConnection,
     source: i64,
@@ -142,6 +150,7 @@ pub async fn move_all_tags(
 }
 
 /// Move chosen tags (ids) of `source` to `target`; returns how many moved.
+#[tracing::instrument(skip_all)]
 pub async fn move_tags(
     db: impl PgExecutor<'_>,
     tag_ids: &[i64],
@@ -170,6 +179,7 @@ pub struct MergeRow {
     pub undone_at: Option<OffsetDateTime>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn record_merge(
     db: impl PgExecutor<'_>,
     source: i64,
@@ -190,6 +200,7 @@ pub async fn record_merge(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get_merge(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<MergeRow>> {
     sqlx::query_as!(
         MergeRow,
@@ -201,6 +212,7 @@ pub async fn get_merge(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<
 }
 
 /// The latest merge of `source` that has not been undone.
+#[tracing::instrument(skip_all)]
 pub async fn open_merge_of(db: impl PgExecutor<'_>, source: i64) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!(
         "select id from theme_merges where source_id = $1 and undone_at is null order by merged_at desc limit 1",
@@ -211,6 +223,7 @@ pub async fn open_merge_of(db: impl PgExecutor<'_>, source: i64) -> sqlx::Result
 }
 
 /// Undo: move the moved tags back and restore the dropped duplicates.
+#[tracing::instrument(skip_all)]
 pub async fn unmerge_tags(db: &mut sqlx::PgConnection, m: &MergeRow) -> sqlx::Result<()> {
     sqlx::query!(
         "update feedback_themes set theme_id = $2 where id = any($1) and theme_id = $3",
@@ -247,6 +260,7 @@ pub struct OwnerOption {
     pub name: String,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn owner_options(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<OwnerOption>> {
     sqlx::query_as!(
         OwnerOption,

@@ -334,7 +334,6 @@ pub struct WeekLine {
 #[derive(Template, WebTemplate)]
 #[template(path = "themes/theme.html")]
 pub struct ThemePage {
-    banking77: bool,
     layout: Layout,
     theme: Theme,
     parent: Option<Theme>,
@@ -430,7 +429,7 @@ async fn theme_page(
         });
     }
     let chart = charts::weekly_stacked(
-        &format!(
+        format!(
             "Items per week by source for {}, last {CHART_WEEKS} weeks",
             theme.name
         ),
@@ -463,10 +462,7 @@ async fn theme_page(
     .into_iter()
     .map(|a| AccountLine {
         name: a.name,
-        segment: a
-            .segment
-            .as_deref()
-            .and_then(|s| SEGMENTS.iter().find(|(k, _)| *k == s).map(|(_, l)| *l))
+        segment: crate::web::labels::segment_label(a.segment.as_deref())
             .unwrap_or("—")
             .to_owned(),
         items: a.items,
@@ -481,7 +477,6 @@ async fn theme_page(
         None
     };
     Ok(ThemePage {
-        banking77: crate::feedback::db::has_banking77(&state.pool).await?,
         layout: Layout::for_user(&current, theme.name.clone(), "themes").await?,
         parent: find(theme.parent_id),
         merged_into: find(theme.merged_into_id),

@@ -91,7 +91,7 @@ pub fn score_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<Score
             x: format!("{:.1}", x_of(i)),
             y: format!("{:.1}", y_of(score)),
             label: slot.label.clone(),
-            labelled: (span - i) % every == 0,
+            labelled: (span - i).is_multiple_of(every),
             signed: signed(score),
             value_y: format!("{:.1}", y_of(score) - 10.0),
             detail: format!("{}: {} {}", slot.label, signed(score), slot.detail)
@@ -225,7 +225,7 @@ pub fn weekly_stacked(title: impl Into<String>, weeks: &[WeekStack]) -> StackedB
             });
         }
         // Every fourth week, counted back from the newest so the latest week is named.
-        if (weeks.len() - 1 - i) % 4 == 0 {
+        if (weeks.len() - 1 - i).is_multiple_of(4) {
             labels.push(AxisLabel {
                 x: format!("{:.1}", x + bar_w / 2.0),
                 text: short_date(week.week),

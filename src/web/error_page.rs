@@ -56,7 +56,11 @@ async fn layout_for(state: &AppState, session: Option<Session>, title: &str) -> 
     };
     match user {
         Some(user) => {
-            let current = CurrentUser { user, session };
+            let current = CurrentUser {
+                user,
+                session,
+                credit_banking77: false,
+            };
             Layout::for_user(&current, title, "").await.ok()
         }
         None => Layout::anonymous(Some(&session), title).await.ok(),

@@ -69,10 +69,26 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
+/// The text on one line, cut at `max` characters with an ellipsis.
+pub fn excerpt(body: &str, max: usize) -> String {
+    let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max).collect();
+    format!("{}…", cut.trim_end())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn excerpts_flatten_and_cut() {
+        assert_eq!(excerpt("a  b\n c", 10), "a b c");
+        assert_eq!(excerpt("abcdefghij klm", 5), "abcde…");
+    }
 
     #[test]
     fn relative_times_read_naturally() {

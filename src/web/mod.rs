@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod charts;
+pub mod cursor;
 pub mod error_page;
 pub mod format;
 pub mod labels;
@@ -52,6 +53,8 @@ pub struct Layout {
     pub flash: Option<Flash>,
     pub nav: Vec<NavItem>,
     pub css: &'static str,
+    /// Credit the BANKING77 data set in the footer (decided once, from the signed-in request).
+    pub credit_banking77: bool,
 }
 
 impl Layout {
@@ -77,6 +80,7 @@ impl Layout {
             flash: session::take_flash(&current.session).await?,
             nav,
             css: assets::css_path(),
+            credit_banking77: current.credit_banking77,
         })
     }
 
@@ -96,6 +100,7 @@ impl Layout {
             flash,
             nav: Vec::new(),
             css: assets::css_path(),
+            credit_banking77: false,
         })
     }
 
@@ -108,6 +113,7 @@ impl Layout {
             flash: None,
             nav: Vec::new(),
             css: assets::css_path(),
+            credit_banking77: false,
         }
     }
 }

@@ -7,7 +7,7 @@ use goldthread::auth::Role;
 use serde_json::json;
 use sqlx::PgPool;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, theme};
 
 async fn add_account(pool: &PgPool, external_id: &str, name: &str, arr: &str) -> i64 {
     let account = AccountInput {
@@ -476,4 +476,38 @@ async fn generator_writes_exactly_n_rows(pool: PgPool) {
     .await
     .unwrap();
     assert_eq!((feedback, accounts, nps_ok), (2_345, 20, true));
+}
+
+#[sqlx::test]
+async fn an_accounts_page_lists_the_themes_its_feedback_falls_into(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let account = app.account("th-1", "Theme Co", 5_000_000, "smb").await;
+    let theme = theme(
+        &app.pool,
+        "Statement exports",
+        "statement export, csv export",
+    )
+    .await;
+    let item: i64 = sqlx::query_scalar(
+        "insert into feedback (source, body, account_id) values ('sales', 'They need a CSV statement export', $1) returning id",
+    )
+    .bind(account)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("insert into feedback_themes (feedback_id, theme_id, origin, state) values ($1, $2, 'manual', 'confirmed')")
+        .bind(item)
+        .bind(theme)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (mut client, _) = app.signed_in(Role::Viewer).await;
+    let page = client.get(&format!("/accounts/{account}")).await;
+    assert!(
+        page.body.contains(&format!(
+            "<a href=\"/themes/{theme}\">Statement exports</a>"
+        )),
+        "{}",
+        page.body
+    );
 }

@@ -308,3 +308,119 @@ impl TestApp {
             .expect("count query")
     }
 }
+
+// Fixtures shared by the feature modules: rows written straight into the database.
+
+/// Create an active theme with keywords; returns its id.
+pub async fn theme(pool: &PgPool, name: &str, keywords: &str) -> i64 {
+    let fields = goldthread::themes::ThemeFields {
+        name: name.into(),
+        description: String::new(),
+        keywords: goldthread::themes::parse_keywords(keywords),
+        parent_id: None,
+        owner_id: None,
+    };
+    goldthread::themes::edit::create(pool, &goldthread::audit::Actor::System("test"), &fields)
+        .await
+        .expect("create theme")
+        .id
+}
+
+pub async fn account(pool: &PgPool, name: &str, segment: &str, arr_cents: i64) -> i64 {
+    sqlx::query_scalar(
+        "insert into accounts (external_id, name, segment, arr_cents, plan) values ($1, $1, $2, $3, 'growth') returning id",
+    )
+    .bind(name)
+    .bind(segment)
+    .bind(arr_cents)
+    .fetch_one(pool)
+    .await
+    .expect("insert account")
+}
+
+/// Insert a feedback item received `days_ago` days ago; NPS items carry their score.
+pub async fn feedback(
+    pool: &PgPool,
+    source: &str,
+    body: &str,
+    account: Option<i64>,
+    nps: Option<i16>,
+    days_ago: i32,
+) -> i64 {
+    sqlx::query_scalar(
+        "insert into feedback (source, body, account_id, nps_score, arr_cents_snapshot, received_at)
+         values ($1, $2, $3, $4, (select arr_cents from accounts where id = $3), now() - make_interval(days => $5))
+         returning id",
+    )
+    .bind(source)
+    .bind(body)
+    .bind(account)
+    .bind(nps)
+    .bind(days_ago)
+    .fetch_one(pool)
+    .await
+    .expect("insert feedback")
+}
+
+pub async fn tag(pool: &PgPool, feedback_id: i64, theme_id: i64, state: &str) -> i64 {
+    sqlx::query_scalar(
+        "insert into feedback_themes (feedback_id, theme_id, origin, confidence, state) values ($1, $2, 'auto', 0.8, $3) returning id",
+    )
+    .bind(feedback_id)
+    .bind(theme_id)
+    .bind(state)
+    .fetch_one(pool)
+    .await
+    .expect("insert tag")
+}
+
+/// Rollups (per theme, all time) equal a direct count over the tags, and distinct accounts too.
+pub async fn assert_rollups_match(pool: &PgPool) {
+    let direct: Vec<(i64, i64, i64)> = goldthread::insights::db::direct_counts(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.theme_id, d.items, d.confirmed))
+        .collect();
+    let rolled: Vec<(i64, i64, i64)> = goldthread::insights::db::rollup_counts(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.theme_id, d.items, d.confirmed))
+        .collect();
+    assert_eq!(rolled, direct, "theme_weekly vs direct count");
+    let accounts_direct: Vec<(i64, i64)> = sqlx::query_as(
+        "select ft.theme_id, count(distinct f.account_id) from feedback_themes ft
+         join feedback f on f.id = ft.feedback_id and f.archived_at is null
+         where ft.state <> 'rejected' and f.account_id is not null group by 1 order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let accounts_rolled: Vec<(i64, i64)> = sqlx::query_as(
+        "select theme_id, count(distinct account_id) from theme_account_weekly where items > 0 group by 1 order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        accounts_rolled, accounts_direct,
+        "theme_account_weekly vs direct count"
+    );
+    let nps_direct: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "select account_id, count(*) filter (where nps_score >= 9), count(*) filter (where nps_score <= 6)
+         from feedback where nps_score is not null and account_id is not null and archived_at is null
+         group by 1 order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let nps_rolled: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "select account_id, sum(promoters)::bigint, sum(detractors)::bigint from account_nps_weekly
+         group by 1 having sum(promoters) + sum(passives) + sum(detractors) > 0 order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(nps_rolled, nps_direct, "account_nps_weekly vs direct count");
+}

@@ -8,6 +8,8 @@ mod auth;
 mod browser;
 mod feedback;
 mod imports;
+mod nps;
 mod roles;
+mod tagging;
 mod themes;
 mod themes_browser;

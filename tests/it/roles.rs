@@ -340,7 +340,7 @@ async fn every_route_checks_the_role(pool: PgPool) {
     )
     .await
     .unwrap();
-    let theme = crate::themes::theme(&app.pool, "Matrix theme", "matrix").await;
+    let theme = crate::helpers::theme(&app.pool, "Matrix theme", "matrix").await;
     let job = goldthread::themes::tagging::enqueue_retag(&app.pool, None)
         .await
         .unwrap();

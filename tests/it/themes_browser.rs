@@ -3,7 +3,7 @@
 use fantoccini::Locator;
 use sqlx::PgPool;
 
-use crate::themes::{feedback, theme};
+use crate::helpers::{feedback, theme};
 
 #[sqlx::test]
 async fn a_pm_confirms_a_suggested_tag_in_the_browser_and_sees_the_count_change(pool: PgPool) {

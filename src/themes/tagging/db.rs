@@ -11,6 +11,7 @@ pub struct SeedRow {
     pub aliases: Vec<String>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn seeds(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<SeedRow>> {
     sqlx::query_as!(
         SeedRow,
@@ -31,6 +32,7 @@ pub struct LabelledRow {
 }
 
 /// People's decisions on active themes, newest first, at most `limit`.
+#[tracing::instrument(skip_all)]
 pub async fn decisions(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<LabelledRow>> {
     sqlx::query_as!(
         LabelledRow,
@@ -54,6 +56,7 @@ pub struct TextRow {
 }
 
 /// Live feedback after `after_id`, ascending, for batch tagging.
+#[tracing::instrument(skip_all)]
 pub async fn feedback_batch(
     db: impl PgExecutor<'_>,
     after_id: i64,
@@ -70,6 +73,7 @@ pub async fn feedback_batch(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn feedback_texts(db: impl PgExecutor<'_>, ids: &[i64]) -> sqlx::Result<Vec<TextRow>> {
     sqlx::query_as!(
         TextRow,
@@ -82,6 +86,7 @@ pub async fn feedback_texts(db: impl PgExecutor<'_>, ids: &[i64]) -> sqlx::Resul
 }
 
 /// Untagged recent feedback (no suggested or confirmed tag), newest first.
+#[tracing::instrument(skip_all)]
 pub async fn untagged_recent(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<TextRow>> {
     sqlx::query_as!(
         TextRow,
@@ -96,6 +101,7 @@ pub async fn untagged_recent(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Resul
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn live_feedback_count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(r#"select count(*) as "n!" from feedback where archived_at is null"#)
         .fetch_one(db)
@@ -104,6 +110,7 @@ pub async fn live_feedback_count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
 
 /// Store the engine's suggestions for a batch of feedback: upsert the new best suggestion and
 /// drop older automatic suggestions for other themes. People's decisions are never touched.
+#[tracing::instrument(skip_all)]
 pub async fn replace_suggestions(
     db: &mut sqlx::PgConnection,
     feedback_ids: &[i64],
@@ -179,6 +186,7 @@ pub async fn suggestions(
 }
 
 /// Tags of a theme (suggested and confirmed), confirmed first then most confident.
+#[tracing::instrument(skip_all)]
 pub async fn theme_tags(
     db: impl PgExecutor<'_>,
     theme_id: i64,
@@ -202,6 +210,7 @@ pub async fn theme_tags(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn get_tag(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<TagRow>> {
     sqlx::query_as!(
         TagRow,
@@ -219,6 +228,7 @@ pub async fn get_tag(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Ta
 }
 
 /// Record a decision on tags; returns (tag id, theme id) of the tags that changed.
+#[tracing::instrument(skip_all)]
 pub async fn decide(
     db: impl PgExecutor<'_>,
     tag_ids: &[i64],
@@ -239,6 +249,7 @@ pub async fn decide(
 }
 
 /// Tag feedback with a theme by hand (confirmed), or confirm the existing tag.
+#[tracing::instrument(skip_all)]
 pub async fn tag_manually(
     db: impl PgExecutor<'_>,
     feedback_id: i64,

@@ -28,7 +28,6 @@ pub struct Emerging {
 #[derive(Template, WebTemplate)]
 #[template(path = "themes/emerging.html")]
 pub struct EmergingPage {
-    banking77: bool,
     layout: Layout,
     found: std::sync::Arc<EmergingClusters>,
     can_edit: bool,
@@ -61,7 +60,6 @@ async fn emerging_page(
         .get_or_compute(&state.pool, (), || emerging_clusters(&state.pool))
         .await?;
     Ok(EmergingPage {
-        banking77: crate::feedback::db::has_banking77(&state.pool).await?,
         layout: Layout::for_user(&current, "Emerging themes", "themes").await?,
         found,
         can_edit: current.user.can(Permission::EditThemes),

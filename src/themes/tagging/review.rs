@@ -68,7 +68,6 @@ pub struct ReviewQuery {
 #[derive(Template, WebTemplate)]
 #[template(path = "themes/review.html")]
 pub struct ReviewPage {
-    banking77: bool,
     layout: Layout,
     items: Vec<ReviewItem>,
     total: i64,
@@ -92,7 +91,6 @@ async fn review_page(
         .and_then(|t| t.trim().parse::<i64>().ok());
     let rows = db::suggestions(&state.pool, theme_id, QUEUE).await?;
     Ok(ReviewPage {
-        banking77: crate::feedback::db::has_banking77(&state.pool).await?,
         layout: Layout::for_user(&current, "Review suggested tags", "themes").await?,
         items: items(rows),
         total: crate::insights::figures::suggested(&state.pool, &caches.suggested, theme_id)

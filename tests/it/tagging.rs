@@ -1,0 +1,221 @@
+//! The tagging workflow: suggestions from the tagger, decisions kept on retag, emerging themes.
+
+use axum::http::StatusCode;
+use goldthread::auth::Role;
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, assert_rollups_match, feedback, tag, theme};
+
+#[sqlx::test]
+async fn the_tagger_suggests_themes_from_their_keywords_and_abstains_otherwise(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let cards = theme(
+        &app.pool,
+        "Card declined",
+        "card declined, payment refused, card not working",
+    )
+    .await;
+    let fx = theme(
+        &app.pool,
+        "Exchange rates",
+        "exchange rate, currency conversion, fx rate",
+    )
+    .await;
+    let f1 = feedback(
+        &app.pool,
+        "support",
+        "My card declined at the supermarket again",
+        None,
+        None,
+        1,
+    )
+    .await;
+    let f2 = feedback(
+        &app.pool,
+        "sales",
+        "The exchange rate on currency conversion is poor",
+        None,
+        None,
+        2,
+    )
+    .await;
+    let f3 = feedback(&app.pool, "other", "zzz qqq", None, None, 3).await;
+    let run = goldthread::themes::retag_all(&app.pool, None)
+        .await
+        .unwrap();
+    assert_eq!(run.items, 3);
+    let tags: Vec<(i64, i64, String, String)> = sqlx::query_as(
+        "select feedback_id, theme_id, origin, state from feedback_themes order by feedback_id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        tags.contains(&(f1, cards, "auto".into(), "suggested".into())),
+        "{tags:?}"
+    );
+    assert!(
+        tags.contains(&(f2, fx, "auto".into(), "suggested".into())),
+        "{tags:?}"
+    );
+    assert!(
+        !tags.iter().any(|t| t.0 == f3),
+        "gibberish stays untagged: {tags:?}"
+    );
+
+    // New feedback is tagged in the background through a job.
+    let f4 = feedback(
+        &app.pool,
+        "support",
+        "card not working in the shop",
+        None,
+        None,
+        0,
+    )
+    .await;
+    goldthread::themes::tag_new_feedback(&app.pool, &[f4])
+        .await
+        .unwrap();
+    assert_eq!(goldthread::worker::run_pending(&app.pool).await.unwrap(), 1);
+    let t4: Option<i64> =
+        sqlx::query_scalar("select theme_id from feedback_themes where feedback_id = $1")
+            .bind(f4)
+            .fetch_optional(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(t4, Some(cards));
+    assert_rollups_match(&app.pool).await;
+}
+
+#[sqlx::test]
+async fn a_rejection_is_kept_on_retag_and_the_overview_counts_what_people_see(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let cards = theme(&app.pool, "Card declined", "card declined").await;
+    let f1 = feedback(
+        &app.pool,
+        "support",
+        "card declined at the till",
+        None,
+        None,
+        1,
+    )
+    .await;
+    goldthread::themes::retag_all(&app.pool, None)
+        .await
+        .unwrap();
+    let (mut pm, _) = app.signed_in(Role::Pm).await;
+    let page = pm.get("/themes/review").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("card declined at the till"),
+        "{}",
+        page.body
+    );
+    let tag_id: i64 = sqlx::query_scalar("select id from feedback_themes where feedback_id = $1")
+        .bind(f1)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let res = pm
+        .post_form("/themes/review", &[("one", &format!("reject:{tag_id}"))])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let after = pm.get("/themes/review").await;
+    assert!(after.body.contains("Rejected 1 tag."), "flash after POST");
+    assert!(after.body.contains("Nothing to review"));
+    goldthread::themes::retag_all(&app.pool, None)
+        .await
+        .unwrap();
+    let state: String = sqlx::query_scalar("select state from feedback_themes where id = $1")
+        .bind(tag_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "rejected", "a retag never overrides a person");
+    let audit: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'tag.reject'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(audit, 1);
+    let overview = pm.get("/themes").await;
+    assert!(
+        overview
+            .body
+            .contains(&format!("href=\"/themes/{cards}\">Card declined"))
+    );
+}
+
+#[sqlx::test]
+async fn emerging_themes_follow_the_untagged_feedback(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut pm, _) = app.signed_in(Role::Pm).await;
+    let empty = pm.get("/themes/emerging").await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(empty.body.contains("No emerging themes"), "{}", empty.body);
+
+    let crypto = [
+        "Crypto wallet withdrawal to my crypto exchange is stuck",
+        "Why can't I withdraw crypto to an external crypto wallet",
+        "My crypto wallet withdrawal failed twice today",
+        "Crypto withdrawal to wallet pending for hours",
+        "Please enable crypto wallet withdrawals to other exchanges",
+    ];
+    let passport = [
+        "Passport photo rejected during identity verification",
+        "Identity verification keeps failing on my passport scan",
+        "How long does passport identity verification take",
+        "Verification of my identity with a passport did not work",
+        "Passport identity check stuck on verification screen",
+    ];
+    let mut crypto_ids = Vec::new();
+    for body in crypto {
+        crypto_ids.push(feedback(&app.pool, "support", body, None, None, 1).await);
+    }
+    for body in passport {
+        feedback(&app.pool, "support", body, None, None, 2).await;
+    }
+    let page = pm.get("/themes/emerging").await;
+    assert!(
+        page.body.contains("from the 10 most recent untagged items"),
+        "{}",
+        page.body
+    );
+    let crypto_quotes = |body: &str| crypto.iter().filter(|t| body.contains(*t)).count();
+    let passport_quotes = |body: &str| passport.iter().filter(|t| body.contains(*t)).count();
+    assert!(crypto_quotes(&page.body) > 0, "{}", page.body);
+    assert!(passport_quotes(&page.body) > 0, "{}", page.body);
+    assert!(page.body.contains("Create theme from this"));
+
+    // Once a theme covers the crypto items, the next visit no longer offers them.
+    let wallets = theme(&app.pool, "Crypto wallets", "crypto").await;
+    for id in crypto_ids {
+        tag(&app.pool, id, wallets, "confirmed").await;
+    }
+    let page = pm.get("/themes/emerging").await;
+    assert!(
+        page.body.contains("from the 5 most recent untagged items"),
+        "{}",
+        page.body
+    );
+    assert_eq!(crypto_quotes(&page.body), 0, "{}", page.body);
+    assert!(passport_quotes(&page.body) > 0, "{}", page.body);
+    assert!(
+        !page.body.contains("BANKING77"),
+        "no attribution without the data set"
+    );
+
+    // With the demo's BANKING77 tickets loaded, pages quoting feedback attribute the data set.
+    sqlx::query("insert into feedback (source, external_id, body) values ('support', 'banking77-1', 'I am still waiting on my card?')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    for path in [
+        "/themes/emerging",
+        "/themes/review",
+        &format!("/themes/{wallets}"),
+    ] {
+        let page = pm.get(path).await;
+        assert!(page.body.contains("BANKING77"), "{path}: {}", page.body);
+    }
+}
