@@ -165,6 +165,7 @@ pub struct OverviewRow {
     pub sources_title: String,
     pub spark: String,
     pub spark_title: String,
+    pub trend_title: String,
 }
 
 fn shares(f: &ThemeFigures) -> Vec<SourceShare> {
@@ -180,7 +181,8 @@ fn shares(f: &ThemeFigures) -> Vec<SourceShare> {
         .collect()
 }
 
-fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures) -> OverviewRow {
+fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures, period: Period) -> OverviewRow {
+    let full_to = period.last_full_week() + time::Duration::days(6);
     OverviewRow {
         id: theme.id,
         name: theme.name.clone(),
@@ -201,8 +203,12 @@ fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures) -> OverviewRow {
             .join(", "),
         sources: shares(&f),
         spark: charts::sparkline_points(&f.spark),
+        trend_title: format!(
+            "4 complete weeks to {full_to}: {}; the 4 weeks before: {}",
+            f.last4, f.prev4
+        ),
         spark_title: format!(
-            "Items per week, last {} weeks: {}",
+            "Items per complete week, {} weeks to {full_to}: {}",
             figures::SPARK_WEEKS,
             f.spark
                 .iter()
@@ -265,7 +271,7 @@ async fn overview(
                 spark: vec![0; figures::SPARK_WEEKS as usize],
                 ..ThemeFigures::default()
             });
-            row(t, t.parent_id.and_then(name_of), f)
+            row(t, t.parent_id.and_then(name_of), f, period)
         })
         .collect();
     sort_rows(&mut rows, &filters.sort, filters.desc);
@@ -394,7 +400,7 @@ async fn theme_page(
             spark: vec![0; figures::SPARK_WEEKS as usize],
             ..ThemeFigures::default()
         });
-    let row = row(&theme, None, f);
+    let row = row(&theme, None, f, period);
 
     let last = period.last_week();
     let first = last - time::Duration::weeks(CHART_WEEKS - 1);
@@ -416,6 +422,7 @@ async fn theme_page(
             .collect();
         stacks.push(charts::WeekStack {
             week,
+            partial: week > period.last_full_week(),
             parts: SOURCES
                 .iter()
                 .copied()

@@ -143,12 +143,15 @@ pub fn sparkline_points(values: &[i64]) -> String {
 pub struct WeekStack {
     pub week: Date,
     pub parts: Vec<(&'static str, i64)>,
+    /// The week is still under way: drawn paler and said so.
+    pub partial: bool,
 }
 
 /// One rectangle of a stacked bar.
 pub struct Rect {
     /// The series key, for its colour class (`src-sales`, …).
     pub series: &'static str,
+    pub partial: bool,
     pub x: String,
     pub y: String,
     pub width: String,
@@ -174,6 +177,8 @@ pub struct StackedBars {
     pub labels: Vec<AxisLabel>,
     pub label_y: i64,
     pub axis_title_y: String,
+    /// The newest bar is a week still under way.
+    pub ends_partial: bool,
 }
 
 /// Lays out `weeks` (oldest first) as stacked bars, labelling every fourth week.
@@ -213,13 +218,15 @@ pub fn weekly_stacked(title: impl Into<String>, weeks: &[WeekStack]) -> StackedB
             base -= bh;
             rects.push(Rect {
                 series,
+                partial: week.partial,
                 x: format!("{x:.1}"),
                 y: format!("{base:.1}"),
                 width: format!("{bar_w:.1}"),
                 height: format!("{bh:.1}"),
                 detail: format!(
-                    "Week of {}: {items} {}",
+                    "Week of {}{}: {items} {}",
                     week.week,
+                    if week.partial { " (so far)" } else { "" },
                     super::labels::source_label(series)
                 ),
             });
@@ -243,6 +250,7 @@ pub fn weekly_stacked(title: impl Into<String>, weeks: &[WeekStack]) -> StackedB
         labels,
         label_y: (h - 8.0) as i64,
         axis_title_y: format!("{:.1}", top + plot_h / 2.0),
+        ends_partial: weeks.last().is_some_and(|w| w.partial),
     }
 }
 
@@ -291,6 +299,7 @@ mod tests {
             .map(|i| WeekStack {
                 week: d + time::Duration::weeks(i),
                 parts: vec![("sales", 3), ("nps", 0), ("support", 4)],
+                partial: i == 5,
             })
             .collect();
         let bars = weekly_stacked("Items", &weeks);
@@ -298,6 +307,8 @@ mod tests {
         assert_eq!(bars.ticks.last().map(|t| t.label.as_str()), Some("8"));
         let names: Vec<&str> = bars.labels.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(names, ["Nov 9", "Dec 7"]);
+        assert!(bars.rects.last().unwrap().detail.contains("(so far)"));
+        assert!(!bars.rects[0].partial);
     }
 
     #[test]
