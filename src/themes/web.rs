@@ -314,6 +314,7 @@ async fn overview(
 
 /// A feedback item quoted on a theme page.
 pub struct Quote {
+    pub feedback_id: i64,
     pub source: String,
     pub source_label: &'static str,
     pub title: Option<String>,
@@ -324,6 +325,7 @@ pub struct Quote {
 }
 
 pub struct AccountLine {
+    pub account_id: i64,
     pub name: String,
     pub segment: String,
     pub items: i64,
@@ -449,6 +451,7 @@ async fn theme_page(
         .into_iter()
         .filter_map(|i| tags.get(i))
         .map(|t| Quote {
+            feedback_id: t.feedback_id,
             source_label: source_label(&t.source),
             source: t.source.clone(),
             title: t.title.clone(),
@@ -468,6 +471,7 @@ async fn theme_page(
     .await?
     .into_iter()
     .map(|a| AccountLine {
+        account_id: a.account_id,
         name: a.name,
         segment: crate::web::labels::segment_label(a.segment.as_deref())
             .unwrap_or("—")

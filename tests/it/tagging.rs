@@ -73,7 +73,7 @@ async fn the_tagger_suggests_themes_from_their_keywords_and_abstains_otherwise(p
         0,
     )
     .await;
-    goldthread::themes::tag_new_feedback(&app.pool, &[f4])
+    goldthread::feedback::announce_arrival(&app.pool, vec![f4])
         .await
         .unwrap();
     assert_eq!(goldthread::worker::run_pending(&app.pool).await.unwrap(), 1);
@@ -218,4 +218,94 @@ async fn emerging_themes_follow_the_untagged_feedback(pool: PgPool) {
         let page = pm.get(path).await;
         assert!(page.body.contains("BANKING77"), "{path}: {}", page.body);
     }
+}
+
+/// A feedback item's own page shows every tag with its state, how it came and who decided, and
+/// a PM tags it by hand, confirms, rejects and removes there; viewers see the tags only.
+#[sqlx::test]
+async fn an_items_page_shows_its_themes_and_a_pm_tags_it_by_hand(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let fees = theme(&app.pool, "Fees and pricing", "fees").await;
+    let cards = theme(&app.pool, "Cards", "card").await;
+    let item = feedback(&app.pool, "nps", "FX fees are unclear", None, Some(6), 1).await;
+    let suggested = tag(&app.pool, item, fees, "suggested").await;
+    let (mut pm, pm_user) = app.signed_in(Role::Pm).await;
+
+    let page = pm.get(&format!("/feedback/{item}")).await;
+    assert!(page.body.contains("Fees and pricing"), "{}", page.body);
+    assert!(page.body.contains("Suggested by the tagger"));
+    assert!(page.body.contains("80 %"), "the tagger's confidence");
+    assert!(page.body.contains("Add a theme by hand"));
+
+    // Tag by hand: a confirmed, manual tag credited to the PM.
+    let res = pm
+        .post_form(
+            &format!("/feedback/{item}/themes"),
+            &[("theme_id", &cards.to_string())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let page = pm.get(&format!("/feedback/{item}")).await;
+    assert!(page.body.contains("Theme added."));
+    assert!(page.body.contains("Tagged by hand"));
+    assert!(page.body.contains(&pm_user.name), "who decided");
+    let state: String = sqlx::query_scalar(
+        "select state from feedback_themes where feedback_id = $1 and theme_id = $2 and origin = 'manual'",
+    )
+    .bind(item)
+    .bind(cards)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(state, "confirmed");
+
+    // Reject the suggestion from the item page; it comes back to the item.
+    let res = pm
+        .post_form(
+            "/themes/review",
+            &[
+                ("one", &format!("reject:{suggested}")),
+                ("back", &format!("/feedback/{item}#themes")),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.location(),
+        Some(format!("/feedback/{item}#themes").as_str())
+    );
+    let page = pm.get(&format!("/feedback/{item}")).await;
+    assert!(page.body.contains("Rejected"));
+
+    // Remove it altogether.
+    let res = pm
+        .post_form(&format!("/tags/{suggested}/remove"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let left: i64 =
+        sqlx::query_scalar("select count(*) from feedback_themes where feedback_id = $1")
+            .bind(item)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(left, 1, "only the manual tag is left");
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where action in ('tag.manual', 'tag.reject', 'tag.remove')",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 3);
+
+    // A viewer sees the tags but no actions, and cannot post them.
+    let (mut viewer, _) = app.signed_in(Role::Viewer).await;
+    let page = viewer.get(&format!("/feedback/{item}")).await;
+    assert!(page.body.contains("Cards"));
+    assert!(!page.body.contains("Add a theme by hand"));
+    let res = viewer
+        .post_form(
+            &format!("/feedback/{item}/themes"),
+            &[("theme_id", &fees.to_string())],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
 }

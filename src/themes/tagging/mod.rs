@@ -8,6 +8,7 @@
 pub mod api;
 pub mod db;
 pub mod emerging;
+pub mod item;
 pub mod review;
 
 use std::sync::Arc;
@@ -137,15 +138,6 @@ impl JobKind for RetagAll {
 /// Queue a full retag; returns the job to follow.
 pub async fn enqueue_retag(pool: &PgPool, created_by: Option<i64>) -> sqlx::Result<i64> {
     jobs::enqueue(pool, &RetagAll {}, created_by).await
-}
-
-/// Ask for new feedback to be tagged, without waiting (what feedback's arrival queues).
-/// The background worker of any running `goldthread serve` picks the job up; `goldthread
-/// retag` also runs pending jobs.
-pub async fn tag_new_feedback(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Result<()> {
-    crate::feedback::announce_arrival(pool, feedback_ids.to_vec())
-        .await
-        .context("queueing tagging of new feedback")
 }
 
 /// Re-tag every live item in batches, reporting progress on `job` when given. Safe while
