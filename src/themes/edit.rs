@@ -371,3 +371,39 @@ pub async fn remove_tag(pool: &PgPool, actor: &Actor<'_>, tag_id: i64) -> AppRes
     tx.commit().await?;
     Ok(feedback_id)
 }
+
+/// Create a theme that starts with `items` (an emerging cluster's), as suggestions or, when
+/// `confirm`, confirmed by the actor; returns the theme and how many items it started with.
+pub async fn create_with_items(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    f: &ThemeFields,
+    items: &[i64],
+    confirm: bool,
+) -> AppResult<(Theme, usize)> {
+    let theme = create(pool, actor, f).await?;
+    if items.is_empty() {
+        return Ok((theme, 0));
+    }
+    let state = if confirm { "confirmed" } else { "suggested" };
+    let mut tx = pool.begin().await?;
+    let n = tags::start_theme_with(&mut *tx, theme.id, items, state, actor.id()).await?;
+    audit::db::record(
+        &mut *tx,
+        actor,
+        Entry {
+            action: "theme.start_items",
+            entity_type: "theme",
+            entity_id: Some(theme.id.to_string()),
+            summary: format!(
+                "Started {} with {n} {state} items from an emerging cluster",
+                theme.name
+            ),
+            before: None,
+            after: Some(json!({ "items": n, "state": state })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((theme, n))
+}

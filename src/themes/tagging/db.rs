@@ -325,3 +325,29 @@ pub async fn feedback_exists(db: impl PgExecutor<'_>, feedback_id: i64) -> sqlx:
     .fetch_one(db)
     .await
 }
+
+/// Tag `items` with a new theme (`state` suggested or confirmed); live items only, existing tags
+/// kept. Returns how many were tagged.
+#[tracing::instrument(skip_all)]
+pub async fn start_theme_with(
+    db: impl PgExecutor<'_>,
+    theme_id: i64,
+    items: &[i64],
+    state: &str,
+    decided_by: Option<i64>,
+) -> sqlx::Result<usize> {
+    let r = sqlx::query!(
+        "insert into feedback_themes (feedback_id, theme_id, origin, confidence, state, decided_by, decided_at)
+         select f.id, $1, case when $3 = 'confirmed' then 'manual' else 'auto' end, null, $3,
+                case when $3 = 'confirmed' then $4::bigint end, case when $3 = 'confirmed' then now() end
+         from feedback f where f.id = any($2) and f.archived_at is null
+         on conflict (feedback_id, theme_id) do nothing",
+        theme_id,
+        items,
+        state,
+        decided_by
+    )
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() as usize)
+}
