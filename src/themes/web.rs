@@ -141,7 +141,8 @@ pub struct SourceShare {
     pub source: &'static str,
     pub label: &'static str,
     pub items: i64,
-    pub percent: i64,
+    /// "42 %", or "<1 %" for a source with items but a share that rounds to nothing.
+    pub percent: String,
 }
 
 pub struct OverviewRow {
@@ -176,7 +177,10 @@ fn shares(f: &ThemeFigures) -> Vec<SourceShare> {
             source: s,
             label: source_label(s),
             items: *n,
-            percent: (100 * n + total / 2) / total,
+            percent: match (100 * n + total / 2) / total {
+                0 => "<1 %".to_owned(),
+                p => format!("{p} %"),
+            },
         })
         .collect()
 }
@@ -198,7 +202,7 @@ fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures, period: Period) -
         mention_answers: f.nps.responses(),
         sources_title: shares(&f)
             .iter()
-            .map(|s| format!("{}: {} items ({} %)", s.label, s.items, s.percent))
+            .map(|s| format!("{}: {} items ({})", s.label, s.items, s.percent))
             .collect::<Vec<_>>()
             .join(", "),
         sources: shares(&f),

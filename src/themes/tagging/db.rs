@@ -9,13 +9,14 @@ pub struct SeedRow {
     pub description: String,
     pub keywords: Vec<String>,
     pub aliases: Vec<String>,
+    pub parent_id: Option<i64>,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn seeds(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<SeedRow>> {
     sqlx::query_as!(
         SeedRow,
-        r#"select t.id, t.name, t.description, t.keywords,
+        r#"select t.id, t.name, t.description, t.keywords, t.parent_id,
                   coalesce((select array_agg(a.name || ' ' || array_to_string(a.keywords, ' '))
                             from themes a where a.merged_into_id = t.id and a.status = 'merged'), '{}') as "aliases!"
            from themes t where t.status = 'active' order by t.id"#
