@@ -13,5 +13,8 @@ fn main() {
     );
     let holdout = read_csv(include_str!("../data/questions/holdout.csv")).expect("holdout");
     let shipped = Classifier::shipped(&[]);
-    println!("{}", serde_json::json!({ "holdout": evaluate(&shipped, &holdout) }));
+    println!(
+        "{}",
+        serde_json::json!({ "holdout": evaluate(&shipped, &holdout) })
+    );
 }

@@ -90,6 +90,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::accounts::api::router())
         .merge(crate::themes::api::router())
         .merge(crate::themes::tagging::api::router())
+        .merge(crate::questions::api::router())
 }
 
 /// The OpenAPI document, as `/api/openapi.json` serves it.
@@ -121,6 +122,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::themes::tagging::review::router())
         .merge(crate::themes::tagging::emerging::router())
         .merge(crate::themes::tagging::item::router())
+        .merge(crate::questions::web::router())
         .merge(crate::nps::web::router())
         .merge(crate::accounts::web::router())
         .merge(api)
@@ -139,6 +141,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(Extension(crate::insights::Caches::new()))
         .layer(Extension(crate::themes::tagging::emerging::cache()))
+        .layer(Extension(crate::questions::ClassifierCache::default()))
         .layer(sessions);
 
     pages

@@ -65,14 +65,37 @@ pub fn signed(n: i64) -> String {
     }
 }
 
-/// Lays out `slots` (oldest first); `None` when no slot has a score.
+/// Lays out `slots` (oldest first) on the −100…+100 score axis; `None` when no slot has a score.
 pub fn score_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<ScoreLine> {
+    line(
+        title.into(),
+        slots,
+        (-100, 100),
+        &[-100, -50, 0, 50, 100],
+        signed,
+    )
+}
+
+/// Lays out `slots` (oldest first) on a 0…100 % axis (a share); `None` when no slot has one.
+pub fn percent_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<ScoreLine> {
+    line(title.into(), slots, (0, 100), &[0, 25, 50, 75, 100], |v| {
+        format!("{v} %")
+    })
+}
+
+fn line(
+    title: String,
+    slots: &[ScoreSlot],
+    (lo, hi): (i64, i64),
+    tick_values: &[i64],
+    text: fn(i64) -> String,
+) -> Option<ScoreLine> {
     if slots.iter().all(|s| s.score.is_none()) {
         return None;
     }
-    let y_of = |score: i64| {
-        let mid = (SCORE_TOP + SCORE_BOTTOM) / 2.0;
-        mid - score.clamp(-100, 100) as f64 / 100.0 * (SCORE_BOTTOM - SCORE_TOP) / 2.0
+    let y_of = |v: i64| {
+        let share = (v.clamp(lo, hi) - lo) as f64 / (hi - lo).max(1) as f64;
+        SCORE_BOTTOM - share * (SCORE_BOTTOM - SCORE_TOP)
     };
     let span = slots.len().saturating_sub(1);
     let x_of = |i: usize| {
@@ -92,9 +115,9 @@ pub fn score_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<Score
             y: format!("{:.1}", y_of(score)),
             label: slot.label.clone(),
             labelled: (span - i).is_multiple_of(every),
-            signed: signed(score),
+            signed: text(score),
             value_y: format!("{:.1}", y_of(score) - 10.0),
-            detail: format!("{}: {} {}", slot.label, signed(score), slot.detail)
+            detail: format!("{}: {} {}", slot.label, text(score), slot.detail)
                 .trim_end()
                 .to_owned(),
         });
@@ -104,21 +127,21 @@ pub fn score_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<Score
         .map(|p| format!("{},{}", p.x, p.y))
         .collect::<Vec<_>>()
         .join(" ");
-    let ticks = [-100, -50, 0, 50, 100]
-        .into_iter()
-        .map(|s| Tick {
+    let ticks = tick_values
+        .iter()
+        .map(|&s| Tick {
             y: format!("{:.1}", y_of(s)),
-            label: signed(s),
-            zero: s == 0,
+            label: text(s),
+            zero: s == 0 && lo < 0,
         })
         .collect();
     Some(ScoreLine {
-        title: title.into(),
+        title,
         width: SCORE_W as i64,
         height: 200,
         grid_left: 44,
         grid_right: 624,
-        tick_x: 36,
+        tick_x: 40,
         ticks,
         points,
         polyline,
@@ -331,5 +354,11 @@ mod tests {
         assert_eq!(line.points[1].signed, "−20");
         assert_eq!(line.points[0].detail, "Jan: +100 from 3 answers");
         assert!(score_line("NPS", &[slot("Jan", None)]).is_none());
+        let share = percent_line("Share", &[slot("W1", Some(0)), slot("W2", Some(100))]).unwrap();
+        assert_eq!(share.points[1].signed, "100 %");
+        assert!(
+            share.points[1].y < share.points[0].y,
+            "higher share, higher on the chart"
+        );
     }
 }

@@ -9,6 +9,7 @@ mod browser;
 mod feedback;
 mod imports;
 mod nps;
+mod questions;
 mod roles;
 mod tagging;
 mod themes;
