@@ -321,7 +321,10 @@ pub fn readiness_share(awareness: i64, readiness: i64) -> Option<i64> {
 /// The classifier as shipped plus the overrides in the database, retrained when an override
 /// is added (the key is the number of overrides and the newest one's time).
 #[derive(Clone, Default)]
-pub struct ClassifierCache(Arc<Mutex<Option<(db::OverrideKey, Arc<classify::Classifier>)>>>);
+pub struct ClassifierCache(Arc<Mutex<Option<Trained>>>);
+
+/// A classifier and the overrides it was trained with.
+type Trained = (db::OverrideKey, Arc<classify::Classifier>);
 
 impl ClassifierCache {
     pub async fn get(&self, pool: &sqlx::PgPool) -> anyhow::Result<Arc<classify::Classifier>> {
