@@ -16,10 +16,11 @@ pub mod web;
 
 pub use commit::{Committed, Undone, cancel, commit, commit_claimed, undo};
 pub use csvfile::{ImportRefusal, MAX_IMPORT_BYTES, RowError};
+pub use dates::DateOrder;
 pub use formats::accounts::parse_accounts_csv;
 pub use formats::{ColumnMapping, CsvFormat};
 pub use parse::{ParsedImport, parse_feedback_csv, preview};
-pub use stage::{Staged, stage};
+pub use stage::{Staged, choose_date_order, stage, warnings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -493,3 +493,80 @@ fn our_export_reimports_into_the_same_values() {
     let back: Vec<NewFeedback> = parsed.rows.into_iter().map(|(_, f)| f).collect();
     assert_eq!(back, originals);
 }
+
+#[test]
+fn slashed_dates_follow_the_file_and_reporters_are_read() {
+    use crate::imports::dates::DateOrder;
+    let csv = "score,comment,date,owner\n\
+               7,a,11/25/2023,Pm@Example.com\n\
+               8,b,03/04/2024 10:00,\n\
+               9,c,25/11/2023,\n\
+               6,d,2024-05-01,not an email\n";
+    let p = ok(csv, None);
+    assert_eq!(
+        p.dates,
+        Some(DateReading {
+            order: DateOrder::MonthFirst,
+            ambiguous: false
+        })
+    );
+    assert_eq!(
+        p.rows[0].1.received_at,
+        Some(datetime!(2023-11-25 0:00 UTC))
+    );
+    assert_eq!(
+        p.rows[1].1.received_at,
+        Some(datetime!(2024-03-04 10:00 UTC))
+    );
+    assert_eq!(
+        p.extras[1].received_at_alt, None,
+        "the file decided the order"
+    );
+    assert_eq!(
+        p.extras[0].reporter_email.as_deref(),
+        Some("pm@example.com")
+    );
+    assert_eq!(p.mapping.target_of("owner"), Some("reporter_email"));
+    assert_eq!(
+        err_lines(&p),
+        vec![(4, Some("received_at")), (5, Some("reporter_email"))]
+    );
+    assert!(
+        p.errors[0].message.contains("only reads as day/month/year"),
+        "{}",
+        p.errors[0].message
+    );
+
+    let p = ok("score,date\n7,03/04/2024\n8,05/05/2024\n", None);
+    assert_eq!(
+        p.dates,
+        Some(DateReading {
+            order: DateOrder::MonthFirst,
+            ambiguous: true
+        })
+    );
+    assert_eq!(
+        p.extras[0].received_at_alt,
+        Some(datetime!(2024-04-03 0:00 UTC))
+    );
+    assert_eq!(
+        p.extras[1].received_at_alt, None,
+        "05/05 reads the same both ways"
+    );
+}
+
+#[test]
+fn an_nps_row_reports_all_its_problems() {
+    let p = ok(
+        "score,comment,email,date\n11,x,not-an-email,13/13/2024\n",
+        None,
+    );
+    assert_eq!(
+        err_lines(&p),
+        vec![
+            (2, Some("received_at")),
+            (2, Some("contact_email")),
+            (2, Some("nps_score"))
+        ]
+    );
+}

@@ -7,6 +7,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use super::csvfile::RowError;
+use super::dates::DateOrder;
 use super::formats::ColumnMapping;
 use super::formats::accounts::parse_accounts_csv;
 use super::parse::{ParsedImport, parse_feedback_csv};
@@ -257,4 +258,69 @@ fn prepare_accounts(
         date_order: None,
         dates_ambiguous: false,
     })
+}
+
+/// How many unmatched accounts a warning names before "and N more".
+const NAMED_IN_WARNING: i64 = 5;
+
+/// What a person should know about a staged batch before committing it, in words: accounts
+/// that matched nothing, reporters who are no user, and how ambiguous dates are read.
+pub async fn warnings(pool: &PgPool, batch_id: i64) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let Some(batch) = db::get_batch(pool, batch_id).await? else {
+        return Ok(out);
+    };
+    let (total, named) = db::unmatched_accounts(pool, batch_id, NAMED_IN_WARNING).await?;
+    if total > 0 {
+        let lines: Vec<String> = named
+            .iter()
+            .map(|(line, text)| format!("line {line} \"{text}\""))
+            .collect();
+        let more = total - named.len() as i64;
+        out.push(format!(
+            "{total} row(s) name an account we don't have and will be imported without one: {}{}",
+            lines.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let reporters = db::unmatched_reporters(pool, batch_id, NAMED_IN_WARNING).await?;
+    if !reporters.is_empty() {
+        out.push(format!(
+            "No user has the reporter email(s) {}; those rows will have no reporter",
+            reporters.join(", ")
+        ));
+    }
+    if batch.dates_ambiguous
+        && let Some(order) = batch
+            .date_order
+            .as_deref()
+            .and_then(|o| o.parse::<DateOrder>().ok())
+    {
+        out.push(format!(
+            "Every date in the file reads both ways; they are read as {}",
+            order.label()
+        ));
+    }
+    Ok(out)
+}
+
+/// Read a staged batch's ambiguous dates in `order`; false when its dates are not ambiguous
+/// (or it is no longer staged).
+pub async fn choose_date_order(
+    pool: &PgPool,
+    batch_id: i64,
+    order: DateOrder,
+) -> anyhow::Result<bool> {
+    let Some(batch) = db::get_batch(pool, batch_id).await? else {
+        return Ok(false);
+    };
+    if batch.state != "staged" || !batch.dates_ambiguous {
+        return Ok(false);
+    }
+    db::set_date_order(pool, batch_id, order.as_str()).await?;
+    Ok(true)
 }

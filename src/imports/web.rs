@@ -400,12 +400,11 @@ async fn choose_date_order(
             "Choose month first or day first.".into(),
         ));
     };
-    if batch.state != "staged" || !batch.dates_ambiguous {
+    if !super::choose_date_order(&state.pool, batch.id, order).await? {
         return Err(AppError::Conflict(
             "The dates of this import can no longer be changed.".into(),
         ));
     }
-    db::set_date_order(&state.pool, id, order.as_str()).await?;
     set_flash(
         &current.session,
         FlashKind::Info,

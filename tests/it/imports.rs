@@ -693,3 +693,43 @@ async fn an_earlier_import_waits_for_a_later_one_to_be_undone(pool: PgPool) {
         1
     );
 }
+
+#[sqlx::test]
+async fn the_command_line_warns_and_reads_dates_day_first_when_told(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    app.user(Role::Admin).await;
+    let db: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let url = database_url_for(&std::env::var("DATABASE_URL").expect("DATABASE_URL"), &db);
+    let dir = std::env::temp_dir().join(format!("gt-import-{db}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("survey.csv");
+    std::fs::write(
+        &file,
+        "score,comment,company,date\n7,ok,Nobody Inc,03/04/2026\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_goldthread"))
+        .args(["import", "feedback", "--dates", "day-first"])
+        .arg(&file)
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning: 1 row(s) name an account we don't have"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 2 \"Nobody Inc\""), "{stderr}");
+    assert!(stderr.contains("read as day/month/year"), "{stderr}");
+    let day: String = sqlx::query_scalar(
+        "select to_char(received_at at time zone 'UTC', 'YYYY-MM-DD') from feedback",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(day, "2026-04-03");
+}
