@@ -1,4 +1,4 @@
-//! Unit tests of account validation, ARR parsing/formatting and CSV parsing.
+//! Unit tests of account validation and ARR parsing/formatting (CSV parsing is tested in `crate::imports`).
 
 use super::*;
 
