@@ -644,6 +644,8 @@ async fn a_committed_import_can_be_undone(pool: PgPool) {
     let page = client.get(&format!("/imports/{batch}")).await.body;
     assert!(page.contains(&format!("Undone by {}", user.name)), "{page}");
     assert!(!page.contains("Undo this import"), "{page}");
+    let uploads = client.get("/imports").await.body;
+    assert!(uploads.contains(">undone</span>"), "{uploads}");
     assert_eq!(
         app.count("select count(*) from audit_log where action = 'undo_import'")
             .await,
