@@ -59,9 +59,14 @@ pub enum ImportCommand {
         /// Source for rows that do not name one (sales, success, support, nps, research, other).
         #[arg(long)]
         source: Option<String>,
-        /// The user recorded as reporter (default: the first active admin).
+        /// The user recorded as having run the import (default: the first active admin).
+        /// Each item's reporter comes from the file's reporter or owner column, or stays empty.
         #[arg(long)]
         as_user: Option<String>,
+        /// How to read dates like 03/04/2026 when no date in the file decides:
+        /// month-first (the default) or day-first.
+        #[arg(long, value_parser = ["month-first", "day-first"])]
+        dates: Option<String>,
     },
     /// Accounts, upserted by external id.
     Accounts {
@@ -275,13 +280,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Result<()> {
     use crate::imports::{self, Kind, Staged};
-    let (kind, file, source, as_user) = match command {
+    let (kind, file, source, as_user, dates) = match command {
         ImportCommand::Feedback {
             file,
             source,
             as_user,
-        } => (Kind::Feedback, file, source.as_deref(), as_user),
-        ImportCommand::Accounts { file, as_user } => (Kind::Accounts, file, None, as_user),
+            dates,
+        } => (Kind::Feedback, file, source.as_deref(), as_user, dates),
+        ImportCommand::Accounts { file, as_user } => (Kind::Accounts, file, None, as_user, &None),
     };
     let source = source
         .map(|s| {
@@ -317,6 +323,12 @@ async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Res
                 "{total_rows} rows checked and staged in {:.1?}",
                 started.elapsed()
             );
+            if dates.as_deref() == Some("day-first") {
+                imports::choose_date_order(pool, batch_id, imports::DateOrder::DayFirst).await?;
+            }
+            for warning in imports::warnings(pool, batch_id).await? {
+                eprintln!("warning: {warning}");
+            }
             batch_id
         }
         Staged::Refused(message) => anyhow::bail!("{}: {message}", file.display()),

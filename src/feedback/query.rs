@@ -29,6 +29,8 @@ pub struct ListParams {
     pub nps: Option<String>,
     /// Reporter's user id.
     pub reporter: Option<String>,
+    /// Import id: the items that import created or updated.
+    pub import: Option<String>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Items per page (1–200, default 50).
@@ -48,6 +50,7 @@ pub struct Filter {
     pub until: Option<OffsetDateTime>,
     pub nps: Option<NpsBand>,
     pub reporter_id: Option<i64>,
+    pub import_id: Option<i64>,
 }
 
 /// Where the next page starts.
@@ -137,6 +140,12 @@ impl ListParams {
                 Err(_) => errors.add("reporter", "Pick a reporter from the list"),
             }
         }
+        if let Some(s) = present(&self.import) {
+            match s.parse::<i64>() {
+                Ok(v) => filter.import_id = Some(v),
+                Err(_) => errors.add("import", "That import link is not valid"),
+            }
+        }
         let cursor = present(&self.cursor).and_then(Cursor::decode);
         if present(&self.cursor).is_some() && cursor.is_none() {
             errors.add(
@@ -163,6 +172,7 @@ impl ListParams {
             ("to", &self.to),
             ("nps", &self.nps),
             ("reporter", &self.reporter),
+            ("import", &self.import),
         ]
         .into_iter()
         .filter_map(|(k, v)| present(v).map(|v| (k, v)))
@@ -183,6 +193,7 @@ impl ListParams {
             "to" => copy.to = None,
             "nps" => copy.nps = None,
             "reporter" => copy.reporter = None,
+            "import" => copy.import = None,
             _ => {}
         }
         copy.to_query()

@@ -188,6 +188,9 @@ fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> V
     if let Some(b) = filter.nps {
         push(format!("NPS: {}", b.label()), "nps");
     }
+    if let Some(id) = filter.import_id {
+        push(format!("Import #{id}"), "import");
+    }
     if let Some(r) = filter.reporter_id {
         let name = reporters
             .iter()

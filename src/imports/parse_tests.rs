@@ -1,4 +1,4 @@
-//! Tests of `feedback::import`.
+//! Tests of reading feedback files in every format.
 
 use super::*;
 use time::macros::datetime;
@@ -141,119 +141,6 @@ fn quoted_newlines_keep_line_numbers() {
     assert_eq!(err_lines(&p), vec![(5, Some("source"))]);
     assert_eq!(p.rows[1].0, 6);
     assert_eq!(p.rows[1].1.body, "a \"quoted\" word");
-}
-
-#[test]
-fn productboard_headers() {
-    let csv = "Note ID,Note title,Note text,User email,Company domain,Source origin,Source record ID,Created at,Tags,Display URL\n\
-               n1,Slow export,Export takes ages,bo@globex.com,globex.com,zendesk,Z-9,2024-04-01T08:00:00Z,\"perf, export\",https://x.test/1\n\
-               n2,,Wants SAML,,,sales,S-5,,,\n";
-    let p = ok(csv, Some(Source::Support));
-    assert_eq!(p.mapping.format, CsvFormat::Productboard);
-    assert!(p.errors.is_empty(), "{:?}", p.errors);
-    let a = &p.rows[0].1;
-    assert_eq!(a.source, Source::Support); // zendesk is not ours → default
-    assert_eq!(a.title.as_deref(), Some("Slow export"));
-    assert_eq!(a.body, "Export takes ages");
-    assert_eq!(a.contact_email.as_deref(), Some("bo@globex.com"));
-    assert_eq!(a.account_external_id, None);
-    assert_eq!(a.external_id.as_deref(), Some("Z-9"));
-    assert_eq!(a.received_at, Some(datetime!(2024-04-01 8:00 UTC)));
-    assert_eq!(
-        a.metadata,
-        serde_json::json!({
-            "company_domain": "globex.com",
-            "source_origin": "zendesk",
-            "tags": "perf, export",
-            "Note ID": "n1",
-            "Display URL": "https://x.test/1"
-        })
-    );
-    assert_eq!(p.rows[1].1.source, Source::Sales);
-    assert_eq!(p.mapping.target_of("Note text"), Some("body"));
-    assert_eq!(
-        p.mapping.target_of("Company domain"),
-        Some("metadata.company_domain")
-    );
-
-    // snake_case variant without a default source → other
-    let p = ok(
-        "note_title,content,customer_email,source_origin\nT,Body text,,intercom\n",
-        None,
-    );
-    assert_eq!(p.mapping.format, CsvFormat::Productboard);
-    assert_eq!(p.rows[0].1.source, Source::Other);
-    assert_eq!(p.rows[0].1.body, "Body text");
-}
-
-#[test]
-fn quackback_headers() {
-    let csv = "id,title,body,author_email,author_name,board,status,tags,vote_count,created_at\n\
-               p1,Dark mode,Please add dark mode,cy@initech.com,Cy,features,planned,ui,12,2024-02-01T10:00:00Z\n\
-               p2,Bad,,,,features,open,,,\n";
-    let p = ok(csv, None);
-    assert_eq!(p.mapping.format, CsvFormat::Quackback);
-    assert_eq!(p.rows.len(), 1);
-    let a = &p.rows[0].1;
-    assert_eq!(a.source, Source::Other);
-    assert_eq!(a.external_id.as_deref(), Some("p1"));
-    assert_eq!(a.title.as_deref(), Some("Dark mode"));
-    assert_eq!(a.body, "Please add dark mode");
-    assert_eq!(a.contact_email.as_deref(), Some("cy@initech.com"));
-    assert_eq!(a.received_at, Some(datetime!(2024-02-01 10:00 UTC)));
-    assert_eq!(
-        a.metadata,
-        serde_json::json!({"author_name": "Cy", "board": "features", "status": "planned", "tags": "ui", "vote_count": "12"})
-    );
-    assert_eq!(err_lines(&p), vec![(3, Some("body"))]);
-    let p = ok(csv, Some(Source::Research));
-    assert_eq!(p.rows[0].1.source, Source::Research);
-}
-
-#[test]
-fn nps_survey_file() {
-    let csv = "Response ID,Submitted At,Email,Company,How likely are you to recommend us to a friend?,What is the main reason for your score?\n\
-               r1,2024-05-01 09:00:00,ann@acme.io,acme,10,Great support\n\
-               r2,2024-05-01,,globex,3,\n\
-               r3,2024-05-02,,,,No score given\n\
-               r4,2024-05-02,,,8,Fine\n\
-               r5,2024-05-02,,,12,Too high\n";
-    let p = ok(csv, Some(Source::Sales));
-    assert_eq!(p.mapping.format, CsvFormat::NpsSurvey);
-    assert_eq!(p.total_rows, 5);
-    let scores: Vec<_> = p
-        .rows
-        .iter()
-        .map(|(_, r)| (r.nps_score, r.nps_band()))
-        .collect();
-    assert_eq!(
-        scores,
-        vec![
-            (Some(10), Some(crate::feedback::NpsBand::Promoter)),
-            (Some(3), Some(crate::feedback::NpsBand::Detractor)),
-            (Some(8), Some(crate::feedback::NpsBand::Passive)),
-        ]
-    );
-    assert!(p.rows.iter().all(|(_, r)| r.source == Source::Nps));
-    let a = &p.rows[0].1;
-    assert_eq!(a.external_id.as_deref(), Some("r1"));
-    assert_eq!(a.account_external_id.as_deref(), Some("acme"));
-    assert_eq!(a.contact_email.as_deref(), Some("ann@acme.io"));
-    assert_eq!(a.body, "Great support");
-    assert_eq!(a.received_at, Some(datetime!(2024-05-01 9:00 UTC)));
-    assert_eq!(p.rows[1].1.body, "NPS 3 (no comment)");
-    assert_eq!(
-        err_lines(&p),
-        vec![(4, Some("nps_score")), (6, Some("nps_score"))]
-    );
-    assert_eq!(
-        p.errors[0].message,
-        "An NPS response needs a score from 0 to 10"
-    );
-
-    let p = ok("nps_score,comment\n7,ok\n", None);
-    assert_eq!(p.mapping.format, CsvFormat::NpsSurvey);
-    assert_eq!(p.rows[0].1.nps_score, Some(7));
 }
 
 #[test]
@@ -437,3 +324,6 @@ fn garbage_never_panics() {
         let _ = preview(i, 3);
     }
 }
+
+#[path = "parse_format_tests.rs"]
+mod formats;

@@ -1,12 +1,52 @@
 //! Reading CSV files safely: size and text checks, BOM, header normalisation, physical line
-//! numbers, and per-row errors. Shared by the feedback and account imports.
+//! numbers, per-row errors, and the refusals a whole file can meet. Every format reads through it.
 
 use csv::StringRecord;
+use serde::Serialize;
 
-use crate::feedback::import::{
-    ImportRefusal, MAX_IMPORT_BYTES, MAX_IMPORT_ROWS, PROGRESS_EVERY, RowError,
-};
 use crate::validation::FieldErrors;
+
+/// Largest accepted upload.
+pub const MAX_IMPORT_BYTES: usize = 200 * 1024 * 1024;
+/// Most data rows accepted in one file.
+pub const MAX_IMPORT_ROWS: usize = 1_000_000;
+/// The progress callback fires every this many rows (and once at the end).
+pub const PROGRESS_EVERY: usize = 10_000;
+
+/// A problem with one row. `line` is the 1-based physical line where the
+/// record starts (the header is line 1); `field` is our field name when the
+/// problem is about one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RowError {
+    pub line: u64,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+/// Why a whole file was refused. `Display` is a message for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportRefusal {
+    #[error("{0}")]
+    NotCsv(String),
+    #[error(
+        "The file is {} MB, over the {} MB limit. Split it into smaller files and import them one at a time.",
+        size.div_ceil(1024 * 1024),
+        limit / (1024 * 1024)
+    )]
+    TooLarge { size: usize, limit: usize },
+    #[error(
+        "The file has more than {limit} rows. Split it into files of at most {limit} rows and import them one at a time."
+    )]
+    TooManyRows { limit: usize },
+    #[error(
+        "The file is missing the required column{} {}. The first line must be a header row naming the columns, for example: source,body,title",
+        if .0.len() == 1 { "" } else { "s" },
+        .0.join(", ")
+    )]
+    MissingColumns(Vec<String>),
+    #[error("The file is empty: there is no header row or no data rows to import.")]
+    Empty,
+}
 
 /// Limits applied while reading; tests shrink them.
 #[derive(Debug, Clone, Copy)]
