@@ -161,7 +161,8 @@ pub struct NewAccount {
     pub name: String,
     /// Lowercase host without scheme, `www.` or path.
     pub domain: Option<String>,
-    pub arr_cents: i64,
+    /// `None` when no ARR was given (not the same as 0).
+    pub arr_cents: Option<i64>,
     /// Uppercase ISO 4217 code.
     pub currency: String,
     pub segment: Option<Segment>,
@@ -256,7 +257,7 @@ fn validate_raw(raw: &RawAccount<'_>, errors: &mut FieldErrors) -> Option<NewAcc
         }
     };
     let arr_cents = match clean(raw.arr) {
-        None => 0,
+        None => None,
         Some(a) => match parse_arr(a) {
             Ok((cents, implied)) => {
                 if let Some(implied) = implied {
@@ -271,11 +272,11 @@ fn validate_raw(raw: &RawAccount<'_>, errors: &mut FieldErrors) -> Option<NewAcc
                         Some(_) => {}
                     }
                 }
-                cents
+                Some(cents)
             }
             Err(msg) => {
                 errors.add("arr", msg);
-                0
+                None
             }
         },
     };

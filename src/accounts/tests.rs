@@ -76,7 +76,7 @@ fn validate_account() {
     .expect("valid");
     assert_eq!(a.external_id, "A-1");
     assert_eq!(a.domain.as_deref(), Some("acme.com"));
-    assert_eq!(a.arr_cents, 150_000_000);
+    assert_eq!(a.arr_cents, Some(150_000_000));
     assert_eq!(a.currency, "EUR");
     assert_eq!(a.segment, Some(Segment::MidMarket));
     assert_eq!(a.lifecycle, Lifecycle::Customer);
@@ -117,7 +117,7 @@ fn validate_account() {
     }
     .validate()
     .expect("minimal");
-    assert_eq!((ok.arr_cents, ok.currency.as_str()), (0, "USD"));
+    assert_eq!((ok.arr_cents, ok.currency.as_str()), (None, "USD"));
 }
 
 #[test]
@@ -130,7 +130,7 @@ fn accounts_csv() {
     let (rows, errors) = parse_accounts_csv(csv.as_bytes()).expect("parses");
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0].0, 2);
-    assert_eq!(rows[0].1.arr_cents, 120_000_000);
+    assert_eq!(rows[0].1.arr_cents, Some(120_000_000));
     assert_eq!(rows[0].1.segment, Some(Segment::Enterprise));
     assert_eq!(rows[1].0, 3);
     assert_eq!(rows[1].1.name, "Globex\nHoldings");
