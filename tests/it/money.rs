@@ -442,3 +442,85 @@ async fn an_empty_arr_saves_as_none_on_the_form_and_the_api(pool: PgPool) {
         "none, then 0: two values in the history"
     );
 }
+
+/// Upload a CSV on /imports, commit it, and wait for the commit to finish.
+async fn import_csv(client: &mut crate::helpers::Client, app: &TestApp, kind: &str, csv: &[u8]) {
+    let res = client
+        .post_file("/imports", &[("kind", kind)], "file.csv", csv)
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let batch = res.location().expect("preview").to_owned();
+    let res = client.post_form(&format!("{batch}/commit"), &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    for _ in 0..200 {
+        let state: String =
+            sqlx::query_scalar("select state from import_batches order by id desc limit 1")
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        if state != "committing" {
+            assert_eq!(state, "committed");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import did not finish");
+}
+
+#[sqlx::test]
+async fn csv_imports_record_arr_history_and_back_dated_items_get_the_arr_of_their_day(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let (mut ops, _) = app.signed_in(Role::ProductOps).await;
+    import_csv(
+        &mut ops,
+        &app,
+        "accounts",
+        b"external_id,name,arr,currency\nacme-1,Acme,100000,EUR\n",
+    )
+    .await;
+    // As if that import had run 60 days ago; today's import raises the ARR.
+    sqlx::query("update account_arr_history set valid_from = now() - interval '60 days'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    import_csv(
+        &mut ops,
+        &app,
+        "accounts",
+        b"external_id,name,arr,currency\nacme-1,Acme,250000,EUR\n",
+    )
+    .await;
+    assert_eq!(
+        app.count("select count(*) from account_arr_history").await,
+        2,
+        "each import that changes the ARR records a dated value"
+    );
+    let received = (time::OffsetDateTime::now_utc() - time::Duration::days(30)).date();
+    let csv = format!(
+        "source,external_id,body,account_external_id,received_at\nsales,old-1,Fees again,acme-1,{received}\nsales,new-1,Fees today,acme-1,\n"
+    );
+    import_csv(&mut ops, &app, "feedback", csv.as_bytes()).await;
+    let old: (Option<i64>, Option<String>) = sqlx::query_as(
+        "select arr_cents_snapshot, currency_snapshot from feedback where external_id = 'old-1'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        old,
+        (Some(10_000_000), Some("EUR".into())),
+        "the ARR valid when it was received, not at import"
+    );
+    let new: Option<i64> =
+        sqlx::query_scalar("select arr_cents_snapshot from feedback where external_id = 'new-1'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(new, Some(25_000_000));
+    // Without a EUR rate the list shows the amount as recorded.
+    let list = ops.get("/feedback").await;
+    assert!(list.body.contains("€100K") && list.body.contains("€250K"));
+    assert!(list.body.contains("no rate"), "and says it has no rate");
+}
