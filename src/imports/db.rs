@@ -198,7 +198,7 @@ pub async fn commit_feedback_chunk(
                  select id, arr_cents, currency from accounts
                  where (r.account_external_id is not null and external_id = r.account_external_id)
                     or (r.account_external_id is null and r.company_domain is not null and domain = r.company_domain)
-                 order by (external_id = r.account_external_id) desc nulls last, arr_cents desc
+                 order by (external_id = r.account_external_id) desc nulls last, arr_cents desc nulls last
                  limit 1
              ) a on true
              where r.batch_id = $1 and r.line >= $3 and r.line < $4
@@ -234,7 +234,7 @@ pub async fn commit_accounts_chunk(
     let r = sqlx::query!(
         r#"with written as (
              insert into accounts (external_id, name, domain, arr_cents, currency, segment, plan, lifecycle)
-             select r.external_id, r.name, r.domain, coalesce(r.arr_cents, 0), coalesce(r.currency, 'USD'),
+             select r.external_id, r.name, r.domain, r.arr_cents, coalesce(r.currency, 'USD'),
                     r.segment, r.plan, coalesce(r.lifecycle, 'customer')
              from import_rows r
              where r.batch_id = $1 and r.line >= $2 and r.line < $3
