@@ -240,7 +240,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Retag => {
             let pool = crate::db::connect(&config(&cli, None)).await?;
             crate::db::migrate(&pool).await?;
-            crate::themes::cli::retag(&pool).await
+            retag(&pool).await
         }
         Command::Demo => {
             let pool = crate::db::connect(&config(&cli, None)).await?;
@@ -352,6 +352,20 @@ async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Res
         done.updated,
         committing.elapsed(),
         started.elapsed()
+    );
+    Ok(())
+}
+
+/// `goldthread retag`: re-tag everything now, then run whatever else is queued.
+async fn retag(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let run = crate::themes::tagging::retag_all(pool, None).await?;
+    let others = crate::worker::run_pending(pool).await?;
+    println!(
+        "Re-tagged {} items ({} with a suggestion) in {:.1} s; ran {others} queued job(s).",
+        run.items,
+        run.tagged,
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -120,6 +120,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::themes::web::router())
         .merge(crate::themes::tagging::review::router())
         .merge(crate::themes::tagging::emerging::router())
+        .merge(crate::themes::tagging::item::router())
         .merge(crate::nps::web::router())
         .merge(crate::accounts::web::router())
         .merge(api)

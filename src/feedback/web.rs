@@ -290,6 +290,7 @@ pub struct DetailPage {
     nps_band: Option<NpsBand>,
     metadata: String,
     can_edit: bool,
+    themes: crate::themes::tagging::item::ItemThemes,
 }
 
 /// Who may change an item: people who curate feedback, and whoever reported it.
@@ -326,6 +327,7 @@ async fn detail(
         nps_band: item.item.nps_score.map(NpsBand::from_score),
         metadata: serde_json::to_string_pretty(&item.metadata).unwrap_or_default(),
         can_edit: can_edit(&current.user, item.item.reporter_id),
+        themes: crate::themes::tagging::item::for_item(&state.pool, &current.user, id).await?,
         item,
     })
 }

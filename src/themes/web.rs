@@ -141,7 +141,8 @@ pub struct SourceShare {
     pub source: &'static str,
     pub label: &'static str,
     pub items: i64,
-    pub percent: i64,
+    /// "42 %", or "<1 %" for a source with items but a share that rounds to nothing.
+    pub percent: String,
 }
 
 pub struct OverviewRow {
@@ -178,7 +179,10 @@ fn shares(f: &ThemeFigures) -> Vec<SourceShare> {
             source: s,
             label: source_label(s),
             items: *n,
-            percent: (100 * n + total / 2) / total,
+            percent: match (100 * n + total / 2) / total {
+                0 => "<1 %".to_owned(),
+                p => format!("{p} %"),
+            },
         })
         .collect()
 }
@@ -205,7 +209,7 @@ fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures, period: Period) -
         mention_answers: f.nps.responses(),
         sources_title: shares(&f)
             .iter()
-            .map(|s| format!("{}: {} items ({} %)", s.label, s.items, s.percent))
+            .map(|s| format!("{}: {} items ({})", s.label, s.items, s.percent))
             .collect::<Vec<_>>()
             .join(", "),
         sources: shares(&f),
@@ -323,6 +327,7 @@ async fn overview(
 
 /// A feedback item quoted on a theme page.
 pub struct Quote {
+    pub feedback_id: i64,
     pub source: String,
     pub source_label: &'static str,
     pub title: Option<String>,
@@ -333,6 +338,7 @@ pub struct Quote {
 }
 
 pub struct AccountLine {
+    pub account_id: i64,
     pub name: String,
     pub segment: String,
     pub items: i64,
@@ -459,6 +465,7 @@ async fn theme_page(
         .into_iter()
         .filter_map(|i| tags.get(i))
         .map(|t| Quote {
+            feedback_id: t.feedback_id,
             source_label: source_label(&t.source),
             source: t.source.clone(),
             title: t.title.clone(),
@@ -479,6 +486,7 @@ async fn theme_page(
     .await?
     .into_iter()
     .map(|a| AccountLine {
+        account_id: a.account_id,
         name: a.name,
         segment: crate::web::labels::segment_label(a.segment.as_deref())
             .unwrap_or("—")
