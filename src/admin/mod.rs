@@ -1,6 +1,11 @@
-//! People and API tokens: the rules for creating and changing them, shared by pages and the CLI.
+//! People, API tokens, the reporting currency and exchange rates: the rules for creating and
+//! changing them, shared by pages and the CLI.
 
+mod money;
+pub mod rates;
 pub mod web;
+
+pub use rates::db::reporting_currency;
 
 use serde_json::json;
 use sqlx::PgPool;

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
             get(confirm_revoke).post(revoke_token),
         )
         .route("/admin/audit", get(audit_log))
+        .merge(super::money::router())
 }
 
 fn admin(current: &CurrentUser) -> AppResult<()> {
@@ -48,6 +49,7 @@ pub struct OverviewPage {
     layout: Layout,
     users: usize,
     tokens: usize,
+    reporting_currency: String,
 }
 
 async fn overview(State(state): State<AppState>, current: CurrentUser) -> AppResult<OverviewPage> {
@@ -62,6 +64,7 @@ async fn overview(State(state): State<AppState>, current: CurrentUser) -> AppRes
         layout: Layout::for_user(&current, "Admin", "admin").await?,
         users,
         tokens,
+        reporting_currency: super::reporting_currency(&state.pool).await?,
     })
 }
 

@@ -297,8 +297,9 @@ pub enum Reporters<'a> {
 
 /// Insert items, or update the earlier copy of an item with the same source and external id
 /// (un-archiving it). The one way feedback is written in bulk: forms, the API, webhooks,
-/// imports and the demo all come through here. The account is attached by external id and
-/// its current ARR snapshotted onto each item; a missing `received_at` means now.
+/// imports and the demo all come through here. The account is attached by external id; each
+/// item's ARR snapshot is then taken from the account's ARR history at `received_at` (trigger
+/// of migration 0012). A missing `received_at` means now.
 /// Callers make sure no (source, external id) pair appears twice in `items`.
 #[tracing::instrument(skip_all, fields(n = items.len()))]
 pub async fn upsert_many(
@@ -423,7 +424,7 @@ pub async fn account_choices(
     limit: i64,
 ) -> sqlx::Result<Vec<(String, String)>> {
     let rows = sqlx::query!(
-        "select name, external_id from accounts where lifecycle <> 'churned' order by arr_cents desc, id limit $1",
+        "select name, external_id from accounts where lifecycle <> 'churned' order by arr_cents desc nulls last, id limit $1",
         limit
     )
     .fetch_all(db)
@@ -440,7 +441,7 @@ pub async fn find_account_by_text(
     sqlx::query_scalar!(
         r#"select external_id from accounts
            where external_id = $1 or lower(name) = lower($1) or domain = lower($1)
-           order by (external_id = $1) desc, arr_cents desc
+           order by (external_id = $1) desc, arr_cents desc nulls last
            limit 1"#,
         text
     )

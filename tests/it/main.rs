@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod feedback;
 mod imports;
+mod money;
 mod nps;
 mod questions;
 mod roles;
