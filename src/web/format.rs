@@ -48,9 +48,15 @@ pub fn exact(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Machine-readable, for the `datetime` attribute.
+/// Machine-readable, for the `datetime` attribute: RFC 3339 in UTC with at most three
+/// fractional digits (what HTML allows; PostgreSQL keeps microseconds).
 pub fn iso(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let millis = at.millisecond();
+    at.replace_nanosecond(u32::from(millis) * 1_000_000)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 /// 1234567 → "1,234,567".
@@ -102,6 +108,19 @@ mod tests {
         assert_eq!(ago_from(datetime!(2026-11-22 14:00 UTC), now), "in 2 hours");
         assert_eq!(ago_from(datetime!(2025-11-01 12:00 UTC), now), "1 year ago");
         assert_eq!(exact(now), "2026-11-22 12:00 UTC");
+    }
+
+    #[test]
+    fn iso_has_at_most_three_fractional_digits() {
+        assert_eq!(
+            iso(datetime!(2026-12-01 18:06:09.438906 UTC)),
+            "2026-12-01T18:06:09.438Z"
+        );
+        assert_eq!(iso(datetime!(2026-11-02 00:00 UTC)), "2026-11-02T00:00:00Z");
+        assert_eq!(
+            iso(datetime!(2026-11-02 01:00 +01:00)),
+            "2026-11-02T00:00:00Z"
+        );
     }
 
     #[test]
