@@ -75,6 +75,16 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
+/// "1 answer", "2 answers", "1,204 answers".
+pub fn count_noun(n: impl std::borrow::Borrow<i64>, singular: &str, plural: &str) -> String {
+    let n = *n.borrow();
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { singular } else { plural }
+    )
+}
+
 /// The text on one line, cut at `max` characters with an ellipsis.
 pub fn excerpt(body: &str, max: usize) -> String {
     let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -129,6 +139,8 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(-1234567), "-1,234,567");
+        assert_eq!(count_noun(1, "answer", "answers"), "1 answer");
+        assert_eq!(count_noun(1204, "answer", "answers"), "1,204 answers");
     }
 }
 

@@ -521,12 +521,22 @@ async fn demo_refuses_a_database_with_real_users(pool: PgPool) {
 
 #[sqlx::test]
 async fn health_metrics_and_the_api_document_answer(pool: PgPool) {
-    let app = TestApp::new(pool).await;
+    let app = TestApp::with_config(pool, |c| c.metrics_token = Some("metrics-secret".into())).await;
     let mut client = app.client();
     let health = client.get("/healthz").await;
     assert_eq!(health.status, StatusCode::OK);
     client.get("/signin").await;
-    let metrics = client.get("/metrics").await;
+    assert_eq!(
+        client.get("/metrics").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong = client
+        .api(Method::GET, "/metrics", Some("not-it"), None)
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let metrics = client
+        .api(Method::GET, "/metrics", Some("metrics-secret"), None)
+        .await;
     assert_eq!(metrics.status, StatusCode::OK);
     assert!(
         metrics.body.contains("goldthread_http_requests_total"),
@@ -539,4 +549,102 @@ async fn health_metrics_and_the_api_document_answer(pool: PgPool) {
     let missing = client.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Page not found"));
+}
+
+#[sqlx::test]
+async fn metrics_are_off_without_a_token_or_their_own_address(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let res = app.client().get("/metrics").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.body.contains("GOLDTHREAD_METRICS_TOKEN"));
+
+    // With an address of their own, they are not beside the pages but on that router.
+    let separate = TestApp::with_config(pool, |c| {
+        c.metrics_bind = Some("127.0.0.1:9099".parse().unwrap())
+    })
+    .await;
+    assert_eq!(
+        separate.client().get("/metrics").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let metrics_only = goldthread::router::metrics_app(goldthread::AppState::new(
+        {
+            let mut c = goldthread::config::Config::for_tests("postgres://unused");
+            c.metrics_bind = Some("127.0.0.1:9099".parse().unwrap());
+            c
+        },
+        separate.pool.clone(),
+    ));
+    let res = tower::ServiceExt::oneshot(
+        metrics_only,
+        axum::http::Request::get("/metrics")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn the_session_cookie_is_secure_when_configured(pool: PgPool) {
+    let app = TestApp::with_config(pool, |c| {
+        c.secure_cookies = goldthread::config::secure_cookies(None, Some("https://hub.example.com"))
+    })
+    .await;
+    let user = app.user(Role::Pm).await;
+    let mut client = app.client();
+    let token = client.csrf_token().await;
+    let res = client
+        .request(
+            axum::http::Request::post("/signin")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(
+                    serde_urlencoded::to_string([
+                        ("csrf_token", token.as_str()),
+                        ("email", user.email.as_str()),
+                        ("password", PASSWORD),
+                    ])
+                    .unwrap(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    let cookie = res
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("goldthread_session="))
+        .expect("a session cookie")
+        .to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+}
+
+#[sqlx::test]
+async fn error_pages_keep_the_navigation_of_a_signed_in_user(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut client, _) = app.signed_in(Role::Admin).await;
+    for path in ["/no/such/page", "/feedback/999999", "/admin/users/999999"] {
+        let res = client.get(path).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            res.body.contains("Page not found") || res.body.contains("not found"),
+            "{path}"
+        );
+        assert!(
+            res.body.contains("aria-label=\"Main\""),
+            "{path}: navigation kept"
+        );
+        assert!(
+            res.body.contains("href=\"/admin\""),
+            "{path}: the admin's sections"
+        );
+        assert!(res.body.contains("Sign out"), "{path}");
+    }
+    // Someone signed out gets the page without navigation.
+    let res = app.client().get("/no/such/page").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(!res.body.contains("aria-label=\"Main\""));
 }
