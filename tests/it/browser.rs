@@ -396,3 +396,55 @@ async fn at_390_px_the_menu_shows_every_section_and_no_page_scrolls_sideways(poo
     }
     browser.close().await;
 }
+
+#[sqlx::test]
+async fn at_1280_px_the_audit_log_and_the_themes_table_fit_the_page(pool: PgPool) {
+    goldthread::db::migrate(&pool).await.unwrap();
+    goldthread::demo::load_users(&pool).await.unwrap();
+    let long = "a-very-long-value-without-spaces-".repeat(40);
+    sqlx::query(
+        "insert into audit_log (actor_label, action, entity_type, entity_id, summary, before, after)
+         select 'Someone With A Long Name <someone.with.a.long.address@example.com>', 'update', 'feedback', g::text,
+                'Edited feedback #' || g, jsonb_build_object('body', 'short', 'metadata', $1::text),
+                jsonb_build_object('body', $1::text, 'metadata', 'x')
+         from generate_series(1, 30) g",
+    )
+    .bind(&long)
+    .execute(&pool)
+    .await
+    .unwrap();
+    for i in 0..40 {
+        crate::helpers::theme(&pool, &format!("Theme {i}"), "word").await;
+    }
+    let addr = serve(pool, true).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("http://{addr}/signin")).await.unwrap();
+    c.find(Locator::Css("button[data-role='admin']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.see("h1", "Welcome, Sam").await;
+    let overflow = |css: &'static str| {
+        format!(
+            "const e = document.querySelector('{css}'); return [e.scrollWidth - e.clientWidth, e.scrollHeight - e.clientHeight]"
+        )
+    };
+    c.goto(&format!("http://{addr}/admin/audit")).await.unwrap();
+    browser.see("h1", "Audit log").await;
+    let page = c.execute(&overflow("html"), vec![]).await.unwrap();
+    assert_eq!(page[0], 0, "the audit page scrolls sideways");
+    let table = c.execute(&overflow(".table-wrap"), vec![]).await.unwrap();
+    assert_eq!(
+        table[0], 0,
+        "the audit table scrolls sideways inside the page"
+    );
+
+    c.goto(&format!("http://{addr}/themes")).await.unwrap();
+    browser.see("h1", "Themes").await;
+    let table = c.execute(&overflow(".table-wrap"), vec![]).await.unwrap();
+    assert_eq!(table[1], 0, "the themes table has a scrollbar of its own");
+    browser.close().await;
+}
