@@ -99,7 +99,14 @@ pub struct ServeArgs {
     #[arg(long, env = "GOLDTHREAD_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Mark the session cookie Secure (default: on when the public URL is https).
-    #[arg(long, env = "GOLDTHREAD_SECURE_COOKIES", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    #[arg(
+        long,
+        env = "GOLDTHREAD_SECURE_COOKIES",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub secure_cookies: Option<bool>,
     /// Bearer token that /metrics requires (without it and without --metrics-bind, /metrics is off).
     #[arg(long, env = "GOLDTHREAD_METRICS_TOKEN", hide_env_values = true)]

