@@ -317,6 +317,9 @@ async fn displayed(browser: &Browser, css: &str) -> bool {
 async fn at_390_px_the_menu_shows_every_section_and_no_page_scrolls_sideways(pool: PgPool) {
     goldthread::db::migrate(&pool).await.unwrap();
     goldthread::demo::load_users(&pool).await.unwrap();
+    for month in 0..12 {
+        crate::helpers::feedback(&pool, "nps", "ok", None, Some(9), month * 30 + 1).await;
+    }
     let addr = serve(pool, true).await;
     let browser = Browser::start_at(390).await;
     let c = &browser.client;
@@ -370,6 +373,22 @@ async fn at_390_px_the_menu_shows_every_section_and_no_page_scrolls_sideways(poo
         current.as_deref(),
         Some("/nps"),
         "the menu marks the section"
+    );
+
+    // The monthly chart is wider than the phone: it scrolls, opening on the latest month.
+    let chart = c
+        .execute(
+            "const s = document.querySelector('.chart-scroll'); const ticks = s.querySelectorAll('text.tick');
+             const last = ticks[ticks.length - 1].getBoundingClientRect(); const box = s.getBoundingClientRect();
+             return [s.scrollWidth > s.clientWidth, last.right <= box.right + 1 && last.left >= box.left, s.tabIndex];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        chart,
+        serde_json::json!([true, true, 0]),
+        "scrolls, latest month in view, keyboard-reachable"
     );
 
     for page in [
