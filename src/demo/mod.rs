@@ -137,9 +137,24 @@ pub async fn load_content(pool: &PgPool) -> anyhow::Result<()> {
     crate::admin::rates::db::upsert_rates(&mut *tx, "USD", &demo_rates(now.year())?, None)
         .await
         .context("saving demo exchange rates")?;
-    demo_db::upsert_feedback(&mut tx, &items)
+    let (inserted, updated) = demo_db::upsert_feedback(&mut tx, &items)
         .await
         .context("saving demo feedback")?;
+    crate::audit::record_batch(
+        &mut *tx,
+        &Actor::System("goldthread demo"),
+        crate::audit::Batch {
+            action: "demo",
+            entity_type: "feedback",
+            summary: format!("Loaded the demo feedback: {inserted} new, {updated} refreshed"),
+            inserted: inserted as i64,
+            updated: updated as i64,
+            unchanged: 0,
+            detail: serde_json::json!({"via": "demo"}),
+        },
+    )
+    .await
+    .context("auditing the demo feedback")?;
     tx.commit().await?;
     Ok(())
 }

@@ -459,3 +459,43 @@ pub async fn reporters(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, String
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
+
+/// The audited state of items (what the audit log compares before and after), by id.
+#[tracing::instrument(skip_all, fields(n = ids.len()))]
+pub async fn audit_snapshots(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+) -> sqlx::Result<Vec<(i64, serde_json::Value)>> {
+    let rows = sqlx::query!(
+        r#"select f.id, jsonb_build_object(
+               'source', f.source, 'external_id', f.external_id, 'title', f.title, 'body', f.body,
+               'account', a.external_id, 'contact_email', f.contact_email,
+               'received_at', to_char(f.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               'nps_score', f.nps_score, 'metadata', f.metadata, 'archived', f.archived_at is not null
+           ) as "snapshot!"
+           from feedback f left join accounts a on a.id = f.account_id
+           where f.id = any($1)"#,
+        ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.snapshot)).collect())
+}
+
+/// The ids of items already stored under these (source, external id) pairs.
+#[tracing::instrument(skip_all, fields(n = sources.len()))]
+pub async fn ids_by_external(
+    db: impl PgExecutor<'_>,
+    sources: &[String],
+    external_ids: &[String],
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"select f.id from feedback f
+           join unnest($1::text[], $2::text[]) as k(source, external_id)
+             on f.source = k.source and f.external_id = k.external_id"#,
+        sources,
+        external_ids
+    )
+    .fetch_all(db)
+    .await
+}

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod audit;
 mod auth;
 mod browser;
 mod feedback;
