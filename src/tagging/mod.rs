@@ -3,9 +3,12 @@
 //! * [`features`]: tokenisation, stemming, word uni/bigrams + character n-grams, TF-IDF.
 //! * [`model`]: few-shot classifier (softmax regression + centroid ensemble) with abstention.
 //! * [`cluster`]: spherical k-means over TF-IDF to suggest new themes from untagged texts.
+//! * [`encoder`]: all-MiniLM-L6-v2 sentence vectors on the CPU ([`bert`]: its forward pass).
 //! * [`eval`]: CSV loading and accuracy / clustering metrics for the CLI.
 
+pub mod bert;
 pub mod cluster;
+pub mod encoder;
 pub mod eval;
 pub mod features;
 pub mod model;
