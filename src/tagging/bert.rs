@@ -268,7 +268,7 @@ impl Scratch {
 
 /// `c = alpha · a·b + beta · c` for `a: m×k`, `b: k×n`, `c: m×n`, each given as
 /// `(slice, row stride, column stride)`. Panics if a slice is too short for its shape.
-fn gemm(
+pub(crate) fn gemm(
     (m, k, n): (usize, usize, usize),
     alpha: f32,
     a: (&[f32], usize, usize),

@@ -4,15 +4,21 @@
 //! * [`model`]: few-shot classifier (softmax regression + centroid ensemble) with abstention.
 //! * [`cluster`]: spherical k-means over TF-IDF to suggest new themes from untagged texts.
 //! * [`encoder`]: all-MiniLM-L6-v2 sentence vectors on the CPU ([`bert`]: its forward pass).
-//! * [`eval`]: CSV loading and accuracy / clustering metrics for the CLI.
+//! * [`semantic`]: few-shot classifier over sentence vectors (label propagation + prototypes).
+//! * [`embed_cluster`]: k-means++ over sentence vectors, labelled with distinctive words.
+//! * [`eval`]: CSV loading and accuracy / clustering metrics for the CLI ([`eval_engine`]: per engine).
 
 pub mod bert;
 pub mod cluster;
+pub mod embed_cluster;
 pub mod encoder;
 pub mod eval;
+pub mod eval_engine;
 pub mod features;
 pub mod model;
 pub mod rng;
+pub mod semantic;
+pub mod vectors;
 
 pub use cluster::{Cluster, cluster};
 pub use eval::{
@@ -20,3 +26,6 @@ pub use eval::{
 };
 pub use features::FeatureConfig;
 pub use model::{Example, LabelId, LabelSeed, Model, Polarity, Prediction, TrainConfig};
+pub use encoder::Encoder;
+pub use eval_engine::Engine;
+pub use semantic::{SemanticConfig, SemanticModel, VectorExample};
