@@ -11,11 +11,9 @@ use std::time::Instant;
 
 use goldthread::tagging::eval::eval_tagging_with;
 use goldthread::tagging::eval_engine::{eval_clustering_engine, eval_tagging_engine};
-use goldthread::tagging::{Encoder, Engine, SemanticConfig};
 use goldthread::tagging::rng::SplitMix64;
-use goldthread::tagging::{
-    LabelledText, TaggingEvalOptions, TrainConfig, read_labelled_csv,
-};
+use goldthread::tagging::{Encoder, Engine, SemanticConfig};
+use goldthread::tagging::{LabelledText, TaggingEvalOptions, TrainConfig, read_labelled_csv};
 use serde_json::{Value, json};
 
 fn folds(data: &[LabelledText], n_folds: usize) -> Vec<usize> {

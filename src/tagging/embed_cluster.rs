@@ -16,11 +16,56 @@ const RESTARTS: usize = 3;
 
 /// Extra function words kept as classification features but useless in a label.
 const LABEL_STOP: &[&str] = &[
-    "can", "what", "how", "why", "when", "where", "which", "who", "not", "no", "yes", "know",
-    "like", "tell", "help", "way", "thing", "something", "anything", "possible", "able", "much",
-    "many", "only", "now", "yet", "already", "ok", "okay", "hi", "hello", "thanks", "thank",
-    "sure", "wanted", "going", "make", "made", "use", "used", "see", "new", "do", "dont", "cant",
-    "didnt", "doesnt", "havent", "isnt", "wont",
+    "can",
+    "what",
+    "how",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "not",
+    "no",
+    "yes",
+    "know",
+    "like",
+    "tell",
+    "help",
+    "way",
+    "thing",
+    "something",
+    "anything",
+    "possible",
+    "able",
+    "much",
+    "many",
+    "only",
+    "now",
+    "yet",
+    "already",
+    "ok",
+    "okay",
+    "hi",
+    "hello",
+    "thanks",
+    "thank",
+    "sure",
+    "wanted",
+    "going",
+    "make",
+    "made",
+    "use",
+    "used",
+    "see",
+    "new",
+    "do",
+    "dont",
+    "cant",
+    "didnt",
+    "doesnt",
+    "havent",
+    "isnt",
+    "wont",
 ];
 
 fn label_word(w: &str) -> bool {
@@ -70,7 +115,9 @@ fn kmeans(x: &Rows, k: usize, rng: &mut SplitMix64) -> (f32, Vec<usize>, Rows) {
         data: Vec::with_capacity(k * x.dim),
     };
     centroids.data.extend_from_slice(x.row(rng.below(n)));
-    let mut closest: Vec<f32> = (0..n).map(|i| 1.0 - dot(x.row(i), centroids.row(0))).collect();
+    let mut closest: Vec<f32> = (0..n)
+        .map(|i| 1.0 - dot(x.row(i), centroids.row(0)))
+        .collect();
     while centroids.len() < k {
         let total: f64 = closest.iter().map(|d| f64::from(d.max(0.0))).sum();
         let mut pick = rng.next_f64() * total;
@@ -96,11 +143,14 @@ fn kmeans(x: &Rows, k: usize, rng: &mut SplitMix64) -> (f32, Vec<usize>, Rows) {
         let mut changed = false;
         score = 0.0;
         for (i, row) in sims.chunks(k).enumerate() {
-            let (c, s) = row
-                .iter()
-                .copied()
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |b, (c, s)| if s > b.1 { (c, s) } else { b });
+            let (c, s) =
+                row.iter()
+                    .copied()
+                    .enumerate()
+                    .fold(
+                        (0, f32::NEG_INFINITY),
+                        |b, (c, s)| if s > b.1 { (c, s) } else { b },
+                    );
             score += s;
             if assign[i] != c {
                 assign[i] = c;
@@ -242,9 +292,19 @@ mod tests {
         let mut texts = Vec::new();
         for i in 0..6 {
             vecs.push(blob(0, 0.1 * i as f32, i));
-            texts.push(["What's up with my card delivery?", "My card delivery is late"][i % 2]);
+            texts.push(
+                [
+                    "What's up with my card delivery?",
+                    "My card delivery is late",
+                ][i % 2],
+            );
             vecs.push(blob(4, 0.1 * i as f32, i));
-            texts.push(["I don't recognize this payment", "Unknown payment, don't recognize it"][i % 2]);
+            texts.push(
+                [
+                    "I don't recognize this payment",
+                    "Unknown payment, don't recognize it",
+                ][i % 2],
+            );
         }
         let refs: Vec<&[f32]> = vecs.iter().map(Vec::as_slice).collect();
         let clusters = cluster_vectors(&refs, &texts, Some(2), 7);
@@ -255,11 +315,18 @@ mod tests {
         for c in &clusters {
             let even = c.members[0] % 2;
             assert!(c.members.iter().all(|m| m % 2 == even), "{c:?}");
-            assert!(!c.label.contains('\'') && !c.label.contains("what"), "{}", c.label);
+            assert!(
+                !c.label.contains('\'') && !c.label.contains("what"),
+                "{}",
+                c.label
+            );
             assert_eq!(c.typical.len(), 5);
         }
         let labels: Vec<&str> = clusters.iter().map(|c| c.label.as_str()).collect();
-        assert!(labels.iter().any(|l| l.contains("card delivery")), "{labels:?}");
+        assert!(
+            labels.iter().any(|l| l.contains("card delivery")),
+            "{labels:?}"
+        );
         assert!(labels.iter().any(|l| l.contains("recognize")), "{labels:?}");
         // Same seed, same clusters.
         assert_eq!(cluster_vectors(&refs, &texts, Some(2), 7), clusters);

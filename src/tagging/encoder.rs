@@ -206,4 +206,4 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 
 #[cfg(test)]
 #[path = "encoder_tests.rs"]
-mod tests;
+pub(crate) mod tests;

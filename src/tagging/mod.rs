@@ -21,11 +21,11 @@ pub mod semantic;
 pub mod vectors;
 
 pub use cluster::{Cluster, cluster};
+pub use encoder::Encoder;
 pub use eval::{
     LabelledText, TaggingEvalOptions, eval_clustering, eval_tagging, read_labelled_csv,
 };
+pub use eval_engine::Engine;
 pub use features::FeatureConfig;
 pub use model::{Example, LabelId, LabelSeed, Model, Polarity, Prediction, TrainConfig};
-pub use encoder::Encoder;
-pub use eval_engine::Engine;
 pub use semantic::{SemanticConfig, SemanticModel, VectorExample};

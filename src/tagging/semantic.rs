@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::model::{LabelId, LabelSeed, Polarity, Prediction};
 use super::vectors::{Rows, dot, nearest_neighbours, normalize};
 
+/// Below this many vectors the common mean is not removed.
+const MIN_ROWS_TO_CENTER: usize = 50;
+
 /// A labelled (or rejected) text's sentence vector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorExample {
@@ -126,7 +129,11 @@ pub struct Trained {
 
 impl SemanticModel {
     /// Train from labelled vectors and (optionally) the vectors of the items to tag.
-    pub fn train(examples: &[VectorExample], unlabelled: &[&[f32]], cfg: &SemanticConfig) -> Trained {
+    pub fn train(
+        examples: &[VectorExample],
+        unlabelled: &[&[f32]],
+        cfg: &SemanticConfig,
+    ) -> Trained {
         let mut labels: Vec<LabelId> = examples
             .iter()
             .filter(|e| e.polarity == Polarity::Positive && e.weight > 0.0)
@@ -153,7 +160,12 @@ impl SemanticModel {
                 .map(|e| e.0.vector.as_slice())
                 .chain(unlabelled.iter().copied()),
         );
-        let mean = x.mean();
+        // The mean of a handful of examples is mostly those examples: too few, keep raw cosines.
+        let mean = if x.len() >= MIN_ROWS_TO_CENTER {
+            x.mean()
+        } else {
+            vec![0.0; dim]
+        };
         x.center(&mean);
 
         // Label propagation: F = α·S·F + (1-α)·Y, S the symmetrically normalised k-NN graph.
