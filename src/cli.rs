@@ -41,7 +41,7 @@ pub enum Command {
     Demo,
     /// Evaluate the tagging engine on CSV files with `text,category` columns.
     #[command(subcommand)]
-    Eval(crate::themes::cli::EvalCommand),
+    Eval(crate::tagging::eval_cli::EvalCommand),
     /// Re-tag every feedback item now (and run any other queued background jobs).
     Retag,
     /// Import a CSV file (all rows or none; every bad line is named).
@@ -236,7 +236,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::db::migrate(&pool).await?;
             run_import(&pool, command).await
         }
-        Command::Eval(eval) => crate::themes::cli::eval(eval),
+        Command::Eval(eval) => crate::tagging::eval_cli::eval(eval),
         Command::Retag => {
             let pool = crate::db::connect(&config(&cli, None)).await?;
             crate::db::migrate(&pool).await?;

@@ -90,7 +90,11 @@ impl Bert {
             .map_err(|e| format!("cannot read {}: {e}", cfg_path.display()))?;
         let config: BertConfig =
             serde_json::from_str(&cfg_text).map_err(|e| format!("{}: {e}", cfg_path.display()))?;
-        if config.hidden_act != "gelu" || config.hidden_size % config.num_attention_heads != 0 {
+        if config.hidden_act != "gelu"
+            || !config
+                .hidden_size
+                .is_multiple_of(config.num_attention_heads)
+        {
             return Err(format!("unsupported BERT config: {config:?}"));
         }
         let st_path = dir.join("model.safetensors");

@@ -55,9 +55,6 @@ impl Engine {
     }
 }
 
-/// Share of the lexical model's confidence in the combined engine's score.
-pub const LEXICAL_SHARE: f32 = 0.3;
-
 /// Sentence vectors computed once per distinct text, with the time spent.
 pub struct EmbeddingCache<'e> {
     encoder: &'e Encoder,
@@ -163,6 +160,7 @@ pub fn eval_tagging_engine(
     let test_vectors: Vec<Vec<f32>> = test_texts.iter().map(|t| cache.get(t).to_vec()).collect();
     let test_refs: Vec<&[f32]> = test_vectors.iter().map(Vec::as_slice).collect();
     let lexical = TrainConfig::default();
+    let share = semantic.lexical_share.clamp(0.0, 1.0);
     let mut out = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
         let trained = train_semantic(&mut cache, examples, &test_refs, semantic);
         let labels = trained.model.labels().to_vec();
@@ -186,8 +184,8 @@ pub fn eval_tagging_engine(
                     let total: f32 = score.iter().sum::<f32>().max(1e-12);
                     let lex_scores: HashMap<LabelId, f32> = lex.scores(text).into_iter().collect();
                     for (s, l) in score.iter_mut().zip(&labels) {
-                        *s = (1.0 - LEXICAL_SHARE) * *s / total
-                            + LEXICAL_SHARE * lex_scores.get(l).copied().unwrap_or(0.0);
+                        *s = (1.0 - share) * *s / total
+                            + share * lex_scores.get(l).copied().unwrap_or(0.0);
                     }
                 }
                 score

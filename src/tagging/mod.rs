@@ -13,6 +13,7 @@ pub mod cluster;
 pub mod embed_cluster;
 pub mod encoder;
 pub mod eval;
+pub mod eval_cli;
 pub mod eval_engine;
 pub mod features;
 pub mod model;

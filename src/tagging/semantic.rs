@@ -50,6 +50,8 @@ pub struct SemanticConfig {
     pub temperature: f32,
     /// A new item whose best prototype cosine (after centring) is below this stays untagged.
     pub abstain_cosine: f32,
+    /// Combined engine: share of the lexical model's confidence in a label's score.
+    pub lexical_share: f32,
 }
 
 impl Default for SemanticConfig {
@@ -65,6 +67,7 @@ impl Default for SemanticConfig {
             veto_similarity: 0.9,
             temperature: 0.05,
             abstain_cosine: 0.4,
+            lexical_share: 0.3,
         }
     }
 }
