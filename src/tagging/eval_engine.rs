@@ -123,7 +123,6 @@ fn train_semantic(
     examples: &[Example],
     test_vectors: &[&[f32]],
     cfg: &SemanticConfig,
-    prior: Option<&[Vec<f32>]>,
 ) -> Trained {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     cache.add(&texts);
@@ -136,7 +135,7 @@ fn train_semantic(
             weight: e.weight,
         })
         .collect();
-    SemanticModel::train_with_prior(&vex, test_vectors, prior, cfg)
+    SemanticModel::train(&vex, test_vectors, cfg)
 }
 
 /// Few-shot tagging evaluation with `engine`: the JSON of [`super::eval_tagging`] plus
@@ -163,57 +162,36 @@ pub fn eval_tagging_engine(
     let lexical = TrainConfig::default();
     let share = semantic.lexical_share.clamp(0.0, 1.0);
     let mut out = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
-        let trained = train_semantic(&mut cache, examples, &test_refs, semantic, None);
-        if engine == Engine::Semantic {
-            return trained
-                .unlabelled
-                .iter()
-                .map(|a| {
-                    let best = a.best().and_then(|(i, _)| trained.model.labels().get(i));
-                    if abstain && a.abstains() {
-                        None
-                    } else {
-                        best.copied()
-                    }
-                })
-                .collect();
-        }
+        let trained = train_semantic(&mut cache, examples, &test_refs, semantic);
         let labels = trained.model.labels().to_vec();
-        let cfg = TrainConfig {
-            seed,
-            ..lexical.clone()
-        };
-        let lex = Model::train_with_unlabelled(&[], examples, &test_texts, &cfg);
-        // The lexical opinion of every test text, in the semantic model's label order.
-        let lex_probs: Vec<Vec<f32>> = test_texts
-            .iter()
-            .map(|t| {
-                let s: HashMap<LabelId, f32> = lex.scores(t).into_iter().collect();
-                labels
-                    .iter()
-                    .map(|l| s.get(l).copied().unwrap_or(0.0))
-                    .collect()
-            })
-            .collect();
-        let both = train_semantic(&mut cache, examples, &test_refs, semantic, Some(&lex_probs));
-        // Whether to tag at all is the semantic model's call (its sink is calibrated on
-        // vectors alone); which label mixes both.
+        let lex = (engine == Engine::Combined).then(|| {
+            let cfg = TrainConfig {
+                seed,
+                ..lexical.clone()
+            };
+            Model::train_with_unlabelled(&[], examples, &test_texts, &cfg)
+        });
         trained
             .unlabelled
             .iter()
-            .zip(&both.unlabelled)
-            .zip(&lex_probs)
-            .map(|((plain, a), lexp)| {
-                if abstain && plain.abstains() {
+            .zip(&test_texts)
+            .map(|(a, text)| {
+                if abstain && a.abstains() {
                     return None;
                 }
-                let total: f32 = a.label_probs.iter().sum::<f32>().max(1e-12);
-                a.label_probs
+                let mut score: Vec<f32> = a.label_probs.clone();
+                if let Some(lex) = &lex {
+                    let total: f32 = score.iter().sum::<f32>().max(1e-12);
+                    let lex_scores: HashMap<LabelId, f32> = lex.scores(text).into_iter().collect();
+                    for (s, l) in score.iter_mut().zip(&labels) {
+                        *s = (1.0 - share) * *s / total
+                            + share * lex_scores.get(l).copied().unwrap_or(0.0);
+                    }
+                }
+                score
                     .iter()
-                    .zip(lexp)
-                    .map(|(s, l)| (1.0 - share) * s / total + share * l)
                     .enumerate()
-                    .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
+                    .max_by(|x, y| x.1.total_cmp(y.1).then(y.0.cmp(&x.0)))
                     .and_then(|(i, _)| labels.get(i).copied())
             })
             .collect()

@@ -52,8 +52,6 @@ pub struct SemanticConfig {
     pub abstain_cosine: f32,
     /// Combined engine: share of the lexical model's confidence in a label's score.
     pub lexical_share: f32,
-    /// Weight of an outside opinion (the lexical model's) in an unlabelled node's prior.
-    pub prior_weight: f32,
 }
 
 impl Default for SemanticConfig {
@@ -70,7 +68,6 @@ impl Default for SemanticConfig {
             temperature: 0.05,
             abstain_cosine: 0.4,
             lexical_share: 0.3,
-            prior_weight: 0.3,
         }
     }
 }
@@ -140,18 +137,6 @@ impl SemanticModel {
         unlabelled: &[&[f32]],
         cfg: &SemanticConfig,
     ) -> Trained {
-        SemanticModel::train_with_prior(examples, unlabelled, None, cfg)
-    }
-
-    /// [`SemanticModel::train`] where every unlabelled item also starts with another model's
-    /// label probabilities (`prior[u][label index]`, weighted by `cfg.prior_weight`), which then
-    /// spread along the graph with the examples' labels.
-    pub fn train_with_prior(
-        examples: &[VectorExample],
-        unlabelled: &[&[f32]],
-        prior_probs: Option<&[Vec<f32>]>,
-        cfg: &SemanticConfig,
-    ) -> Trained {
         let mut labels: Vec<LabelId> = examples
             .iter()
             .filter(|e| e.polarity == Polarity::Positive && e.weight > 0.0)
@@ -202,11 +187,6 @@ impl SemanticModel {
         let sink = cfg.sink_per_example * positive_mass / nl.max(1) as f32;
         for u in n0..n {
             prior[u * width + nl] = sink;
-            if let Some(p) = prior_probs.and_then(|p| p.get(u - n0)) {
-                for (d, v) in prior[u * width..u * width + nl].iter_mut().zip(p) {
-                    *d += cfg.prior_weight * v.max(0.0);
-                }
-            }
         }
         let graph = if unlabelled.is_empty() {
             Vec::new()
