@@ -29,6 +29,7 @@ db:
 
 tools:
 	@scripts/ensure-test-tools.sh
+	@scripts/ensure-model.sh >/dev/null
 
 ## Regenerate .sqlx/ after changing a query (commit the result). Against the freshly migrated
 ## test database, as `make test` checks it: a query's inferred nullability can follow the plan,

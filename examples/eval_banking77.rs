@@ -3,15 +3,17 @@
 //!
 //! `cargo run --release --example eval_banking77 -- [tagging|oos|cluster|all]`
 //! Env: `BANKING77_TRAIN` (csv path), `FOLDS` (how many of the 5 folds to run, default 5),
-//! `SHOTS` (comma list, default 5,10), `TAGGING_CONFIG` (JSON TrainConfig overrides).
+//! `SHOTS` (comma list, default 5,10), `TAGGING_CONFIG` (JSON TrainConfig overrides, lexical),
+//! `ENGINE` (`lexical`, `semantic` or `combined`; default lexical), `SEMANTIC_CONFIG` (JSON
+//! SemanticConfig overrides).
 
 use std::time::Instant;
 
 use goldthread::tagging::eval::eval_tagging_with;
+use goldthread::tagging::eval_engine::{eval_clustering_engine, eval_tagging_engine};
 use goldthread::tagging::rng::SplitMix64;
-use goldthread::tagging::{
-    LabelledText, TaggingEvalOptions, TrainConfig, eval_clustering, read_labelled_csv,
-};
+use goldthread::tagging::{Encoder, Engine, SemanticConfig};
+use goldthread::tagging::{LabelledText, TaggingEvalOptions, TrainConfig, read_labelled_csv};
 use serde_json::{Value, json};
 
 fn folds(data: &[LabelledText], n_folds: usize) -> Vec<usize> {
@@ -56,6 +58,16 @@ fn config() -> TrainConfig {
     serde_json::from_value(merged).unwrap_or_default()
 }
 
+/// Mean over seeds of the accuracy on in-scope test texts (an abstention there counts wrong).
+fn in_scope(r: &Value) -> Value {
+    let per = r["per_seed"].as_array().cloned().unwrap_or_default();
+    let v: Vec<f64> = per
+        .iter()
+        .filter_map(|p| p["in_scope_accuracy"].as_f64())
+        .collect();
+    json!(v.iter().sum::<f64>() / v.len().max(1) as f64)
+}
+
 fn main() {
     // Default is relative to the main crate (`/work/main` → `/work/shared`); from the helper
     // folder the data sits one level further up.
@@ -90,6 +102,33 @@ fn main() {
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![5, 10]);
     let cfg = config();
+    let engine: Engine = std::env::var("ENGINE")
+        .ok()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(Engine::Lexical);
+    let semantic: SemanticConfig = std::env::var("SEMANTIC_CONFIG")
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let encoder = if engine == Engine::Lexical {
+        None
+    } else {
+        match Encoder::load_default() {
+            Ok(e) => Some(e),
+            Err(e) => {
+                eprintln!("{e}");
+                return;
+            }
+        }
+    };
+    let run = |train: &[LabelledText], test: &[LabelledText], opts: &TaggingEvalOptions| {
+        if engine == Engine::Lexical {
+            eval_tagging_with(train, test, opts, &cfg)
+        } else {
+            eval_tagging_engine(train, test, opts, engine, encoder.as_ref(), &semantic)
+                .unwrap_or_else(|e| json!({ "error": e }))
+        }
+    };
     let fold = folds(&data, 5);
     let split = |f: usize, d: &[LabelledText]| {
         let train: Vec<LabelledText> = d
@@ -118,18 +157,18 @@ fn main() {
                     seeds: vec![0, 1, 2],
                     unassigned_label: None,
                 };
-                let r = eval_tagging_with(&train, &test, &opts, &cfg);
+                let r = run(&train, &test, &opts);
                 accs.push(r["accuracy"].as_f64().unwrap_or(0.0));
                 f1s.push(r["macro_f1"].as_f64().unwrap_or(0.0));
                 println!(
                     "{}",
-                    json!({"mode":"tagging","shots":s,"fold":f,"result":r})
+                    json!({"mode":"tagging","engine":engine.name(),"shots":s,"fold":f,"result":r})
                 );
             }
             let m = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len().max(1) as f64;
             println!(
                 "{}",
-                json!({"mode":"tagging","shots":s,"folds":accs.len(),"mean_accuracy":m(&accs),"mean_macro_f1":m(&f1s),"secs":t0.elapsed().as_secs_f64()})
+                json!({"mode":"tagging","engine":engine.name(),"shots":s,"folds":accs.len(),"mean_accuracy":m(&accs),"mean_macro_f1":m(&f1s),"secs":t0.elapsed().as_secs_f64()})
             );
         }
     }
@@ -160,17 +199,18 @@ fn main() {
                     seeds: vec![0, 1, 2],
                     unassigned_label: Some("oos".into()),
                 };
-                let r = eval_tagging_with(&train, &test, &opts, &cfg);
+                let r = run(&train, &test, &opts);
                 println!(
                     "{}",
-                    json!({"mode":"oos","shots":s,"fold":f,"accuracy":r["accuracy"],"macro_f1":r["macro_f1"],"abstention_precision":r["abstention_precision"],"abstention_recall":r["abstention_recall"],"abstention_f1":r["abstention_f1"]})
+                    json!({"mode":"oos","engine":engine.name(),"shots":s,"fold":f,"accuracy":r["accuracy"],"in_scope_accuracy":in_scope(&r),"macro_f1":r["macro_f1"],"abstention_precision":r["abstention_precision"],"abstention_recall":r["abstention_recall"],"abstention_f1":r["abstention_f1"]})
                 );
             }
         }
     }
     if mode == "cluster" || mode == "all" {
         let t0 = Instant::now();
-        let r = eval_clustering(&data, Some(77), 0);
+        let r = eval_clustering_engine(&data, Some(77), 0, engine, encoder.as_ref())
+            .unwrap_or_else(|e| json!({ "error": e }));
         println!(
             "{}",
             json!({"mode":"cluster","k_given":77,"result":r,"secs":t0.elapsed().as_secs_f64()})

@@ -39,9 +39,9 @@ pub enum Command {
     Tokens(TokensCommand),
     /// Load demo users and data (refuses a database with real users).
     Demo,
-    /// Evaluate the tagging engine on CSV files with `text,category` columns.
+    /// Evaluate the tagging engine (`text,category` CSV) or the question classifier.
     #[command(subcommand)]
-    Eval(crate::themes::cli::EvalCommand),
+    Eval(EvalCommand),
     /// Re-tag every feedback item now (and run any other queued background jobs).
     Retag,
     /// Import a CSV file (all rows or none; every bad line is named).
@@ -261,7 +261,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::db::migrate(&pool).await?;
             run_import(&pool, command).await
         }
-        Command::Eval(eval) => crate::themes::cli::eval(eval),
+        Command::Eval(EvalCommand::Engine(eval)) => crate::tagging::eval_cli::eval(eval),
+        Command::Eval(EvalCommand::Questions { test }) => {
+            let pool = crate::db::connect(&config(&cli, None)).await?;
+            crate::db::migrate(&pool).await?;
+            eval_questions(&pool, test).await
+        }
         Command::Retag => {
             let pool = crate::db::connect(&config(&cli, None)).await?;
             crate::db::migrate(&pool).await?;
@@ -398,6 +403,35 @@ async fn retag(pool: &sqlx::PgPool) -> anyhow::Result<()> {
         run.items,
         run.tagged,
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    #[command(flatten)]
+    Engine(crate::tagging::eval_cli::EvalCommand),
+    /// The question classifier as shipped (seed set plus the overrides in this database) on a
+    /// `text,kind` CSV; prints `{"accuracy":…,"per_kind":{…}}`.
+    Questions {
+        #[arg(long)]
+        test: std::path::PathBuf,
+    },
+}
+
+/// `goldthread eval questions --test FILE.csv`.
+async fn eval_questions(pool: &sqlx::PgPool, test: &std::path::Path) -> anyhow::Result<()> {
+    use crate::questions::classify::{Classifier, evaluate, read_csv};
+    let data =
+        std::fs::read_to_string(test).with_context(|| format!("cannot read {}", test.display()))?;
+    let labelled = read_csv(&data).map_err(|e| anyhow::anyhow!("{}: {e}", test.display()))?;
+    let overrides = crate::questions::db::overrides(pool).await?;
+    let result =
+        tokio::task::spawn_blocking(move || evaluate(&Classifier::shipped(&overrides), &labelled))
+            .await?;
+    println!(
+        "{}",
+        serde_json::json!({ "accuracy": result.accuracy, "per_kind": result.per_kind, "n": result.n })
     );
     Ok(())
 }

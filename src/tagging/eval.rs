@@ -122,6 +122,35 @@ pub fn eval_tagging_with(
     opts: &TaggingEvalOptions,
     config: &TrainConfig,
 ) -> Value {
+    let test_texts: Vec<&str> = test.iter().map(|t| t.text.as_str()).collect();
+    run_tagging_eval(train, test, opts, |seed, examples, abstain| {
+        let cfg = TrainConfig {
+            seed,
+            ..config.clone()
+        };
+        let model = Model::train_with_unlabelled(&[], examples, &test_texts, &cfg);
+        test_texts
+            .iter()
+            .map(|t| {
+                if abstain {
+                    model.classify(t).map(|p| p.label)
+                } else {
+                    model.scores(t).first().map(|s| s.0)
+                }
+            })
+            .collect()
+    })
+}
+
+/// The few-shot protocol shared by every engine: for each seed sample `opts.shots` training
+/// examples per category, let `predict(seed, examples, may_abstain)` label every test text
+/// (`None` = untagged), score against the gold categories.
+pub fn run_tagging_eval(
+    train: &[LabelledText],
+    test: &[LabelledText],
+    opts: &TaggingEvalOptions,
+    mut predict: impl FnMut(u64, &[Example], bool) -> Vec<Option<LabelId>>,
+) -> Value {
     let unassigned = opts.unassigned_label.as_deref();
     let mut cats: Vec<&str> = train
         .iter()
@@ -146,7 +175,6 @@ pub fn eval_tagging_with(
         .iter()
         .map(|t| cat_id.get(t.category.as_str()).copied())
         .collect();
-    let test_texts: Vec<&str> = test.iter().map(|t| t.text.as_str()).collect();
 
     let mut per_seed = Vec::new();
     let (mut accs, mut f1s, mut aps, mut ars, mut afs) = (vec![], vec![], vec![], vec![], vec![]);
@@ -165,21 +193,8 @@ pub fn eval_tagging_with(
                 });
             }
         }
-        let cfg = TrainConfig {
-            seed,
-            ..config.clone()
-        };
-        let model = Model::train_with_unlabelled(&[], &examples, &test_texts, &cfg);
-        let pred: Vec<Option<LabelId>> = test_texts
-            .iter()
-            .map(|t| {
-                if unassigned.is_some() {
-                    model.classify(t).map(|p| p.label)
-                } else {
-                    model.scores(t).first().map(|s| s.0)
-                }
-            })
-            .collect();
+        let mut pred = predict(seed, &examples, unassigned.is_some());
+        pred.resize(gold.len(), None);
         let correct = gold.iter().zip(&pred).filter(|(g, p)| g == p).count();
         let acc = ratio(correct, gold.len());
         let mf1 = macro_f1(&gold, &pred);

@@ -1,7 +1,6 @@
 //! Themes: what customers talk about, the tags linking feedback to them, and the figures PMs browse.
 
 pub mod api;
-pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod edit;

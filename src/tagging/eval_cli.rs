@@ -1,11 +1,13 @@
-//! `goldthread eval tagging|clustering` and `goldthread retag`.
+//! `goldthread eval tagging|clustering [--engine lexical|semantic|combined]`: arguments and run.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
 
-use crate::tagging::{TaggingEvalOptions, eval_clustering, eval_tagging, read_labelled_csv};
+use super::encoder::Encoder;
+use super::eval::{LabelledText, TaggingEvalOptions, read_labelled_csv};
+use super::eval_engine::{Engine, eval_clustering_engine, eval_tagging_engine};
 
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
@@ -25,6 +27,10 @@ pub enum EvalCommand {
         /// precision / recall / F1 are reported.
         #[arg(long)]
         unassigned_label: Option<String>,
+        /// lexical, semantic or combined (default: the one the app uses, combined when the
+        /// sentence-encoder model is installed).
+        #[arg(long)]
+        engine: Option<Engine>,
     },
     /// Cluster the texts of `--data` and compare with their categories; prints one JSON line.
     Clustering {
@@ -35,10 +41,13 @@ pub enum EvalCommand {
         k: Option<usize>,
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// lexical, semantic or combined (default: the one the app uses).
+        #[arg(long)]
+        engine: Option<Engine>,
     },
 }
 
-fn read(path: &Path) -> anyhow::Result<Vec<crate::tagging::LabelledText>> {
+fn read(path: &Path) -> anyhow::Result<Vec<LabelledText>> {
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let data = read_labelled_csv(file).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
@@ -48,6 +57,16 @@ fn read(path: &Path) -> anyhow::Result<Vec<crate::tagging::LabelledText>> {
     Ok(data)
 }
 
+fn encoder_for(engine: Engine) -> anyhow::Result<Option<Encoder>> {
+    if engine == Engine::Lexical {
+        return Ok(None);
+    }
+    Ok(Some(Encoder::load_default().with_context(|| {
+        format!("the {} engine needs the sentence encoder", engine.name())
+    })?))
+}
+
+/// Run an evaluation and print its JSON on one line.
 pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
     let result = match cmd {
         EvalCommand::Tagging {
@@ -56,6 +75,7 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
             shots,
             seeds,
             unassigned_label,
+            engine,
         } => {
             if *shots == 0 {
                 anyhow::bail!("--shots must be at least 1");
@@ -69,9 +89,31 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
                 },
                 unassigned_label: unassigned_label.clone(),
             };
-            eval_tagging(&read(train)?, &read(test)?, &opts)
+            let (train, test) = (read(train)?, read(test)?);
+            let engine = engine.unwrap_or_else(Engine::app_default);
+            let encoder = encoder_for(engine)?;
+            eval_tagging_engine(
+                &train,
+                &test,
+                &opts,
+                engine,
+                encoder.as_ref(),
+                &Default::default(),
+            )
+            .map_err(anyhow::Error::msg)?
         }
-        EvalCommand::Clustering { data, k, seed } => eval_clustering(&read(data)?, *k, *seed),
+        EvalCommand::Clustering {
+            data,
+            k,
+            seed,
+            engine,
+        } => {
+            let data = read(data)?;
+            let engine = engine.unwrap_or_else(Engine::app_default);
+            let encoder = encoder_for(engine)?;
+            eval_clustering_engine(&data, *k, *seed, engine, encoder.as_ref())
+                .map_err(anyhow::Error::msg)?
+        }
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())

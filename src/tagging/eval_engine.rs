@@ -1,0 +1,250 @@
+//! `goldthread eval` per engine: lexical (TF-IDF), semantic (sentence vectors) or both combined, with embedding time.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+use super::embed_cluster::cluster_vectors;
+use super::encoder::Encoder;
+use super::eval::{LabelledText, TaggingEvalOptions, eval_clustering, nmi_ari, run_tagging_eval};
+use super::model::{Example, LabelId, Model, TrainConfig};
+use super::semantic::{SemanticConfig, SemanticModel, Trained, VectorExample};
+
+/// Which engine tags and clusters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Words and character n-grams (TF-IDF); needs no model.
+    Lexical,
+    /// Sentence vectors only.
+    Semantic,
+    /// Sentence vectors, with the lexical model's scores mixed in (clustering: semantic).
+    Combined,
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Engine, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "lexical" => Ok(Engine::Lexical),
+            "semantic" => Ok(Engine::Semantic),
+            "combined" => Ok(Engine::Combined),
+            other => Err(format!(
+                "unknown engine {other:?} (lexical, semantic or combined)"
+            )),
+        }
+    }
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Lexical => "lexical",
+            Engine::Semantic => "semantic",
+            Engine::Combined => "combined",
+        }
+    }
+
+    /// The engine the app uses: combined when the sentence-encoder model is installed.
+    pub fn app_default() -> Engine {
+        if super::encoder::model_dir().is_ok() {
+            Engine::Combined
+        } else {
+            Engine::Lexical
+        }
+    }
+}
+
+/// Sentence vectors computed once per distinct text, with the time spent.
+pub struct EmbeddingCache<'e> {
+    encoder: &'e Encoder,
+    vectors: HashMap<String, Vec<f32>>,
+    pub secs: f64,
+}
+
+impl<'e> EmbeddingCache<'e> {
+    pub fn new(encoder: &'e Encoder) -> Self {
+        EmbeddingCache {
+            encoder,
+            vectors: HashMap::new(),
+            secs: 0.0,
+        }
+    }
+
+    /// Embed the texts not seen yet, in one batch run.
+    pub fn add(&mut self, texts: &[&str]) {
+        let mut missing: Vec<&str> = texts
+            .iter()
+            .copied()
+            .filter(|t| !self.vectors.contains_key(*t))
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        if missing.is_empty() {
+            return;
+        }
+        let t0 = Instant::now();
+        let vecs = self.encoder.embed(&missing);
+        self.secs += t0.elapsed().as_secs_f64();
+        for (t, v) in missing.into_iter().zip(vecs) {
+            self.vectors.insert(t.to_string(), v);
+        }
+    }
+
+    /// The vector of a text given to [`EmbeddingCache::add`] (empty otherwise).
+    pub fn get(&self, text: &str) -> &[f32] {
+        self.vectors.get(text).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many distinct texts were embedded.
+    pub fn len(&self) -> usize {
+        self.vectors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vectors.is_empty()
+    }
+}
+
+fn need_encoder(engine: Engine, encoder: Option<&Encoder>) -> Result<Option<&Encoder>, String> {
+    match (engine, encoder) {
+        (Engine::Lexical, _) => Ok(None),
+        (_, Some(e)) => Ok(Some(e)),
+        (_, None) => Err(format!(
+            "the {} engine needs the sentence-encoder model (scripts/ensure-model.sh)",
+            engine.name()
+        )),
+    }
+}
+
+/// Train the semantic model on `examples` (vectors from `cache`), the test vectors unlabelled.
+fn train_semantic(
+    cache: &mut EmbeddingCache<'_>,
+    examples: &[Example],
+    test_vectors: &[&[f32]],
+    cfg: &SemanticConfig,
+) -> Trained {
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    cache.add(&texts);
+    let vex: Vec<VectorExample> = examples
+        .iter()
+        .map(|e| VectorExample {
+            vector: cache.get(&e.text).to_vec(),
+            label: e.label,
+            polarity: e.polarity,
+            weight: e.weight,
+        })
+        .collect();
+    SemanticModel::train(&vex, test_vectors, cfg)
+}
+
+/// Few-shot tagging evaluation with `engine`: the JSON of [`super::eval_tagging`] plus
+/// `engine`, `embedding_secs` and `embedded_texts`.
+pub fn eval_tagging_engine(
+    train: &[LabelledText],
+    test: &[LabelledText],
+    opts: &TaggingEvalOptions,
+    engine: Engine,
+    encoder: Option<&Encoder>,
+    semantic: &SemanticConfig,
+) -> Result<Value, String> {
+    let Some(encoder) = need_encoder(engine, encoder)? else {
+        let mut out = super::eval::eval_tagging(train, test, opts);
+        out["engine"] = json!("lexical");
+        out["embedding_secs"] = json!(0.0);
+        return Ok(out);
+    };
+    let mut cache = EmbeddingCache::new(encoder);
+    let test_texts: Vec<&str> = test.iter().map(|t| t.text.as_str()).collect();
+    cache.add(&test_texts);
+    let test_vectors: Vec<Vec<f32>> = test_texts.iter().map(|t| cache.get(t).to_vec()).collect();
+    let test_refs: Vec<&[f32]> = test_vectors.iter().map(Vec::as_slice).collect();
+    let lexical = TrainConfig::default();
+    let share = semantic.lexical_share.clamp(0.0, 1.0);
+    let mut out = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
+        let trained = train_semantic(&mut cache, examples, &test_refs, semantic);
+        let labels = trained.model.labels().to_vec();
+        let lex = (engine == Engine::Combined).then(|| {
+            let cfg = TrainConfig {
+                seed,
+                ..lexical.clone()
+            };
+            Model::train_with_unlabelled(&[], examples, &test_texts, &cfg)
+        });
+        trained
+            .unlabelled
+            .iter()
+            .zip(&test_texts)
+            .map(|(a, text)| {
+                if abstain && a.abstains() {
+                    return None;
+                }
+                let mut score: Vec<f32> = a.label_probs.clone();
+                if let Some(lex) = &lex {
+                    let total: f32 = score.iter().sum::<f32>().max(1e-12);
+                    let lex_scores: HashMap<LabelId, f32> = lex.scores(text).into_iter().collect();
+                    for (s, l) in score.iter_mut().zip(&labels) {
+                        *s = (1.0 - share) * *s / total
+                            + share * lex_scores.get(l).copied().unwrap_or(0.0);
+                    }
+                }
+                score
+                    .iter()
+                    .enumerate()
+                    .max_by(|x, y| x.1.total_cmp(y.1).then(y.0.cmp(&x.0)))
+                    .and_then(|(i, _)| labels.get(i).copied())
+            })
+            .collect()
+    });
+    out["engine"] = json!(engine.name());
+    out["embedding_secs"] = json!(cache.secs);
+    out["embedded_texts"] = json!(cache.len());
+    Ok(out)
+}
+
+/// Clustering evaluation with `engine` (combined clusters by meaning, like semantic): the JSON
+/// of [`super::eval_clustering`] plus `engine`, `embedding_secs` and a few cluster labels.
+pub fn eval_clustering_engine(
+    data: &[LabelledText],
+    k: Option<usize>,
+    seed: u64,
+    engine: Engine,
+    encoder: Option<&Encoder>,
+) -> Result<Value, String> {
+    let Some(encoder) = need_encoder(engine, encoder)? else {
+        let mut out = eval_clustering(data, k, seed);
+        out["engine"] = json!("lexical");
+        out["embedding_secs"] = json!(0.0);
+        return Ok(out);
+    };
+    let texts: Vec<&str> = data.iter().map(|d| d.text.as_str()).collect();
+    let t0 = Instant::now();
+    let vectors = encoder.embed(&texts);
+    let embedding_secs = t0.elapsed().as_secs_f64();
+    let refs: Vec<&[f32]> = vectors.iter().map(Vec::as_slice).collect();
+    let clusters = cluster_vectors(&refs, &texts, k, seed);
+    let mut pred = vec![0usize; data.len()];
+    for (c, cl) in clusters.iter().enumerate() {
+        for &m in &cl.members {
+            pred[m] = c;
+        }
+    }
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let gold: Vec<usize> = data
+        .iter()
+        .map(|d| {
+            let next = ids.len();
+            *ids.entry(d.category.as_str()).or_insert(next)
+        })
+        .collect();
+    let (nmi, ari) = nmi_ari(&gold, &pred);
+    let labels: Vec<&str> = clusters.iter().take(10).map(|c| c.label.as_str()).collect();
+    Ok(json!({
+        "nmi": nmi, "ari": ari, "k": clusters.len(), "n": data.len(),
+        "engine": engine.name(), "embedding_secs": embedding_secs, "labels": labels,
+    }))
+}
+
+#[cfg(test)]
+#[path = "eval_engine_tests.rs"]
+mod tests;

@@ -1,0 +1,92 @@
+//! Per-engine evaluation tests on a small fixture.
+
+use super::*;
+use crate::tagging::encoder::tests::test_encoder;
+
+fn fixture() -> Vec<LabelledText> {
+    let rows = [
+        ("my card has not arrived yet", "card"),
+        ("still waiting for the new card in the post", "card"),
+        ("the card you sent never came", "card"),
+        ("when will my card be delivered", "card"),
+        ("I want a refund for this purchase", "refund"),
+        ("please give me my money back", "refund"),
+        ("can I get reimbursed for the returned item", "refund"),
+        ("how do I return an order and be repaid", "refund"),
+        ("what is the weather like tomorrow", "oos"),
+        ("play some jazz music for me", "oos"),
+    ];
+    rows.iter()
+        .map(|(t, c)| LabelledText {
+            text: t.to_string(),
+            category: c.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn engines_parse_by_name() {
+    assert_eq!("Semantic".parse::<Engine>(), Ok(Engine::Semantic));
+    assert_eq!(
+        "combined".parse::<Engine>().map(Engine::name),
+        Ok("combined")
+    );
+    assert!("neural".parse::<Engine>().is_err());
+}
+
+#[test]
+fn lexical_engine_needs_no_model_and_others_say_they_do() {
+    let d = fixture();
+    let opts = TaggingEvalOptions {
+        shots: 2,
+        seeds: vec![0],
+        unassigned_label: None,
+    };
+    let r = eval_tagging_engine(
+        &d[..8],
+        &d[..8],
+        &opts,
+        Engine::Lexical,
+        None,
+        &Default::default(),
+    );
+    let r = r.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r["engine"], "lexical");
+    assert!(r["accuracy"].as_f64().unwrap_or(0.0) > 0.7, "{r}");
+    let err = eval_tagging_engine(&d, &d, &opts, Engine::Semantic, None, &Default::default());
+    assert!(err.is_err_and(|e| e.contains("ensure-model.sh")));
+    let c = eval_clustering_engine(&d, Some(3), 0, Engine::Lexical, None);
+    assert_eq!(c.map(|c| c["k"].as_u64()), Ok(Some(3)));
+}
+
+#[test]
+fn semantic_and_combined_report_accuracy_abstention_and_embedding_time() {
+    let Some(enc) =
+        test_encoder("semantic_and_combined_report_accuracy_abstention_and_embedding_time")
+    else {
+        return;
+    };
+    let d = fixture();
+    let (train, test): (Vec<_>, Vec<_>) =
+        d.iter().cloned().enumerate().partition(|(i, _)| i % 4 < 2);
+    let train: Vec<LabelledText> = train.into_iter().map(|x| x.1).collect();
+    let test: Vec<LabelledText> = test.into_iter().map(|x| x.1).collect();
+    let opts = TaggingEvalOptions {
+        shots: 2,
+        seeds: vec![0, 1],
+        unassigned_label: None,
+    };
+    for engine in [Engine::Semantic, Engine::Combined] {
+        let r = eval_tagging_engine(&train, &test, &opts, engine, Some(enc), &Default::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r["engine"], engine.name());
+        assert_eq!(r["accuracy"].as_f64(), Some(1.0), "{r}");
+        assert_eq!(r["per_seed"].as_array().map(Vec::len), Some(2));
+        assert!(r["embedding_secs"].as_f64().is_some_and(|s| s > 0.0), "{r}");
+        assert_eq!(r["embedded_texts"].as_u64(), Some(d.len() as u64), "{r}");
+    }
+    let c = eval_clustering_engine(&d[..8], Some(2), 0, Engine::Semantic, Some(enc))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(c["nmi"].as_f64(), Some(1.0), "{c}");
+    assert_eq!(c["labels"].as_array().map(Vec::len), Some(2));
+}

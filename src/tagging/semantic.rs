@@ -1,0 +1,369 @@
+//! Few-shot theme classifier over sentence vectors: label propagation with an "untagged" sink, plus prototypes.
+//!
+//! Training takes labelled vectors (confirmed tags, rejections as negatives, a theme's own
+//! name/description/keywords as examples) and, when given, the vectors of the untagged items.
+//! All of them become nodes of a k-nearest-neighbour graph (cosine after removing the common
+//! mean); labels spread along its edges while every unlabelled node also leaks a little mass
+//! into an "untagged" sink, so items far from every theme's examples stay untagged (the
+//! calibrated abstention). Their results are returned directly; new items are scored against
+//! per-theme prototypes built from the examples and the propagated items.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{LabelId, LabelSeed, Polarity, Prediction};
+use super::vectors::{Rows, dot, nearest_neighbours, normalize};
+
+/// Below this many vectors the common mean is not removed.
+const MIN_ROWS_TO_CENTER: usize = 50;
+
+/// A labelled (or rejected) text's sentence vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VectorExample {
+    pub vector: Vec<f32>,
+    pub label: LabelId,
+    pub polarity: Polarity,
+    pub weight: f32,
+}
+
+/// Settings of [`SemanticModel::train`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SemanticConfig {
+    /// Neighbours per node in the similarity graph.
+    pub neighbours: usize,
+    /// Edge weight = cosine^power (sharpens the graph towards close neighbours).
+    pub edge_power: f32,
+    /// Share of a node's mass that comes from its neighbours each step (rest: its own prior).
+    pub alpha: f32,
+    /// Propagation steps.
+    pub iterations: usize,
+    /// Prior mass of every unlabelled node on "untagged", per positive example of the average
+    /// theme (so it scales with how much evidence the themes have).
+    pub sink_per_example: f32,
+    /// Weight of a propagated item in its theme's prototype, times its probability.
+    pub pseudo_weight: f32,
+    /// Weight of a rejection (negative mass on its label; subtracted from the prototype).
+    pub negative_weight: f32,
+    /// Cosine (after centring) to a rejected text above which its label is vetoed.
+    pub veto_similarity: f32,
+    /// Softmax temperature over prototype cosines, for the confidences of new items.
+    pub temperature: f32,
+    /// A new item whose best prototype cosine (after centring) is below this stays untagged.
+    pub abstain_cosine: f32,
+    /// Combined engine: share of the lexical model's confidence in a label's score.
+    pub lexical_share: f32,
+}
+
+impl Default for SemanticConfig {
+    fn default() -> Self {
+        SemanticConfig {
+            neighbours: 7,
+            edge_power: 3.0,
+            alpha: 0.8,
+            iterations: 20,
+            sink_per_example: 0.005,
+            pseudo_weight: 0.5,
+            negative_weight: 1.0,
+            veto_similarity: 0.9,
+            temperature: 0.05,
+            abstain_cosine: 0.4,
+            lexical_share: 0.3,
+        }
+    }
+}
+
+/// The texts a theme says about itself, to embed as its examples.
+pub fn seed_texts(seed: &LabelSeed) -> Vec<String> {
+    let head = format!("{}. {}", seed.name.trim(), seed.description.trim());
+    let mut out = vec![head.trim_end_matches(['.', ' ']).to_string()];
+    out.extend(
+        seed.keywords
+            .iter()
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty()),
+    );
+    out.retain(|t| !t.is_empty());
+    out
+}
+
+/// Where an unlabelled item's propagated mass went: per label (the model's label order) and
+/// to "untagged", summing to 1 (all zero for an isolated item).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    pub label_probs: Vec<f32>,
+    pub untagged: f32,
+}
+
+impl Assessment {
+    /// Best label index and its probability, ignoring the sink.
+    pub fn best(&self) -> Option<(usize, f32)> {
+        self.label_probs
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            .filter(|(_, p)| *p > 0.0)
+    }
+
+    /// Whether the item should stay untagged.
+    pub fn abstains(&self) -> bool {
+        self.best().is_none_or(|(_, p)| self.untagged >= p)
+    }
+}
+
+/// A trained semantic classifier. Scores new vectors without the graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SemanticModel {
+    labels: Vec<LabelId>,
+    mean: Vec<f32>,
+    prototypes: Rows,
+    negatives: Vec<(usize, Vec<f32>)>,
+    temperature: f32,
+    abstain_cosine: f32,
+    veto_similarity: f32,
+}
+
+/// [`SemanticModel::train`]'s result: the model and one assessment per unlabelled vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trained {
+    pub model: SemanticModel,
+    pub unlabelled: Vec<Assessment>,
+}
+
+impl SemanticModel {
+    /// Train from labelled vectors and (optionally) the vectors of the items to tag.
+    pub fn train(
+        examples: &[VectorExample],
+        unlabelled: &[&[f32]],
+        cfg: &SemanticConfig,
+    ) -> Trained {
+        let mut labels: Vec<LabelId> = examples
+            .iter()
+            .filter(|e| e.polarity == Polarity::Positive && e.weight > 0.0)
+            .map(|e| e.label)
+            .collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let examples: Vec<(&VectorExample, usize)> = examples
+            .iter()
+            .filter(|e| e.weight.is_finite() && e.weight > 0.0)
+            .filter_map(|e| labels.binary_search(&e.label).ok().map(|li| (e, li)))
+            .collect();
+        let dim = examples
+            .first()
+            .map(|e| e.0.vector.len())
+            .or_else(|| unlabelled.first().map(|u| u.len()))
+            .unwrap_or(0);
+        let nl = labels.len();
+        let n0 = examples.len();
+        let mut x = Rows::from_vectors(
+            dim,
+            examples
+                .iter()
+                .map(|e| e.0.vector.as_slice())
+                .chain(unlabelled.iter().copied()),
+        );
+        // The mean of a handful of examples is mostly those examples: too few, keep raw cosines.
+        let mean = if x.len() >= MIN_ROWS_TO_CENTER {
+            x.mean()
+        } else {
+            vec![0.0; dim]
+        };
+        x.center(&mean);
+
+        // Label propagation: F = α·S·F + (1-α)·Y, S the symmetrically normalised k-NN graph.
+        let n = x.len();
+        let width = nl + 1;
+        let mut prior = vec![0.0f32; n * width];
+        let mut positive_mass = 0.0f32;
+        for (i, (e, li)) in examples.iter().enumerate() {
+            if e.polarity == Polarity::Positive {
+                prior[i * width + li] += e.weight;
+                positive_mass += e.weight;
+            } else {
+                prior[i * width + li] -= e.weight * cfg.negative_weight;
+            }
+        }
+        let sink = cfg.sink_per_example * positive_mass / nl.max(1) as f32;
+        for u in n0..n {
+            prior[u * width + nl] = sink;
+        }
+        let graph = if unlabelled.is_empty() {
+            Vec::new()
+        } else {
+            normalised_graph(&x, cfg.neighbours, cfg.edge_power)
+        };
+        let mut f = prior.clone();
+        let alpha = cfg.alpha.clamp(0.0, 0.999);
+        let steps = if graph.is_empty() { 0 } else { cfg.iterations };
+        for _ in 0..steps {
+            let mut next = vec![0.0f32; n * width];
+            for (i, edges) in graph.iter().enumerate() {
+                let dst = &mut next[i * width..(i + 1) * width];
+                for &(j, w) in edges {
+                    for (d, s) in dst.iter_mut().zip(&f[j * width..(j + 1) * width]) {
+                        *d += alpha * w * s;
+                    }
+                }
+                for (d, p) in dst.iter_mut().zip(&prior[i * width..(i + 1) * width]) {
+                    *d += (1.0 - alpha) * p;
+                }
+            }
+            f = next;
+        }
+
+        let negatives: Vec<(usize, Vec<f32>)> = examples
+            .iter()
+            .enumerate()
+            .filter(|(_, (e, _))| e.polarity == Polarity::Negative)
+            .map(|(i, (_, li))| (*li, x.row(i).to_vec()))
+            .collect();
+        let mut assessments = Vec::with_capacity(n - n0);
+        for u in n0..n {
+            let row: Vec<f32> = f[u * width..(u + 1) * width]
+                .iter()
+                .map(|v| v.max(0.0))
+                .collect();
+            let total: f32 = row.iter().sum();
+            let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
+            let mut label_probs: Vec<f32> = row[..nl].iter().map(|v| v * scale).collect();
+            veto(&negatives, x.row(u), cfg.veto_similarity, &mut label_probs);
+            assessments.push(Assessment {
+                label_probs,
+                untagged: row[nl] * scale,
+            });
+        }
+
+        // Prototypes: examples, rejections subtracted, propagated items by their probability.
+        let mut prototypes = Rows {
+            dim,
+            data: vec![0.0; nl * dim],
+        };
+        for (i, (e, li)) in examples.iter().enumerate() {
+            let sign = match e.polarity {
+                Polarity::Positive => e.weight,
+                Polarity::Negative => -e.weight * cfg.negative_weight,
+            };
+            for (p, v) in prototypes.row_mut(*li).iter_mut().zip(x.row(i)) {
+                *p += sign * v;
+            }
+        }
+        for (a, u) in assessments.iter().zip(n0..n) {
+            if a.abstains() {
+                continue;
+            }
+            for (li, &p) in a.label_probs.iter().enumerate().filter(|(_, p)| **p > 0.05) {
+                for (d, v) in prototypes.row_mut(li).iter_mut().zip(x.row(u)) {
+                    *d += cfg.pseudo_weight * p * v;
+                }
+            }
+        }
+        for li in 0..nl {
+            normalize(prototypes.row_mut(li));
+        }
+        Trained {
+            model: SemanticModel {
+                labels,
+                mean,
+                prototypes,
+                negatives,
+                temperature: cfg.temperature.max(1e-4),
+                abstain_cosine: cfg.abstain_cosine,
+                veto_similarity: cfg.veto_similarity,
+            },
+            unlabelled: assessments,
+        }
+    }
+
+    /// Labels known to the model, ascending (the order of [`Assessment::label_probs`]).
+    pub fn labels(&self) -> &[LabelId] {
+        &self.labels
+    }
+
+    fn centred(&self, vector: &[f32]) -> Vec<f32> {
+        let mut v: Vec<f32> = vector.iter().zip(&self.mean).map(|(a, m)| a - m).collect();
+        normalize(&mut v);
+        v
+    }
+
+    /// Cosine (after centring) of a new vector to every label's prototype, in label order.
+    pub fn similarities(&self, vector: &[f32]) -> Vec<f32> {
+        let v = self.centred(vector);
+        (0..self.labels.len())
+            .map(|li| dot(&v, self.prototypes.row(li)))
+            .collect()
+    }
+
+    /// Every label with its confidence (softmax over prototype cosines, with rejected
+    /// near-duplicates vetoed), best first.
+    pub fn scores(&self, vector: &[f32]) -> Vec<(LabelId, f32)> {
+        let sims = self.similarities(vector);
+        let max = sims.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut p: Vec<f32> = sims
+            .iter()
+            .map(|s| ((s - max) / self.temperature).exp())
+            .collect();
+        let total: f32 = p.iter().sum();
+        p.iter_mut().for_each(|v| *v /= total.max(1e-12));
+        veto(
+            &self.negatives,
+            &self.centred(vector),
+            self.veto_similarity,
+            &mut p,
+        );
+        let mut out: Vec<(LabelId, f32)> = self.labels.iter().copied().zip(p).collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// Best label for a new vector, or `None` when no prototype is close enough.
+    pub fn classify(&self, vector: &[f32]) -> Option<Prediction> {
+        let sims = self.similarities(vector);
+        let best_sim = sims.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        if best_sim < self.abstain_cosine {
+            return None;
+        }
+        self.scores(vector)
+            .first()
+            .filter(|(_, c)| *c > 0.0)
+            .map(|&(label, confidence)| Prediction { label, confidence })
+    }
+}
+
+/// Zero a label's probability for items that are near-duplicates of a text rejected for it.
+fn veto(negatives: &[(usize, Vec<f32>)], v: &[f32], threshold: f32, probs: &mut [f32]) {
+    for (li, nv) in negatives {
+        if dot(v, nv) > threshold
+            && let Some(p) = probs.get_mut(*li)
+        {
+            *p = 0.0;
+        }
+    }
+}
+
+/// Symmetric k-NN graph, edge weight cosine^power, normalised `D^-1/2 W D^-1/2`.
+fn normalised_graph(x: &Rows, k: usize, power: f32) -> Vec<Vec<(usize, f32)>> {
+    let n = x.len();
+    let mut adj: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n];
+    for (i, nn) in nearest_neighbours(x, k).into_iter().enumerate() {
+        for (j, s) in nn {
+            let w = s.max(0.0).powf(power);
+            if w > 0.0 {
+                adj[i].push((j, w));
+                adj[j].push((i, w));
+            }
+        }
+    }
+    // An edge found from both ends is listed twice: summing them is W + Wᵀ.
+    let degree: Vec<f32> = adj.iter().map(|e| e.iter().map(|p| p.1).sum()).collect();
+    for (i, edges) in adj.iter_mut().enumerate() {
+        for (j, w) in edges.iter_mut() {
+            *w /= (degree[i] * degree[*j]).sqrt().max(1e-12);
+        }
+    }
+    adj
+}
+
+#[cfg(test)]
+#[path = "semantic_tests.rs"]
+mod tests;

@@ -1,0 +1,139 @@
+//! Semantic classifier tests: synthetic vectors for the mechanics, the real encoder for meaning.
+
+use super::*;
+use crate::tagging::encoder::tests::test_encoder;
+
+/// A unit vector near axis `axis`, wobbling by `i`.
+fn near(axis: usize, i: usize) -> Vec<f32> {
+    let mut v = vec![0.0f32; 8];
+    v[axis] = 1.0;
+    v[(axis + 1 + i % 2) % 8] = 0.05 * (1 + i % 3) as f32;
+    normalize(&mut v);
+    v
+}
+
+fn example(vector: Vec<f32>, label: LabelId, polarity: Polarity) -> VectorExample {
+    VectorExample {
+        vector,
+        label,
+        polarity,
+        weight: 1.0,
+    }
+}
+
+#[test]
+fn propagates_labels_and_leaves_unrelated_items_untagged() {
+    let mut ex = Vec::new();
+    for i in 0..3 {
+        ex.push(example(near(0, i), 10, Polarity::Positive));
+        ex.push(example(near(3, i), 20, Polarity::Positive));
+    }
+    // Unlabelled: 8 near theme 10, 8 near theme 20, 8 about something else (axis 6).
+    let unl: Vec<Vec<f32>> = (0..24).map(|i| near([0, 3, 6][i % 3], i + 5)).collect();
+    let refs: Vec<&[f32]> = unl.iter().map(Vec::as_slice).collect();
+    let trained = SemanticModel::train(&ex, &refs, &SemanticConfig::default());
+    assert_eq!(trained.model.labels(), [10, 20]);
+    assert_eq!(trained.unlabelled.len(), 24);
+    for (i, a) in trained.unlabelled.iter().enumerate() {
+        let total = a.label_probs.iter().sum::<f32>() + a.untagged;
+        match i % 3 {
+            0 => assert_eq!(a.best().map(|b| b.0), Some(0), "item {i}: {a:?}"),
+            1 => assert_eq!(a.best().map(|b| b.0), Some(1), "item {i}: {a:?}"),
+            _ => assert!(a.abstains(), "item {i} should stay untagged: {a:?}"),
+        }
+        assert!(i % 3 == 2 || !a.abstains(), "item {i}: {a:?}");
+        assert!(total == 0.0 || (total - 1.0).abs() < 1e-4, "{total}");
+    }
+    // New items, scored by prototypes.
+    let m = &trained.model;
+    assert_eq!(m.classify(&near(0, 1)).map(|p| p.label), Some(10));
+    assert_eq!(m.classify(&near(3, 2)).map(|p| p.label), Some(20));
+    assert_eq!(m.classify(&near(6, 0)), None);
+    let s = m.scores(&near(0, 1));
+    assert_eq!(s[0].0, 10);
+    assert!(
+        s[0].1 > 0.9 && (s[0].1 + s[1].1 - 1.0).abs() < 1e-4,
+        "{s:?}"
+    );
+}
+
+#[test]
+fn a_rejection_vetoes_its_label_for_near_duplicates() {
+    let mut ex = vec![
+        example(near(0, 0), 1, Polarity::Positive),
+        example(near(0, 1), 1, Polarity::Positive),
+        example(near(4, 0), 2, Polarity::Positive),
+    ];
+    let rejected = near(0, 2);
+    let trained = SemanticModel::train(&ex, &[], &SemanticConfig::default());
+    assert_eq!(trained.model.classify(&rejected).map(|p| p.label), Some(1));
+    ex.push(example(rejected.clone(), 1, Polarity::Negative));
+    let trained = SemanticModel::train(&ex, &[rejected.as_slice()], &SemanticConfig::default());
+    assert_ne!(trained.model.classify(&rejected).map(|p| p.label), Some(1));
+    assert_eq!(trained.unlabelled[0].label_probs[0], 0.0);
+    // Nothing to learn from: no labels, every item untagged.
+    let empty = SemanticModel::train(&[], &[rejected.as_slice()], &SemanticConfig::default());
+    assert!(empty.model.labels().is_empty() && empty.unlabelled[0].abstains());
+    assert_eq!(empty.model.classify(&rejected), None);
+}
+
+#[test]
+fn seed_texts_are_name_description_and_keywords() {
+    let seed = LabelSeed {
+        label: 3,
+        name: "Card delivery".into(),
+        description: "Cards that are late or lost in the post".into(),
+        keywords: vec!["card not arrived".into(), "  ".into()],
+    };
+    assert_eq!(
+        seed_texts(&seed),
+        [
+            "Card delivery. Cards that are late or lost in the post",
+            "card not arrived"
+        ]
+    );
+}
+
+#[test]
+fn themes_from_real_text_tag_paraphrases_by_meaning() {
+    let Some(enc) = test_encoder("themes_from_real_text_tag_paraphrases_by_meaning") else {
+        return;
+    };
+    let seeds = [
+        LabelSeed {
+            label: 1,
+            name: "Card delivery".into(),
+            description: "My new card has not arrived".into(),
+            keywords: vec!["card still not here".into()],
+        },
+        LabelSeed {
+            label: 2,
+            name: "Refunds".into(),
+            description: "Customers asking for their money back".into(),
+            keywords: vec!["refund my purchase".into()],
+        },
+    ];
+    let mut ex = Vec::new();
+    for s in &seeds {
+        let texts = seed_texts(s);
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        for v in enc.embed(&refs) {
+            ex.push(example(v, s.label, Polarity::Positive));
+        }
+    }
+    // No word of "parcel with the plastic" or "reimburse" appears in the seeds.
+    let items = [
+        "the parcel with the plastic never showed up",
+        "can you reimburse me for the order I sent back",
+        "what are your opening hours on bank holidays",
+    ];
+    let vecs = enc.embed(&items);
+    let model = SemanticModel::train(&ex, &[], &SemanticConfig::default()).model;
+    assert_eq!(model.classify(&vecs[0]).map(|p| p.label), Some(1));
+    assert_eq!(model.classify(&vecs[1]).map(|p| p.label), Some(2));
+    let sims = model.similarities(&vecs[2]);
+    assert!(
+        sims.iter().all(|s| *s < 0.4),
+        "unrelated text close to a theme: {sims:?}"
+    );
+}
