@@ -21,6 +21,8 @@ pub struct ScorePoint {
     /// The slot's name under the axis ("Nov 26"), shown when `labelled`.
     pub label: String,
     pub labelled: bool,
+    /// Print the value above the dot (every dot when few; on labelled slots when many).
+    pub show_value: bool,
     /// "+18", "0", "−12".
     pub signed: String,
     /// Where the value sits (above the dot).
@@ -115,6 +117,7 @@ fn line(
             y: format!("{:.1}", y_of(score)),
             label: slot.label.clone(),
             labelled: (span - i).is_multiple_of(every),
+            show_value: span < 13 || (span - i).is_multiple_of(every * 2),
             signed: text(score),
             value_y: format!("{:.1}", y_of(score) - 10.0),
             detail: format!("{}: {} {}", slot.label, text(score), slot.detail)
