@@ -100,6 +100,44 @@ pub fn clean(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Why `value` cannot be stored or shown: it holds a NUL or another control character (C0, DEL
+/// or C1). Long text (bodies, descriptions) may hold tab and line breaks; short text (names,
+/// ids, search words) none. PostgreSQL refuses NUL in text, and the other control characters
+/// break the pages and files that show them, so every input path asks this first.
+pub fn control_character(value: &str, long_text: bool) -> Option<String> {
+    let (position, c) = value.chars().enumerate().find(|(_, c)| {
+        c.is_control() && !(long_text && matches!(c, '\t' | '\n' | '\r'))
+    })?;
+    let what = if c == '\0' {
+        "a NUL byte".to_owned()
+    } else {
+        format!("the control character U+{:04X}", c as u32)
+    };
+    Some(format!(
+        "Remove {what} (character {}); {}",
+        position + 1,
+        if long_text {
+            "only tabs and line breaks are allowed besides printable text"
+        } else {
+            "only printable text is allowed here"
+        }
+    ))
+}
+
+impl FieldErrors {
+    /// Records a problem with `field` when `value` holds a character [`control_character`]
+    /// refuses; returns whether it did.
+    pub fn check_text(&mut self, field: &str, value: Option<&str>, long_text: bool) -> bool {
+        match value.and_then(|v| control_character(v, long_text)) {
+            Some(message) => {
+                self.add(field, message);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +154,20 @@ mod tests {
         assert_eq!(e.len(), 2);
         assert_eq!(e.to_string(), "body: Body is required; body: second");
         assert!(e.into_result(()).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_place() {
+        assert_eq!(control_character("plain text, é ✓", false), None);
+        assert_eq!(control_character("line one\n\tline two\r\n", true), None);
+        let nul = control_character("ab\0c", true).expect("nul");
+        assert!(nul.contains("NUL") && nul.contains("character 3"), "{nul}");
+        assert!(control_character("a\u{1}", false).unwrap().contains("U+0001"));
+        assert!(control_character("a\u{81}", true).unwrap().contains("U+0081"));
+        assert!(control_character("a\nb", false).is_some());
+        let mut e = FieldErrors::default();
+        assert!(e.check_text("name", Some("x\u{7f}"), false));
+        assert!(!e.check_text("body", Some("ok"), true));
+        assert!(e.has("name") && !e.has("body"));
     }
 }

@@ -153,7 +153,6 @@ pub struct ListPage {
     lifecycles: &'static [Lifecycle],
     reporters: Vec<(i64, String)>,
     searching: bool,
-    search_candidates: String,
 }
 
 fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> Vec<Chip> {
@@ -170,8 +169,8 @@ fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> V
     if let Some(s) = filter.source {
         push(format!("Source: {}", s.label()), "source");
     }
-    if let Some(id) = filter.account_id {
-        push(format!("Account #{id}"), "account");
+    if let Some(account) = &filter.account_external_id {
+        push(format!("Account: {account}"), "account");
     }
     if let Some(s) = filter.segment {
         push(format!("Segment: {}", s.label()), "segment");
@@ -244,7 +243,6 @@ async fn list(
         lifecycles: &Lifecycle::ALL,
         reporters,
         searching: filter.q.is_some(),
-        search_candidates: crate::web::format::thousands(db::SEARCH_CANDIDATES),
         params,
     })
 }
