@@ -124,6 +124,25 @@ pub fn control_character(value: &str, long_text: bool) -> Option<String> {
     ))
 }
 
+/// [`control_character`] for every key and text inside a JSON value (as long text).
+pub fn json_control_character(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => control_character(s, true),
+        serde_json::Value::Array(items) => items.iter().find_map(json_control_character),
+        serde_json::Value::Object(map) => map_control_character(map),
+        _ => None,
+    }
+}
+
+/// [`json_control_character`] for a JSON object.
+pub fn map_control_character(map: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    map.iter().find_map(|(k, v)| {
+        control_character(k, true)
+            .map(|m| format!("In the key \"{}\": {m}", k.escape_debug()))
+            .or_else(|| json_control_character(v))
+    })
+}
+
 impl FieldErrors {
     /// Records a problem with `field` when `value` holds a character [`control_character`]
     /// refuses; returns whether it did.

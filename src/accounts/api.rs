@@ -1,8 +1,7 @@
 //! JSON routes for accounts: list with search and cursor pagination, one account, create or upsert.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,6 +13,7 @@ use super::edit;
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::validation::FieldErrors;
 
@@ -41,7 +41,8 @@ pub struct ListParams {
     pub sort: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Items per page, 1–500 (default 100).
+    /// Items per page, 1–500 (default 100); a number out of range is refused.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
 }
 
@@ -95,9 +96,30 @@ fn bad_param(field: &str, message: &str) -> ApiError {
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<AccountPage>> {
     user.require(Permission::Read)?;
+    let mut errors = FieldErrors::default();
+    for (field, value) in [
+        ("q", &params.q),
+        ("segment", &params.segment),
+        ("lifecycle", &params.lifecycle),
+        ("sort", &params.sort),
+        ("cursor", &params.cursor),
+    ] {
+        errors.check_text(field, value.as_deref(), false);
+    }
+    if let Some(n) = params.limit
+        && !(1..=MAX_LIMIT).contains(&n)
+    {
+        errors.add(
+            "limit",
+            format!("Choose a limit from 1 to {MAX_LIMIT} accounts per page"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors).into());
+    }
     let clean = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
     let segment = match clean(&params.segment) {
         None => None,
@@ -123,7 +145,7 @@ pub async fn list(
             )
         })?),
     };
-    let limit = params.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let limit = params.limit.unwrap_or(100);
     let filter = ListFilter {
         q: clean(&params.q),
         segment,
@@ -155,10 +177,9 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<AccountRow>> {
     user.require(Permission::Read)?;
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let row = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(row))
 }
@@ -194,12 +215,9 @@ fn arr_text(v: &Option<serde_json::Value>) -> Result<Option<String>, FieldErrors
 pub async fn create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    body: Result<Json<AccountBody>, JsonRejection>,
+    ApiJson(body): ApiJson<AccountBody>,
 ) -> ApiResult<(StatusCode, Json<AccountRow>)> {
     user.require(Permission::ManageData)?;
-    let Json(body) = body.map_err(|e| {
-        AppError::BadRequest(format!("The body is not a JSON account: {}", e.body_text()))
-    })?;
     let mut errors = FieldErrors::default();
     let arr = arr_text(&body.arr).unwrap_or_else(|e| {
         errors.extend(e);

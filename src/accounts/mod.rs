@@ -208,6 +208,18 @@ fn too_long(s: &str, max: usize) -> bool {
 
 fn validate_raw(raw: &RawAccount<'_>, errors: &mut FieldErrors) -> Option<NewAccount> {
     let start = errors.len();
+    for (field, value) in [
+        ("external_id", raw.external_id),
+        ("name", raw.name),
+        ("domain", raw.domain),
+        ("arr", raw.arr),
+        ("currency", raw.currency),
+        ("segment", raw.segment),
+        ("plan", raw.plan),
+        ("lifecycle", raw.lifecycle),
+    ] {
+        errors.check_text(field, value, false);
+    }
     let external_id = clean(raw.external_id);
     match external_id {
         None => errors.add(

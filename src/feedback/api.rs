@@ -1,7 +1,7 @@
 //! Feedback JSON API: create one item or a batch, list with the page's filters, and the support webhook.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -16,6 +16,7 @@ use super::query::ListParams;
 use super::{FeedbackInput, Source};
 use crate::app::AppState;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::{ApiJson, ApiQuery};
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::validation::FieldErrors;
 
@@ -216,12 +217,9 @@ fn ingest_error(err: IngestError, single: bool) -> ApiError {
 pub async fn create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     user.require(Permission::LogFeedback)?;
-    let Json(body) = body.map_err(|e| {
-        AppError::BadRequest(format!("The body is not valid JSON: {}", e.body_text()))
-    })?;
     let (values, single) = match body.get("items") {
         Some(Value::Array(items)) => (items.clone(), false),
         Some(_) => {
@@ -294,7 +292,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<FeedbackPage>> {
     user.require(Permission::Read)?;
     let (filter, cursor, limit, errors) = params.parse();
@@ -347,12 +345,9 @@ fn ticket_text(ticket: &Map<String, Value>, names: &[&str]) -> Option<String> {
 pub async fn support_webhook(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<WrittenItem>)> {
     user.require(Permission::LogFeedback)?;
-    let Json(body) = body.map_err(|e| {
-        AppError::BadRequest(format!("The body is not valid JSON: {}", e.body_text()))
-    })?;
     let ticket = body
         .get("ticket")
         .and_then(Value::as_object)

@@ -2,7 +2,7 @@
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
@@ -11,6 +11,7 @@ use super::{Theme, ThemeInput, db, edit};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::{ApiResult, AppError};
 use crate::insights::db::Scope;
 use crate::insights::figures::{self, Period, ThemeFigures};
@@ -108,7 +109,7 @@ pub async fn list_themes(
     State(state): State<AppState>,
     Extension(caches): Extension<crate::insights::Caches>,
     ApiUser(user): ApiUser,
-    Query(q): Query<OverviewQuery>,
+    ApiQuery(q): ApiQuery<OverviewQuery>,
 ) -> ApiResult<Json<Vec<ThemeWithFigures>>> {
     user.require(Permission::Read)?;
     let period = Period::parse(q.from.as_deref(), q.to.as_deref());
@@ -152,8 +153,8 @@ pub async fn list_themes(
 pub async fn get_theme(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-    Query(q): Query<OverviewQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<OverviewQuery>,
 ) -> ApiResult<Json<ThemeWithFigures>> {
     user.require(Permission::Read)?;
     let theme = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
@@ -188,7 +189,7 @@ pub async fn get_theme(
 pub async fn create_theme(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Json(input): Json<ThemeInput>,
+    ApiJson(input): ApiJson<ThemeInput>,
 ) -> ApiResult<(StatusCode, Json<Theme>)> {
     user.require(Permission::EditThemes)?;
     let fields = input.validate().map_err(AppError::Validation)?;

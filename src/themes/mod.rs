@@ -102,6 +102,11 @@ fn optional_id(errors: &mut FieldErrors, field: &str, value: &str, what: &str) -
 impl ThemeInput {
     pub fn validate(&self) -> Result<ThemeFields, FieldErrors> {
         let mut errors = FieldErrors::default();
+        errors.check_text("name", Some(&self.name), false);
+        errors.check_text("description", Some(&self.description), true);
+        errors.check_text("keywords", Some(&self.keywords), true);
+        errors.check_text("parent_id", Some(&self.parent_id), false);
+        errors.check_text("owner_id", Some(&self.owner_id), false);
         let name = self.name.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.is_empty() {
             errors.add("name", "Enter a name for the theme");

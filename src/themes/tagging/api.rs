@@ -1,7 +1,7 @@
 //! JSON routes of the tagging workflow: confirm or reject a suggested tag.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -10,6 +10,7 @@ use super::db as tags;
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::ApiPath;
 use crate::error::{ApiResult, AppError};
 use crate::themes::{Decision, edit};
 
@@ -65,7 +66,7 @@ async fn decide(
 pub async fn confirm_tag(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<TagDecision>> {
     decide(&state, &user, id, Decision::Confirm).await
 }
@@ -85,7 +86,7 @@ pub async fn confirm_tag(
 pub async fn reject_tag(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<TagDecision>> {
     decide(&state, &user, id, Decision::Reject).await
 }
