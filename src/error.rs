@@ -180,7 +180,6 @@ pub struct Problem {
     pub detail: String,
     /// Per-field errors, when the request body was not valid.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
     pub errors: Vec<crate::validation::FieldError>,
 }
 

@@ -7,8 +7,10 @@ use std::fmt;
 pub struct FieldErrors(pub Vec<FieldError>);
 
 /// One problem with one field. `message` is plain English, shown to users.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The field at fault: a body field (`items[2].body` in a batch), a query or path
+    /// parameter, or `body` / `Content-Type` / `Authorization` for the request itself.
     pub field: String,
     pub message: String,
 }
@@ -105,9 +107,10 @@ pub fn clean(s: Option<&str>) -> Option<&str> {
 /// ids, search words) none. PostgreSQL refuses NUL in text, and the other control characters
 /// break the pages and files that show them, so every input path asks this first.
 pub fn control_character(value: &str, long_text: bool) -> Option<String> {
-    let (position, c) = value.chars().enumerate().find(|(_, c)| {
-        c.is_control() && !(long_text && matches!(c, '\t' | '\n' | '\r'))
-    })?;
+    let (position, c) = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !(long_text && matches!(c, '\t' | '\n' | '\r')))?;
     let what = if c == '\0' {
         "a NUL byte".to_owned()
     } else {
@@ -181,8 +184,16 @@ mod tests {
         assert_eq!(control_character("line one\n\tline two\r\n", true), None);
         let nul = control_character("ab\0c", true).expect("nul");
         assert!(nul.contains("NUL") && nul.contains("character 3"), "{nul}");
-        assert!(control_character("a\u{1}", false).unwrap().contains("U+0001"));
-        assert!(control_character("a\u{81}", true).unwrap().contains("U+0081"));
+        assert!(
+            control_character("a\u{1}", false)
+                .unwrap()
+                .contains("U+0001")
+        );
+        assert!(
+            control_character("a\u{81}", true)
+                .unwrap()
+                .contains("U+0081")
+        );
         assert!(control_character("a\nb", false).is_some());
         let mut e = FieldErrors::default();
         assert!(e.check_text("name", Some("x\u{7f}"), false));

@@ -33,17 +33,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ListParams {
     /// Part of the name, or an exact domain or account ID.
     pub q: Option<String>,
-    /// `smb`, `mid_market` or `enterprise`.
+    #[param(schema_with = segment_schema)]
     pub segment: Option<String>,
-    /// `prospect`, `customer` or `churned`.
+    #[param(schema_with = lifecycle_schema)]
     pub lifecycle: Option<String>,
     /// `arr` (largest first, the default), `arr_asc`, `name`, `name_desc`.
+    #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Items per page, 1–500 (default 100); a number out of range is refused.
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+}
+
+fn segment_schema() -> utoipa::openapi::Object {
+    crate::feedback::query::enum_schema(super::Segment::ALL.iter().map(|s| s.as_str()))
+}
+
+fn lifecycle_schema() -> utoipa::openapi::Object {
+    crate::feedback::query::enum_schema(super::Lifecycle::ALL.iter().map(|s| s.as_str()))
+}
+
+fn sort_schema() -> utoipa::openapi::Object {
+    crate::feedback::query::enum_schema(["arr", "arr_asc", "name", "name_desc"])
 }
 
 /// A page of accounts.
@@ -58,7 +71,11 @@ pub struct AccountPage {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AccountBody {
+    /// The account's id in the CRM or billing system (required).
+    #[schema(required = true, max_length = 200)]
     pub external_id: Option<String>,
+    /// Required.
+    #[schema(required = true, max_length = 300)]
     pub name: Option<String>,
     pub domain: Option<String>,
     /// A number of currency units (`1200000`, `1200000.5`) or text like `"$1.2M"`.

@@ -288,8 +288,10 @@ pub async fn issue_token_expiring(
             entity_id: Some(id.to_string()),
             summary: format!("Created API token \"{label}\" for {}", owner.user.email),
             before: None,
-            after: Some(json!({"label": label, "user": owner.user.email, "prefix": issued.prefix,
-                               "expires_at": expires_at.map(crate::web::format::iso)})),
+            after: Some(
+                json!({"label": label, "user": owner.user.email, "prefix": issued.prefix,
+                               "expires_at": expires_at.map(crate::web::format::iso)}),
+            ),
         },
     )
     .await?;

@@ -38,7 +38,10 @@ pub fn hash(token: &str) -> String {
 const NEW_TOKEN: &str = "new_api_token";
 
 /// Keep a new token for the page the creation redirects to (post-redirect-get).
-pub async fn keep_for_display(session: &tower_sessions::Session, token: &str) -> anyhow::Result<()> {
+pub async fn keep_for_display(
+    session: &tower_sessions::Session,
+    token: &str,
+) -> anyhow::Result<()> {
     session
         .insert(NEW_TOKEN, token)
         .await

@@ -84,7 +84,9 @@ pub async fn list(
         let by_time = filter.newest_first;
         let (after_rank, after_at, after_id) = match cursor {
             Some(Cursor::Rank { rank, id }) if !by_time => (Some(rank), None, Some(id)),
-            Some(Cursor::Time { received_at, id }) if by_time => (None, Some(received_at), Some(id)),
+            Some(Cursor::Time { received_at, id }) if by_time => {
+                (None, Some(received_at), Some(id))
+            }
             _ => (None, None, None),
         };
         let rows = sqlx::query!(

@@ -17,7 +17,7 @@
 //!   filled from `default_source` (a row error when there is none). A
 //!   `metadata` column holding a JSON object is merged into metadata. The
 //!   export-only columns `id, account_name, reporter_email,
-//!   arr_cents_snapshot` are ignored. Any other column is kept in metadata
+//!   arr_cents_snapshot, currency_snapshot, themes` are ignored. Any other column is kept in metadata
 //!   as a string under its header. A leading `'` that our export adds in
 //!   front of `= + - @` (spreadsheet formula protection) is removed.
 //! * **Productboard** notes export. The public Productboard notes fields are
@@ -267,7 +267,8 @@ fn goldthread_target(n: &str) -> Target {
         "receivedat" => Target::Field(Field::ReceivedAt),
         "npsscore" => Target::Field(Field::NpsScore),
         "metadata" => Target::MetaJson,
-        "id" | "accountname" | "reporteremail" | "arrcentssnapshot" => Target::Ignore,
+        "id" | "accountname" | "reporteremail" | "arrcentssnapshot" | "currencysnapshot"
+        | "themes" => Target::Ignore,
         _ => Target::MetaExtra,
     }
 }

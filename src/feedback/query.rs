@@ -11,6 +11,7 @@ use crate::validation::FieldErrors;
 /// Filters exactly as they come in the query string (shareable, back-button safe).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Full-text search (stemmed English; quotes, `or` and `-word` work; words match as
     /// prefixes, in the item's title and body and in its account's name). At most 500 characters.
@@ -53,7 +54,7 @@ pub fn enum_schema<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::ope
         .build()
 }
 
-fn source_schema() -> utoipa::openapi::Object {
+pub fn source_schema() -> utoipa::openapi::Object {
     enum_schema(Source::ALL.iter().map(|s| s.as_str()))
 }
 

@@ -4,12 +4,15 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod api;
 mod auth;
 mod browser;
 mod feedback;
 mod imports;
 mod nps;
+mod openapi;
 mod roles;
+mod search;
 mod tagging;
 mod themes;
 mod themes_browser;
