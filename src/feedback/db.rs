@@ -100,16 +100,27 @@ pub async fn list(
                  select a.id from accounts a
                  where to_tsvector('english', a.name) @@ (select prefix from query)
                ),
+               -- Two index scans (text through the GIN index, accounts through account_id)
+               -- rather than one `or` that only a sequential scan can answer.
+               -- The tsquery is written out again (not taken from `query`) so the planner sees
+               -- how common the words are: the GIN index for rare ones, a scan for common ones.
+               hits as (
+                 select f.id from feedback f
+                 where f.search @@ regexp_replace(websearch_to_tsquery('english', $1)::text,
+                                                  '''((?:[^'']|'''')+)''', '''\1'':*', 'g')::tsquery
+                 union
+                 select f.id from feedback f where f.account_id in (select id from named)
+               ),
                matched as (
                  select f.id, f.received_at,
                         (ts_rank(f.search, (select prefix from query))
                          + ts_rank(f.search, (select exact from query))
                          + case when f.account_id in (select id from named) then 0.05::real else 0::real end
                         )::real as rank
-                 from feedback f
+                 from hits h
+                 join feedback f on f.id = h.id
                  left join accounts a on a.id = f.account_id
-                 where (f.search @@ (select prefix from query) or f.account_id in (select id from named))
-                   and f.archived_at is null
+                 where f.archived_at is null
                    and ($2::text is null or f.source = $2)
                    and ($16::text is null
                         or f.account_id in (select id from accounts where external_id = $16 or id = $3))

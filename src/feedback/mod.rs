@@ -219,7 +219,7 @@ pub(crate) fn validate_raw(
         ("source", raw.source, false),
         ("body", raw.body, true),
         ("external_id", raw.external_id, false),
-        ("title", raw.title, false),
+        ("title", raw.title, true),
         ("account_external_id", raw.account_external_id, false),
         ("contact_email", raw.contact_email, false),
         ("received_at", raw.received_at, false),

@@ -48,9 +48,12 @@ impl Theme {
 /// What a person types to create or edit a theme (the form and the API share it).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ThemeInput {
+    /// Required; unique among active themes.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 120)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
     /// Comma- or newline-separated keyword phrases.
     #[serde(default)]
