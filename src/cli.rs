@@ -59,9 +59,14 @@ pub enum ImportCommand {
         /// Source for rows that do not name one (sales, success, support, nps, research, other).
         #[arg(long)]
         source: Option<String>,
-        /// The user recorded as reporter (default: the first active admin).
+        /// The user recorded as having run the import (default: the first active admin).
+        /// Each item's reporter comes from the file's reporter or owner column, or stays empty.
         #[arg(long)]
         as_user: Option<String>,
+        /// How to read dates like 03/04/2026 when no date in the file decides:
+        /// month-first (the default) or day-first.
+        #[arg(long, value_parser = ["month-first", "day-first"])]
+        dates: Option<String>,
     },
     /// Accounts, upserted by external id.
     Accounts {
@@ -240,7 +245,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Retag => {
             let pool = crate::db::connect(&config(&cli, None)).await?;
             crate::db::migrate(&pool).await?;
-            crate::themes::cli::retag(&pool).await
+            retag(&pool).await
         }
         Command::Demo => {
             let pool = crate::db::connect(&config(&cli, None)).await?;
@@ -275,13 +280,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Result<()> {
     use crate::imports::{self, Kind, Staged};
-    let (kind, file, source, as_user) = match command {
+    let (kind, file, source, as_user, dates) = match command {
         ImportCommand::Feedback {
             file,
             source,
             as_user,
-        } => (Kind::Feedback, file, source.as_deref(), as_user),
-        ImportCommand::Accounts { file, as_user } => (Kind::Accounts, file, None, as_user),
+            dates,
+        } => (Kind::Feedback, file, source.as_deref(), as_user, dates),
+        ImportCommand::Accounts { file, as_user } => (Kind::Accounts, file, None, as_user, &None),
     };
     let source = source
         .map(|s| {
@@ -317,6 +323,12 @@ async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Res
                 "{total_rows} rows checked and staged in {:.1?}",
                 started.elapsed()
             );
+            if dates.as_deref() == Some("day-first") {
+                imports::choose_date_order(pool, batch_id, imports::DateOrder::DayFirst).await?;
+            }
+            for warning in imports::warnings(pool, batch_id).await? {
+                eprintln!("warning: {warning}");
+            }
             batch_id
         }
         Staged::Refused(message) => anyhow::bail!("{}: {message}", file.display()),
@@ -352,6 +364,20 @@ async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Res
         done.updated,
         committing.elapsed(),
         started.elapsed()
+    );
+    Ok(())
+}
+
+/// `goldthread retag`: re-tag everything now, then run whatever else is queued.
+async fn retag(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let run = crate::themes::tagging::retag_all(pool, None).await?;
+    let others = crate::worker::run_pending(pool).await?;
+    println!(
+        "Re-tagged {} items ({} with a suggestion) in {:.1} s; ran {others} queued job(s).",
+        run.items,
+        run.tagged,
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -124,7 +124,7 @@ impl AppError {
 
 /// What a page error tells the person: added to the response by [`AppError`] and turned into
 /// the HTML error page (with the navigation of whoever is signed in) by the page layer in
-/// `crate::web::error_page`. Keeping the page out of here keeps this module a leaf.
+/// the web layer's error page. Keeping the page out of here keeps this module a leaf.
 #[derive(Debug, Clone)]
 pub struct PageError {
     pub title: &'static str,

@@ -17,6 +17,7 @@ pub mod imports;
 pub mod insights;
 pub mod jobs;
 pub mod nps;
+pub mod questions;
 pub mod router;
 pub mod server;
 pub mod tagging;

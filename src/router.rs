@@ -120,6 +120,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::accounts::api::router())
         .merge(crate::themes::api::router())
         .merge(crate::themes::tagging::api::router())
+        .merge(crate::questions::api::router())
 }
 
 /// The OpenAPI document, as `/api/openapi.json` serves it.
@@ -213,6 +214,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::themes::web::router())
         .merge(crate::themes::tagging::review::router())
         .merge(crate::themes::tagging::emerging::router())
+        .merge(crate::themes::tagging::item::router())
+        .merge(crate::questions::web::router())
         .merge(crate::nps::web::router())
         .merge(crate::accounts::web::router())
         .merge(api)
@@ -232,6 +235,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(Extension(crate::insights::Caches::new()))
         .layer(Extension(crate::themes::tagging::emerging::cache()))
+        .layer(Extension(crate::questions::ClassifierCache::default()))
         .layer(sessions);
 
     pages

@@ -437,3 +437,28 @@ pub async fn resolve_domains(
         .map(|r| (r.domain, (r.id, r.arr_cents, r.currency)))
         .collect())
 }
+
+/// Accounts as people write them in files: an external id, a name in any case, or a domain
+/// (also as a URL). Keys are the texts as given, values the account's external id; texts that
+/// match nothing are absent. An id match beats a name match beats a domain match, then the
+/// largest ARR wins.
+#[tracing::instrument(skip_all, fields(n = texts.len()))]
+pub async fn match_by_text(
+    db: impl PgExecutor<'_>,
+    texts: &[String],
+) -> sqlx::Result<HashMap<String, String>> {
+    let domains: Vec<Option<String>> = texts.iter().map(|t| super::normalize_domain(t)).collect();
+    let rows = sqlx::query!(
+        r#"select distinct on (t.text) t.text as "text!", a.external_id
+           from unnest($1::text[], $2::text[]) as t(text, domain)
+           join accounts a on a.external_id = t.text or lower(a.name) = lower(t.text)
+                           or (t.domain is not null and a.domain = t.domain)
+           order by t.text, (a.external_id = t.text) desc, (lower(a.name) = lower(t.text)) desc,
+                    a.arr_cents desc, a.id"#,
+        texts,
+        &domains as &[Option<String>]
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.text, r.external_id)).collect())
+}

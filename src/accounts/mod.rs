@@ -1,18 +1,11 @@
 //! Accounts (customers and prospects): lifecycle, segment, ARR parsing and
-//! formatting, validation, and CSV import.
-//!
-//! CSV import reuses the plumbing of `crate::feedback::import` (size limit,
-//! binary/encoding refusal, BOM, header normalisation, line numbers).
+//! formatting, and validation (which the CSV import in `crate::imports` uses row by row).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::feedback::import::{
-    ImportRefusal, Limits, RowError, normalize_header, open_csv, push_field_errors,
-};
 use crate::validation::FieldErrors;
 use crate::validation::clean;
 
@@ -125,7 +118,13 @@ impl FromStr for Segment {
     /// "Mid-market", "mid market", "MidMarket" are all mid-market. Also
     /// accepts "small business" and "ent".
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match normalize_header(s).as_str() {
+        let key: String = s
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, '_' | '-' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect();
+        match key.as_str() {
             "smb" | "smallbusiness" | "small" => Ok(Segment::Smb),
             "midmarket" | "mid" | "mm" => Ok(Segment::MidMarket),
             "enterprise" | "ent" => Ok(Segment::Enterprise),
@@ -169,16 +168,17 @@ pub struct NewAccount {
     pub lifecycle: Lifecycle,
 }
 
+/// Borrowed raw fields: the allocation-free path shared by forms and CSV rows.
 #[derive(Debug, Clone, Copy, Default)]
-struct RawAccount<'a> {
-    external_id: Option<&'a str>,
-    name: Option<&'a str>,
-    domain: Option<&'a str>,
-    arr: Option<&'a str>,
-    currency: Option<&'a str>,
-    segment: Option<&'a str>,
-    plan: Option<&'a str>,
-    lifecycle: Option<&'a str>,
+pub(crate) struct RawAccount<'a> {
+    pub external_id: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub domain: Option<&'a str>,
+    pub arr: Option<&'a str>,
+    pub currency: Option<&'a str>,
+    pub segment: Option<&'a str>,
+    pub plan: Option<&'a str>,
+    pub lifecycle: Option<&'a str>,
 }
 
 impl AccountInput {
@@ -206,7 +206,8 @@ fn too_long(s: &str, max: usize) -> bool {
     s.len() > max && s.chars().count() > max
 }
 
-fn validate_raw(raw: &RawAccount<'_>, errors: &mut FieldErrors) -> Option<NewAccount> {
+/// Checks one account's fields; `None` when any problem was recorded in `errors`.
+pub(crate) fn validate_raw(raw: &RawAccount<'_>, errors: &mut FieldErrors) -> Option<NewAccount> {
     let start = errors.len();
     // Names may keep the line breaks a CRM export puts in them; nothing else invisible.
     for (field, value, line_breaks) in [
@@ -356,112 +357,6 @@ pub fn normalize_domain(d: &str) -> Option<String> {
         && s.chars()
             .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
     ok.then_some(s)
-}
-
-/// Valid accounts with the line each starts on, and every row problem.
-pub type ParsedAccounts = (Vec<(u64, NewAccount)>, Vec<RowError>);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col {
-    ExternalId,
-    Name,
-    Domain,
-    Arr,
-    Currency,
-    Segment,
-    Plan,
-    Lifecycle,
-}
-
-fn account_column(n: &str) -> Option<Col> {
-    Some(match n {
-        "externalid" | "accountexternalid" | "accountid" | "id" | "companyid" | "customerid" => {
-            Col::ExternalId
-        }
-        "name" | "accountname" | "company" | "companyname" | "customername" => Col::Name,
-        "domain" | "website" | "companydomain" | "url" => Col::Domain,
-        "arr" | "annualrecurringrevenue" | "arrcents" => Col::Arr,
-        "currency" | "arrcurrency" => Col::Currency,
-        "segment" | "tier" => Col::Segment,
-        "plan" | "planname" => Col::Plan,
-        "lifecycle" | "lifecyclestage" | "stage" => Col::Lifecycle,
-        _ => return None,
-    })
-}
-
-/// Parses an accounts CSV with columns `external_id, name, domain, arr,
-/// currency, segment, plan, lifecycle` (headers matched loosely; aliases
-/// such as `account id`, `company`, `website`, `tier`, `stage` accepted;
-/// other columns ignored). `external_id` and `name` columns are required.
-/// A repeated external_id is an error on the later line. Returns the valid
-/// accounts with their line numbers and every row problem, sorted by line.
-pub fn parse_accounts_csv(bytes: &[u8]) -> Result<ParsedAccounts, ImportRefusal> {
-    parse_accounts_with(bytes, Limits::default())
-}
-
-fn parse_accounts_with(bytes: &[u8], limits: Limits) -> Result<ParsedAccounts, ImportRefusal> {
-    let mut file = open_csv(bytes, limits)?;
-    let mut cols: [Option<usize>; 8] = [None; 8];
-    for (i, n) in file.normalized.iter().enumerate() {
-        if let Some(c) = account_column(n)
-            && cols[c as usize].is_none()
-        {
-            cols[c as usize] = Some(i);
-        }
-    }
-    let mut missing = Vec::new();
-    if cols[Col::ExternalId as usize].is_none() {
-        missing.push("external_id".to_string());
-    }
-    if cols[Col::Name as usize].is_none() {
-        missing.push("name".to_string());
-    }
-    if !missing.is_empty() {
-        return Err(ImportRefusal::MissingColumns(missing));
-    }
-
-    let mut rows: Vec<(u64, NewAccount)> = Vec::new();
-    let mut errors = Vec::new();
-    let mut row_errors = Vec::new();
-    let mut fe = FieldErrors::default();
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let total = file.for_each_row(limits, &mut errors, &mut |_| {}, |line, rec| {
-        let get = |c: Col| cols[c as usize].and_then(|i| rec.get(i));
-        let raw = RawAccount {
-            external_id: get(Col::ExternalId),
-            name: get(Col::Name),
-            domain: get(Col::Domain),
-            arr: get(Col::Arr),
-            currency: get(Col::Currency),
-            segment: get(Col::Segment),
-            plan: get(Col::Plan),
-            lifecycle: get(Col::Lifecycle),
-        };
-        match validate_raw(&raw, &mut fe) {
-            Some(a) if fe.is_empty() => {
-                if let Some(first) = seen.get(&a.external_id) {
-                    row_errors.push(RowError {
-                        line,
-                        field: Some("external_id".to_string()),
-                        message: format!(
-                            "Account ID \"{}\" appears twice: duplicate of line {first}",
-                            a.external_id
-                        ),
-                    });
-                } else {
-                    seen.insert(a.external_id.clone(), line);
-                    rows.push((line, a));
-                }
-            }
-            _ => push_field_errors(line, &mut fe, &mut row_errors),
-        }
-    })?;
-    if total == 0 {
-        return Err(ImportRefusal::Empty);
-    }
-    errors.append(&mut row_errors);
-    errors.sort_by_key(|e| e.line);
-    Ok((rows, errors))
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Unit tests of account validation, ARR parsing/formatting and CSV parsing.
+//! Unit tests of account validation and ARR parsing/formatting (CSV parsing is tested in `crate::imports`).
 
 use super::*;
 
@@ -118,55 +118,4 @@ fn validate_account() {
     .validate()
     .expect("minimal");
     assert_eq!((ok.arr_cents, ok.currency.as_str()), (0, "USD"));
-}
-
-#[test]
-fn accounts_csv() {
-    let csv = "\u{feff}External ID,Name,Domain,ARR,Currency,Segment,Plan,Lifecycle,Notes\r\n\
-               a1,Acme,acme.com,\"$1,200,000\",USD,enterprise,Pro,customer,vip\r\n\
-               a2,\"Globex\nHoldings\",globex.com,950k,,smb,,prospect,\r\n\
-               a3,,x.com,abc,,,,,\r\n\
-               a1,Acme again,,,,,,,\r\n";
-    let (rows, errors) = parse_accounts_csv(csv.as_bytes()).expect("parses");
-    assert_eq!(rows.len(), 2);
-    assert_eq!(rows[0].0, 2);
-    assert_eq!(rows[0].1.arr_cents, 120_000_000);
-    assert_eq!(rows[0].1.segment, Some(Segment::Enterprise));
-    assert_eq!(rows[1].0, 3);
-    assert_eq!(rows[1].1.name, "Globex\nHoldings");
-    assert_eq!(rows[1].1.lifecycle, Lifecycle::Prospect);
-    let lines: Vec<_> = errors
-        .iter()
-        .map(|e| (e.line, e.field.as_deref()))
-        .collect();
-    assert_eq!(
-        lines,
-        vec![
-            (5, Some("name")),
-            (5, Some("arr")),
-            (6, Some("external_id"))
-        ]
-    );
-    assert!(errors[2].message.ends_with("duplicate of line 2"));
-
-    assert_eq!(
-        parse_accounts_csv(b"domain,arr\nx.com,1\n").unwrap_err(),
-        ImportRefusal::MissingColumns(vec!["external_id".into(), "name".into()])
-    );
-    assert!(matches!(
-        parse_accounts_csv(b"\x89PNG\r\n"),
-        Err(ImportRefusal::NotCsv(_))
-    ));
-    assert_eq!(
-        parse_accounts_csv(b"id,name\n").unwrap_err(),
-        ImportRefusal::Empty
-    );
-    let small = Limits {
-        max_bytes: 1000,
-        max_rows: 1,
-    };
-    assert_eq!(
-        parse_accounts_with(b"id,name\n1,a\n2,b\n", small).unwrap_err(),
-        ImportRefusal::TooManyRows { limit: 1 }
-    );
 }

@@ -1,9 +1,11 @@
-//! Every SQL statement of the demo loader: owners for demo accounts, bulk feedback upsert.
+//! Every SQL statement of the demo loader: owners for demo accounts; feedback goes through
+//! the one feedback upsert.
 
 use sqlx::{Postgres, Transaction};
-use time::OffsetDateTime;
 
 use super::content::DemoFeedback;
+use crate::feedback::NewFeedback;
+use crate::feedback::db::{self as feedback_db, Reporters};
 
 /// Rows per multi-row feedback statement.
 const CHUNK: usize = 1000;
@@ -28,8 +30,8 @@ pub async fn set_owners(
     Ok(done.rows_affected())
 }
 
-/// Inserts or updates feedback by (source, external id), attaching accounts by external id
-/// and reporters by email, and copying the account's current ARR onto each row.
+/// Inserts or updates the demo feedback by (source, external id) through the one feedback
+/// upsert, attaching accounts by external id and reporters by email, ~1,000 rows per statement.
 /// Returns (inserted, updated).
 #[tracing::instrument(skip_all, fields(rows = items.len()))]
 pub async fn upsert_feedback(
@@ -38,57 +40,29 @@ pub async fn upsert_feedback(
 ) -> sqlx::Result<(u64, u64)> {
     let (mut inserted, mut updated) = (0u64, 0u64);
     for chunk in items.chunks(CHUNK) {
-        let source: Vec<String> = chunk.iter().map(|f| f.source.as_str().into()).collect();
-        let ext: Vec<String> = chunk.iter().map(|f| f.external_id.clone()).collect();
-        let title: Vec<Option<String>> = chunk.iter().map(|f| f.title.clone()).collect();
-        let body: Vec<String> = chunk.iter().map(|f| f.body.clone()).collect();
-        let account: Vec<Option<String>> = chunk
+        let feedback: Vec<NewFeedback> = chunk
             .iter()
-            .map(|f| f.account_external_id.clone())
+            .map(|f| NewFeedback {
+                source: f.source,
+                body: f.body.clone(),
+                external_id: Some(f.external_id.clone()),
+                title: f.title.clone(),
+                account_external_id: f.account_external_id.clone(),
+                contact_email: f.contact_email.clone(),
+                received_at: Some(f.received_at),
+                nps_score: f.nps_score,
+                metadata: f.metadata.clone(),
+            })
             .collect();
-        let contact: Vec<Option<String>> = chunk.iter().map(|f| f.contact_email.clone()).collect();
-        let reporter: Vec<Option<String>> = chunk
+        let reporters: Vec<Option<String>> = chunk
             .iter()
             .map(|f| f.reporter_email.map(str::to_string))
             .collect();
-        let received: Vec<OffsetDateTime> = chunk.iter().map(|f| f.received_at).collect();
-        let score: Vec<Option<i16>> = chunk.iter().map(|f| f.nps_score).collect();
-        let metadata: Vec<serde_json::Value> = chunk.iter().map(|f| f.metadata.clone()).collect();
-        let flags = sqlx::query_scalar!(
-            r#"insert into feedback (source, external_id, title, body, account_id, contact_email,
-                                     reporter_id, received_at, nps_score, arr_cents_snapshot,
-                                     currency_snapshot, metadata)
-               select t.source, t.external_id, t.title, t.body, a.id, t.contact_email, u.id,
-                      t.received_at, t.nps_score, a.arr_cents, a.currency, t.metadata
-               from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                           $7::text[], $8::timestamptz[], $9::smallint[], $10::jsonb[])
-                    as t(source, external_id, title, body, account_external_id, contact_email,
-                         reporter_email, received_at, nps_score, metadata)
-               left join accounts a on a.external_id = t.account_external_id
-               left join users u on u.email = t.reporter_email
-               on conflict (source, external_id) do update set
-                   title = excluded.title, body = excluded.body, account_id = excluded.account_id,
-                   contact_email = excluded.contact_email, reporter_id = excluded.reporter_id,
-                   received_at = excluded.received_at, nps_score = excluded.nps_score,
-                   arr_cents_snapshot = excluded.arr_cents_snapshot,
-                   currency_snapshot = excluded.currency_snapshot, metadata = excluded.metadata
-               returning (xmax = 0) as "inserted!""#,
-            &source,
-            &ext,
-            &title as &[Option<String>],
-            &body,
-            &account as &[Option<String>],
-            &contact as &[Option<String>],
-            &reporter as &[Option<String>],
-            &received,
-            &score as &[Option<i16>],
-            &metadata
-        )
-        .fetch_all(&mut **tx)
-        .await?;
-        let new = flags.iter().filter(|f| **f).count() as u64;
+        let written =
+            feedback_db::upsert_many(&mut **tx, &feedback, Reporters::ByEmail(&reporters)).await?;
+        let new = written.iter().filter(|w| w.inserted).count() as u64;
         inserted += new;
-        updated += flags.len() as u64 - new;
+        updated += written.len() as u64 - new;
     }
     Ok((inserted, updated))
 }

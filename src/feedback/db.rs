@@ -130,6 +130,7 @@ pub async fn list(
                    and ($7::timestamptz is null or f.received_at < $7)
                    and ($8::int2 is null or f.nps_score between $8 and $9)
                    and ($10::bigint is null or f.reporter_id = $10)
+                   and ($17::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $17))
                ),
                page as (
                  select m.id, m.rank from matched m
@@ -168,7 +169,8 @@ pub async fn list(
             after_id,
             limit,
             by_time,
-            filter.account_external_id
+            filter.account_external_id,
+            filter.import_id
         )
         .fetch_all(db)
         .await?;
@@ -207,6 +209,7 @@ pub async fn list(
              and ($7::int2 is null or f.nps_score between $7 and $8)
              and ($9::bigint is null or f.reporter_id = $9)
              and ($10::timestamptz is null or (f.received_at, f.id) < ($10, $11))
+             and ($14::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $14))
            order by f.received_at desc, f.id desc
            limit $12"#,
         source,
@@ -221,7 +224,8 @@ pub async fn list(
         before_at,
         before_id,
         limit,
-        filter.account_external_id
+        filter.account_external_id,
+        filter.import_id
     )
     .fetch_all(db)
     .await?;
@@ -307,14 +311,27 @@ pub struct Written {
     pub inserted: bool,
 }
 
-/// Insert items, or update the earlier copy of an item with the same source and external id.
-/// One statement for the whole batch; the account's ARR is snapshotted onto each item.
+/// Who logged the items being written.
+#[derive(Debug, Clone, Copy)]
+pub enum Reporters<'a> {
+    /// The person (if any) sending them now, recorded on new items; an update keeps the
+    /// item's reporter.
+    Sender(Option<i64>),
+    /// Each item's own reporter, by user email (parallel to the items; an email that is no
+    /// user's, or none, leaves the reporter as it is).
+    ByEmail(&'a [Option<String>]),
+}
+
+/// Insert items, or update the earlier copy of an item with the same source and external id
+/// (un-archiving it). The one way feedback is written in bulk: forms, the API, webhooks,
+/// imports and the demo all come through here. The account is attached by external id and
+/// its current ARR snapshotted onto each item; a missing `received_at` means now.
 /// Callers make sure no (source, external id) pair appears twice in `items`.
 #[tracing::instrument(skip_all, fields(n = items.len()))]
 pub async fn upsert_many(
     db: impl PgExecutor<'_>,
     items: &[NewFeedback],
-    reporter_id: Option<i64>,
+    reporters: Reporters<'_>,
 ) -> sqlx::Result<Vec<Written>> {
     let mut source = Vec::with_capacity(items.len());
     let mut external_id = Vec::with_capacity(items.len());
@@ -336,22 +353,29 @@ pub async fn upsert_many(
         score.push(item.nps_score);
         metadata.push(item.metadata.clone());
     }
+    let (sender, by_email, from_items): (Option<i64>, &[Option<String>], bool) = match reporters {
+        Reporters::Sender(id) => (id, &[], false),
+        Reporters::ByEmail(emails) => (None, emails, true),
+    };
     let rows = sqlx::query!(
         r#"insert into feedback (source, external_id, title, body, account_id, contact_email, reporter_id,
                                  received_at, nps_score, arr_cents_snapshot, currency_snapshot, metadata)
-           select i.source, i.external_id, i.title, i.body, a.id, i.contact_email, $10,
+           select i.source, i.external_id, i.title, i.body, a.id, i.contact_email, coalesce($10, u.id),
                   coalesce(i.received_at, now()), i.nps_score, a.arr_cents, a.currency, i.metadata
            from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                        $7::timestamptz[], $8::int2[], $9::jsonb[])
                 with ordinality as i(source, external_id, title, body, account_external_id, contact_email,
                                      received_at, nps_score, metadata, ord)
            left join accounts a on a.external_id = i.account_external_id
+           left join users u on u.email = lower(($11::text[])[i.ord])
            order by i.ord
            on conflict (source, external_id) do update set
                title = excluded.title, body = excluded.body, account_id = excluded.account_id,
                contact_email = excluded.contact_email, received_at = excluded.received_at,
                nps_score = excluded.nps_score, arr_cents_snapshot = excluded.arr_cents_snapshot,
                currency_snapshot = excluded.currency_snapshot, metadata = excluded.metadata,
+               reporter_id = case when $12 then coalesce(excluded.reporter_id, feedback.reporter_id)
+                                  else feedback.reporter_id end,
                archived_at = null
            returning id, (xmax = 0) as "inserted!""#,
         &source,
@@ -363,7 +387,9 @@ pub async fn upsert_many(
         &received as &[Option<OffsetDateTime>],
         &score as &[Option<i16>],
         &metadata,
-        reporter_id
+        sender,
+        by_email as &[Option<String>],
+        from_items
     )
     .fetch_all(db)
     .await?;

@@ -1,6 +1,6 @@
 //! Exports of feedback: the CSV in the Goldthread format and the JSON file, streamed.
 //!
-//! The CSV re-imports with [`parse_feedback_csv`](crate::feedback::import::parse_feedback_csv)
+//! The file re-imports (the Goldthread format of `crate::imports`, which tests the round trip)
 //! into the same values: the export-only columns (`id`, `account_name`,
 //! `reporter_email`, `arr_cents_snapshot`, `currency_snapshot`, `themes`) are ignored on import,
 //! and the
@@ -312,69 +312,6 @@ pub async fn export_json(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feedback::import::parse_feedback_csv;
-    use time::macros::datetime;
-
-    fn item(source: Source, body: &str) -> NewFeedback {
-        NewFeedback {
-            source,
-            body: body.to_string(),
-            external_id: None,
-            title: None,
-            account_external_id: None,
-            contact_email: None,
-            received_at: None,
-            nps_score: None,
-            metadata: serde_json::json!({}),
-        }
-    }
-
-    #[test]
-    fn export_round_trip() {
-        let mut a = item(Source::Sales, "Needs SSO, \"soon\"\nsecond line");
-        a.external_id = Some("S-1".into());
-        a.title = Some("=HYPERLINK(\"x\")".into());
-        a.account_external_id = Some("acme".into());
-        a.contact_email = Some("ann@acme.io".into());
-        a.received_at = Some(datetime!(2024-05-01 13:45:10.25 UTC));
-        a.metadata = serde_json::json!({"plan": "pro", "seats": 40, "tags": ["a", "b"]});
-        let mut b = item(Source::Nps, "-10 points for speed");
-        b.nps_score = Some(4);
-        b.external_id = Some("S-1".into()); // same id, other source: allowed
-        let c = item(Source::Research, "  é unicode ✓");
-        let c = NewFeedback {
-            body: c.body.trim().to_string(),
-            ..c
-        };
-        let originals = vec![a, b, c];
-
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record(csv_header()).expect("header");
-        for (i, f) in originals.iter().enumerate() {
-            let mut row = ExportRow::from_new((i + 1).to_string(), f);
-            row.account_name = Some("Acme Inc".into());
-            row.reporter_email = Some("pm@goldthread.test".into());
-            row.arr_cents_snapshot = Some(120_000_000);
-            row.currency_snapshot = Some("EUR".into());
-            row.themes = vec!["Fees and pricing".into(), "Cards (suggested)".into()];
-            write_csv_row(&mut w, &row).expect("row");
-        }
-        let bytes = w.into_inner().expect("flush");
-        let text = String::from_utf8(bytes.clone()).expect("utf8");
-        assert!(text.starts_with("id,source,external_id,title,body,"));
-        assert!(text.contains("\"'=HYPERLINK(\"\"x\"\")\""));
-        assert!(text.contains(",120000000,EUR,Fees and pricing; Cards (suggested),"));
-
-        let parsed = parse_feedback_csv(&bytes, None, &mut |_| {}).expect("re-import");
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        assert_eq!(parsed.mapping.target_of("id"), None);
-        assert_eq!(parsed.mapping.target_of("arr_cents_snapshot"), None);
-        assert_eq!(parsed.mapping.target_of("currency_snapshot"), None);
-        assert_eq!(parsed.mapping.target_of("themes"), None);
-        let back: Vec<NewFeedback> = parsed.rows.into_iter().map(|(_, f)| f).collect();
-        assert_eq!(back, originals);
-    }
-
     #[test]
     fn header_has_our_columns_and_extras() {
         let h = csv_header();

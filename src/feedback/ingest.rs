@@ -97,7 +97,7 @@ pub async fn ingest(
             return Err(IngestError::Invalid(errors));
         }
     }
-    let written = db::upsert_many(pool, &items, reporter_id).await?;
+    let written = db::upsert_many(pool, &items, db::Reporters::Sender(reporter_id)).await?;
     Ok(written)
 }
 

@@ -1,17 +1,15 @@
-//! Feedback items: sources, validation rules, and CSV import/export formats.
+//! Feedback items: sources, validation rules, and the CSV export format.
 //!
 //! [`FeedbackInput`] is what a person typed (form, JSON body, CSV row);
 //! [`FeedbackInput::validate`] turns it into a [`NewFeedback`] or a list of
 //! [`FieldErrors`] whose messages can be shown
-//! as-is. The CSV importer uses the same rules through a borrowed fast path so
-//! a million-row file does not allocate an input struct per row.
+//! as-is. The CSV importer (`crate::imports`) uses the same rules through a borrowed fast
+//! path so a million-row file does not allocate an input struct per row.
 
 pub mod api;
-pub mod csvfile;
 pub mod db;
 pub mod export;
 pub mod form;
-pub mod import;
 pub mod ingest;
 pub mod query;
 pub mod web;

@@ -39,6 +39,9 @@ pub struct ListParams {
     /// With `q`: `relevance` (best match first, the default) or `newest`.
     #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
+    /// Import id: the items that import created or updated.
+    #[param(value_type = Option<i64>)]
+    pub import: Option<String>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Items per page (1–200, default 50); a number out of range is refused.
@@ -91,6 +94,7 @@ pub struct Filter {
     pub account_external_id: Option<String>,
     /// Searches list newest first instead of best match first (exports walk them that way).
     pub newest_first: bool,
+    pub import_id: Option<i64>,
 }
 
 /// Where the next page starts.
@@ -185,6 +189,12 @@ impl ListParams {
                 Err(_) => errors.add("reporter", "Pick a reporter from the list"),
             }
         }
+        if let Some(s) = present(&this.import) {
+            match s.parse::<i64>() {
+                Ok(v) => filter.import_id = Some(v),
+                Err(_) => errors.add("import", "That import link is not valid"),
+            }
+        }
         let cursor = present(&this.cursor).and_then(Cursor::decode);
         if present(&this.cursor).is_some() && cursor.is_none() {
             errors.add(
@@ -213,7 +223,7 @@ impl ListParams {
         (filter, cursor, limit, errors)
     }
 
-    fn fields_mut(&mut self) -> [(&'static str, &mut Option<String>); 12] {
+    fn fields_mut(&mut self) -> [(&'static str, &mut Option<String>); 13] {
         [
             ("q", &mut self.q),
             ("source", &mut self.source),
@@ -225,6 +235,7 @@ impl ListParams {
             ("nps", &mut self.nps),
             ("reporter", &mut self.reporter),
             ("sort", &mut self.sort),
+            ("import", &mut self.import),
             ("cursor", &mut self.cursor),
             ("limit", &mut self.limit),
         ]
@@ -243,6 +254,7 @@ impl ListParams {
             ("nps", &self.nps),
             ("reporter", &self.reporter),
             ("sort", &self.sort),
+            ("import", &self.import),
         ]
         .into_iter()
         .filter_map(|(k, v)| present(v).map(|v| (k, v)))
@@ -264,6 +276,7 @@ impl ListParams {
             "nps" => copy.nps = None,
             "reporter" => copy.reporter = None,
             "sort" => copy.sort = None,
+            "import" => copy.import = None,
             _ => {}
         }
         copy.to_query()

@@ -184,6 +184,9 @@ fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> V
     if let Some(b) = filter.nps {
         push(format!("NPS: {}", b.label()), "nps");
     }
+    if let Some(id) = filter.import_id {
+        push(format!("Import #{id}"), "import");
+    }
     if let Some(r) = filter.reporter_id {
         let name = reporters
             .iter()
@@ -257,6 +260,7 @@ pub struct DetailPage {
     nps_band: Option<NpsBand>,
     metadata: String,
     can_edit: bool,
+    themes: crate::themes::tagging::item::ItemThemes,
 }
 
 /// Who may change an item: people who curate feedback, and whoever reported it.
@@ -296,6 +300,7 @@ async fn detail(
         nps_band: item.item.nps_score.map(NpsBand::from_score),
         metadata: serde_json::to_string_pretty(&item.metadata).unwrap_or_default(),
         can_edit: can_edit(&current.user, item.item.reporter_id),
+        themes: crate::themes::tagging::item::for_item(&state.pool, &current.user, id).await?,
         item,
     })
 }

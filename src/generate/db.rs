@@ -91,6 +91,15 @@ async fn copy_range(
     Ok(rows)
 }
 
+fn is_deadlock(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .and_then(|d| d.code())
+            .is_some_and(|c| c == "40P01")
+    })
+}
+
 /// Writes `accounts` new accounts (when 0, rows attach to existing ones) and `feedback` rows
 /// using `jobs` parallel COPY streams, printing progress to stderr when `progress` is set.
 #[tracing::instrument(skip_all)]
@@ -133,14 +142,28 @@ pub async fn run(
         if start >= end {
             continue;
         }
-        workers.push(tokio::spawn(copy_range(
-            pool.clone(),
-            shared.clone(),
-            seed.wrapping_add(k * 7919),
-            start,
-            end,
-            done.clone(),
-        )));
+        let (pool, shared, done) = (pool.clone(), shared.clone(), done.clone());
+        workers.push(tokio::spawn(async move {
+            // Parallel COPYs touch the same per-account NPS rollup rows in different orders, so
+            // PostgreSQL may pick one as a deadlock victim: its transaction rolled back whole, so
+            // running the same range again is safe.
+            let mut tries = 0;
+            loop {
+                let result = copy_range(
+                    pool.clone(),
+                    shared.clone(),
+                    seed.wrapping_add(k * 7919),
+                    start,
+                    end,
+                    done.clone(),
+                )
+                .await;
+                match result {
+                    Err(e) if tries < 3 && is_deadlock(&e) => tries += 1,
+                    other => break other,
+                }
+            }
+        }));
     }
     let ticker = progress.then(|| {
         let done = done.clone();

@@ -55,8 +55,20 @@ impl Period {
         }
     }
 
+    /// Monday of the week holding the period's end (which may still be under way).
     pub fn last_week(&self) -> Date {
         week_start(self.to)
+    }
+
+    /// Monday of the last week that is complete by the period's end: the end's own week when the
+    /// end is a Sunday, else the week before. Trends and sparklines count only complete weeks,
+    /// so a Tuesday does not read as a collapse.
+    pub fn last_full_week(&self) -> Date {
+        if self.to.weekday() == time::Weekday::Sunday {
+            week_start(self.to)
+        } else {
+            week_start(self.to) - Duration::weeks(1)
+        }
     }
 }
 
@@ -67,9 +79,10 @@ pub struct ThemeFigures {
     pub items_90: i64,
     pub period_items: i64,
     pub confirmed: i64,
+    /// Items in the 4 complete weeks up to the period's end, and in the 4 before.
     pub last4: i64,
     pub prev4: i64,
-    /// Items per week, oldest first, the 12 weeks up to the period's end.
+    /// Items per complete week, oldest first, the 12 weeks up to the last complete one.
     pub spark: Vec<i64>,
     /// NPS answers (tagged with the theme) that mention it.
     pub nps: NpsCounts,
@@ -140,11 +153,12 @@ pub async fn compute(
     period: Period,
 ) -> sqlx::Result<HashMap<i64, ThemeFigures>> {
     let last = period.last_week();
+    let full = period.last_full_week();
     let w30 = week_start(period.to - Duration::days(29));
     let w90 = week_start(period.to - Duration::days(89));
-    let spark_from = last - Duration::weeks(SPARK_WEEKS - 1);
+    let spark_from = full - Duration::weeks(SPARK_WEEKS - 1);
     let p_from = week_start(period.from);
-    let lo = [w90, spark_from, p_from, last - Duration::weeks(7)]
+    let lo = [w90, spark_from, p_from, full - Duration::weeks(7)]
         .into_iter()
         .min()
         .unwrap_or(p_from);
@@ -173,7 +187,8 @@ pub async fn compute(
             f.nps.passives += w.passives;
             f.nps.detractors += w.detractors;
         }
-        let age = (last - w.week).whole_weeks();
+        // Age in complete weeks; the week under way is -1 and counts in no trend.
+        let age = (full - w.week).whole_weeks();
         if (0..4).contains(&age) {
             f.last4 += w.items;
         } else if (4..8).contains(&age) {
@@ -227,6 +242,15 @@ mod tests {
     fn weeks_start_on_monday() {
         assert_eq!(week_start(date!(2026 - 11 - 22)), date!(2026 - 11 - 16));
         assert_eq!(week_start(date!(2026 - 11 - 16)), date!(2026 - 11 - 16));
+    }
+
+    #[test]
+    fn trends_count_complete_weeks_only() {
+        let tuesday = Period::default_for(date!(2026 - 12 - 01));
+        assert_eq!(tuesday.last_week(), date!(2026 - 11 - 30));
+        assert_eq!(tuesday.last_full_week(), date!(2026 - 11 - 23));
+        let sunday = Period::default_for(date!(2026 - 11 - 29));
+        assert_eq!(sunday.last_full_week(), date!(2026 - 11 - 23));
     }
 
     #[test]

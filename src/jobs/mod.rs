@@ -1,6 +1,6 @@
 //! The background-work queue in PostgreSQL: enqueue, claim (`for update skip locked`), progress,
 //! finish, requeue stuck jobs. It names no feature: a job kind is a type that carries its name
-//! (`JobKind`), and `crate::worker` dispatches each kind to the feature that owns it.
+//! (`JobKind`), and the worker (`src/worker.rs`) dispatches each kind to the feature that owns it.
 
 pub mod db;
 

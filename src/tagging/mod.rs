@@ -8,6 +8,7 @@
 pub mod cluster;
 pub mod eval;
 pub mod features;
+pub mod keywords;
 pub mod model;
 pub mod rng;
 
@@ -16,4 +17,5 @@ pub use eval::{
     LabelledText, TaggingEvalOptions, eval_clustering, eval_tagging, read_labelled_csv,
 };
 pub use features::FeatureConfig;
+pub use keywords::KeywordRules;
 pub use model::{Example, LabelId, LabelSeed, Model, Polarity, Prediction, TrainConfig};

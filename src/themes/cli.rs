@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use sqlx::PgPool;
 
 use crate::tagging::{TaggingEvalOptions, eval_clustering, eval_tagging, read_labelled_csv};
 
@@ -75,18 +74,5 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Clustering { data, k, seed } => eval_clustering(&read(data)?, *k, *seed),
     };
     println!("{}", serde_json::to_string(&result)?);
-    Ok(())
-}
-
-pub async fn retag(pool: &PgPool) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    let run = super::retag_all(pool, None).await?;
-    let others = crate::worker::run_pending(pool).await?;
-    println!(
-        "Re-tagged {} items ({} with a suggestion) in {:.1} s; ran {others} queued job(s).",
-        run.items,
-        run.tagged,
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
 }

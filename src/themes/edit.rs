@@ -309,3 +309,101 @@ pub async fn decide(
     tx.commit().await?;
     Ok(changed.len())
 }
+
+/// A person tags an item with a theme by hand (a confirmed, manual tag), audited.
+pub async fn tag_by_hand(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    feedback_id: i64,
+    theme_id: i64,
+) -> AppResult<i64> {
+    let theme = db::get(pool, theme_id)
+        .await?
+        .filter(|t| t.status == "active")
+        .ok_or_else(|| {
+            AppError::Validation(FieldErrors::single("theme_id", "Choose an active theme"))
+        })?;
+    if !tags::feedback_exists(pool, feedback_id).await? {
+        return Err(AppError::NotFound);
+    }
+    let user_id = actor.id().ok_or(AppError::Forbidden)?;
+    let mut tx = pool.begin().await?;
+    let id = tags::tag_manually(&mut *tx, feedback_id, theme_id, user_id).await?;
+    audit::db::record(
+        &mut *tx,
+        actor,
+        Entry {
+            action: "tag.manual",
+            entity_type: "tag",
+            entity_id: Some(id.to_string()),
+            summary: format!("Tagged feedback #{feedback_id} with {}", theme.name),
+            before: None,
+            after: Some(json!({ "feedback_id": feedback_id, "theme_id": theme_id, "state": "confirmed", "origin": "manual" })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Remove a tag altogether (an automatic one may be suggested again on a retag), audited.
+/// Returns the item it was on.
+pub async fn remove_tag(pool: &PgPool, actor: &Actor<'_>, tag_id: i64) -> AppResult<i64> {
+    let mut tx = pool.begin().await?;
+    let (feedback_id, theme_id, state) = tags::remove_tag(&mut *tx, tag_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::db::record(
+        &mut *tx,
+        actor,
+        Entry {
+            action: "tag.remove",
+            entity_type: "tag",
+            entity_id: Some(tag_id.to_string()),
+            summary: format!("Removed a tag from feedback #{feedback_id}"),
+            before: Some(
+                json!({ "feedback_id": feedback_id, "theme_id": theme_id, "state": state }),
+            ),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(feedback_id)
+}
+
+/// Create a theme that starts with `items` (an emerging cluster's), as suggestions or, when
+/// `confirm`, confirmed by the actor; returns the theme and how many items it started with.
+pub async fn create_with_items(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    f: &ThemeFields,
+    items: &[i64],
+    confirm: bool,
+) -> AppResult<(Theme, usize)> {
+    let theme = create(pool, actor, f).await?;
+    if items.is_empty() {
+        return Ok((theme, 0));
+    }
+    let state = if confirm { "confirmed" } else { "suggested" };
+    let mut tx = pool.begin().await?;
+    let n = tags::start_theme_with(&mut *tx, theme.id, items, state, actor.id()).await?;
+    audit::db::record(
+        &mut *tx,
+        actor,
+        Entry {
+            action: "theme.start_items",
+            entity_type: "theme",
+            entity_id: Some(theme.id.to_string()),
+            summary: format!(
+                "Started {} with {n} {state} items from an emerging cluster",
+                theme.name
+            ),
+            before: None,
+            after: Some(json!({ "items": n, "state": state })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((theme, n))
+}

@@ -43,6 +43,36 @@ pub struct FormPage {
     errors: FieldErrors,
     parents: Vec<Theme>,
     owners: Vec<db::OwnerOption>,
+    /// Feedback ids the new theme starts with (from an emerging cluster), comma-separated.
+    items: String,
+    item_count: usize,
+    confirm_items: bool,
+}
+
+/// The new-theme form: the theme's fields, and the items of the cluster it comes from.
+#[derive(Debug, Default, Deserialize)]
+pub struct NewThemeForm {
+    #[serde(flatten)]
+    pub theme: ThemeInput,
+    #[serde(default)]
+    pub items: String,
+    #[serde(default)]
+    pub confirm_items: String,
+}
+
+/// At most this many cluster items start a theme.
+const MAX_START_ITEMS: usize = 5_000;
+
+fn item_ids(items: &str) -> Vec<i64> {
+    let mut ids: Vec<i64> = items
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .filter(|id| *id > 0)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.truncate(MAX_START_ITEMS);
+    ids
 }
 
 async fn render_form(
@@ -52,6 +82,19 @@ async fn render_form(
     form: ThemeInput,
     errors: FieldErrors,
 ) -> AppResult<FormPage> {
+    render_new(state, current, editing, form, errors, "", false).await
+}
+
+async fn render_new(
+    state: &AppState,
+    current: &CurrentUser,
+    editing: Option<&Theme>,
+    form: ThemeInput,
+    errors: FieldErrors,
+    items: &str,
+    confirm_items: bool,
+) -> AppResult<FormPage> {
+    let ids = item_ids(items);
     let parents = db::list(&state.pool, Some("active"))
         .await?
         .into_iter()
@@ -81,52 +124,92 @@ async fn render_form(
         errors,
         parents,
         owners: db::owner_options(&state.pool).await?,
+        item_count: ids.len(),
+        items: ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
+        confirm_items,
     })
 }
 
 async fn new_form(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(prefill): Query<ThemeInput>,
+    Query(prefill): Query<NewThemeForm>,
 ) -> AppResult<FormPage> {
     current.user.require(Permission::EditThemes)?;
+    let theme = prefill.theme;
     let form = ThemeInput {
-        owner_id: if prefill.owner_id.is_empty() {
+        owner_id: if theme.owner_id.is_empty() {
             current.user.id.to_string()
         } else {
-            prefill.owner_id.clone()
+            theme.owner_id.clone()
         },
-        ..prefill
+        ..theme
     };
-    render_form(&state, &current, None, form, FieldErrors::default()).await
+    render_new(
+        &state,
+        &current,
+        None,
+        form,
+        FieldErrors::default(),
+        &prefill.items,
+        false,
+    )
+    .await
 }
 
 pub async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
-    Form(form): Form<ThemeInput>,
+    Form(form): Form<NewThemeForm>,
 ) -> AppResult<Response> {
     current.user.require(Permission::EditThemes)?;
-    let result = match form.validate() {
-        Ok(fields) => edit::create(&state.pool, &Actor::User(&current.user), &fields).await,
+    let actor = Actor::User(&current.user);
+    let ids = item_ids(&form.items);
+    let confirm = form.confirm_items == "on";
+    let result = match form.theme.validate() {
+        Ok(fields) => edit::create_with_items(&state.pool, &actor, &fields, &ids, confirm).await,
         Err(errors) => Err(AppError::Validation(errors)),
     };
     match result {
-        Ok(theme) => {
-            set_flash(
-                &current.session,
-                FlashKind::Success,
-                format!(
+        Ok((theme, started)) => {
+            let message = match (started, confirm) {
+                (0, _) => format!(
                     "Created the theme \"{}\". Re-tag to find its items.",
                     theme.name
                 ),
-                Some((format!("/themes/{}", theme.id), "View theme".into())),
-            )
-            .await?;
+                (n, true) => format!(
+                    "Created the theme \"{}\" with {n} confirmed item{}.",
+                    theme.name,
+                    if n == 1 { "" } else { "s" }
+                ),
+                (n, false) => format!(
+                    "Created the theme \"{}\" with {n} suggested item{}; confirm them in the review queue.",
+                    theme.name,
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
+            let link = if started > 0 && !confirm {
+                (
+                    format!("/themes/review?theme={}", theme.id),
+                    "Review its items".into(),
+                )
+            } else {
+                (format!("/themes/{}", theme.id), "View theme".into())
+            };
+            set_flash(&current.session, FlashKind::Success, message, Some(link)).await?;
             Ok(Redirect::to(&format!("/themes/{}", theme.id)).into_response())
         }
         Err(AppError::Validation(errors)) => {
-            let page = render_form(&state, &current, None, form, errors).await?;
+            let page = render_new(
+                &state,
+                &current,
+                None,
+                form.theme,
+                errors,
+                &form.items,
+                confirm,
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::validation::FieldErrors;
 
-pub use tagging::{retag_all, tag_new_feedback};
+pub use tagging::retag_all;
 
 /// A theme as stored.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -141,7 +141,8 @@ pub struct SourceShare {
     pub source: &'static str,
     pub label: &'static str,
     pub items: i64,
-    pub percent: i64,
+    /// "42 %", or "<1 %" for a source with items but a share that rounds to nothing.
+    pub percent: String,
 }
 
 pub struct OverviewRow {
@@ -165,6 +166,7 @@ pub struct OverviewRow {
     pub sources_title: String,
     pub spark: String,
     pub spark_title: String,
+    pub trend_title: String,
 }
 
 fn shares(f: &ThemeFigures) -> Vec<SourceShare> {
@@ -175,12 +177,16 @@ fn shares(f: &ThemeFigures) -> Vec<SourceShare> {
             source: s,
             label: source_label(s),
             items: *n,
-            percent: (100 * n + total / 2) / total,
+            percent: match (100 * n + total / 2) / total {
+                0 => "<1 %".to_owned(),
+                p => format!("{p} %"),
+            },
         })
         .collect()
 }
 
-fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures) -> OverviewRow {
+fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures, period: Period) -> OverviewRow {
+    let full_to = period.last_full_week() + time::Duration::days(6);
     OverviewRow {
         id: theme.id,
         name: theme.name.clone(),
@@ -196,13 +202,17 @@ fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures) -> OverviewRow {
         mention_answers: f.nps.responses(),
         sources_title: shares(&f)
             .iter()
-            .map(|s| format!("{}: {} items ({} %)", s.label, s.items, s.percent))
+            .map(|s| format!("{}: {} items ({})", s.label, s.items, s.percent))
             .collect::<Vec<_>>()
             .join(", "),
         sources: shares(&f),
         spark: charts::sparkline_points(&f.spark),
+        trend_title: format!(
+            "4 complete weeks to {full_to}: {}; the 4 weeks before: {}",
+            f.last4, f.prev4
+        ),
         spark_title: format!(
-            "Items per week, last {} weeks: {}",
+            "Items per complete week, {} weeks to {full_to}: {}",
             figures::SPARK_WEEKS,
             f.spark
                 .iter()
@@ -265,7 +275,7 @@ async fn overview(
                 spark: vec![0; figures::SPARK_WEEKS as usize],
                 ..ThemeFigures::default()
             });
-            row(t, t.parent_id.and_then(name_of), f)
+            row(t, t.parent_id.and_then(name_of), f, period)
         })
         .collect();
     sort_rows(&mut rows, &filters.sort, filters.desc);
@@ -308,6 +318,7 @@ async fn overview(
 
 /// A feedback item quoted on a theme page.
 pub struct Quote {
+    pub feedback_id: i64,
     pub source: String,
     pub source_label: &'static str,
     pub title: Option<String>,
@@ -318,6 +329,7 @@ pub struct Quote {
 }
 
 pub struct AccountLine {
+    pub account_id: i64,
     pub name: String,
     pub segment: String,
     pub items: i64,
@@ -394,7 +406,7 @@ async fn theme_page(
             spark: vec![0; figures::SPARK_WEEKS as usize],
             ..ThemeFigures::default()
         });
-    let row = row(&theme, None, f);
+    let row = row(&theme, None, f, period);
 
     let last = period.last_week();
     let first = last - time::Duration::weeks(CHART_WEEKS - 1);
@@ -416,6 +428,7 @@ async fn theme_page(
             .collect();
         stacks.push(charts::WeekStack {
             week,
+            partial: week > period.last_full_week(),
             parts: SOURCES
                 .iter()
                 .copied()
@@ -442,6 +455,7 @@ async fn theme_page(
         .into_iter()
         .filter_map(|i| tags.get(i))
         .map(|t| Quote {
+            feedback_id: t.feedback_id,
             source_label: source_label(&t.source),
             source: t.source.clone(),
             title: t.title.clone(),
@@ -461,6 +475,7 @@ async fn theme_page(
     .await?
     .into_iter()
     .map(|a| AccountLine {
+        account_id: a.account_id,
         name: a.name,
         segment: crate::web::labels::segment_label(a.segment.as_deref())
             .unwrap_or("—")

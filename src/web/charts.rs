@@ -65,14 +65,37 @@ pub fn signed(n: i64) -> String {
     }
 }
 
-/// Lays out `slots` (oldest first); `None` when no slot has a score.
+/// Lays out `slots` (oldest first) on the −100…+100 score axis; `None` when no slot has a score.
 pub fn score_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<ScoreLine> {
+    line(
+        title.into(),
+        slots,
+        (-100, 100),
+        &[-100, -50, 0, 50, 100],
+        signed,
+    )
+}
+
+/// Lays out `slots` (oldest first) on a 0…100 % axis (a share); `None` when no slot has one.
+pub fn percent_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<ScoreLine> {
+    line(title.into(), slots, (0, 100), &[0, 25, 50, 75, 100], |v| {
+        format!("{v} %")
+    })
+}
+
+fn line(
+    title: String,
+    slots: &[ScoreSlot],
+    (lo, hi): (i64, i64),
+    tick_values: &[i64],
+    text: fn(i64) -> String,
+) -> Option<ScoreLine> {
     if slots.iter().all(|s| s.score.is_none()) {
         return None;
     }
-    let y_of = |score: i64| {
-        let mid = (SCORE_TOP + SCORE_BOTTOM) / 2.0;
-        mid - score.clamp(-100, 100) as f64 / 100.0 * (SCORE_BOTTOM - SCORE_TOP) / 2.0
+    let y_of = |v: i64| {
+        let share = (v.clamp(lo, hi) - lo) as f64 / (hi - lo).max(1) as f64;
+        SCORE_BOTTOM - share * (SCORE_BOTTOM - SCORE_TOP)
     };
     let span = slots.len().saturating_sub(1);
     let x_of = |i: usize| {
@@ -92,9 +115,9 @@ pub fn score_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<Score
             y: format!("{:.1}", y_of(score)),
             label: slot.label.clone(),
             labelled: (span - i).is_multiple_of(every),
-            signed: signed(score),
+            signed: text(score),
             value_y: format!("{:.1}", y_of(score) - 10.0),
-            detail: format!("{}: {} {}", slot.label, signed(score), slot.detail)
+            detail: format!("{}: {} {}", slot.label, text(score), slot.detail)
                 .trim_end()
                 .to_owned(),
         });
@@ -104,21 +127,21 @@ pub fn score_line(title: impl Into<String>, slots: &[ScoreSlot]) -> Option<Score
         .map(|p| format!("{},{}", p.x, p.y))
         .collect::<Vec<_>>()
         .join(" ");
-    let ticks = [-100, -50, 0, 50, 100]
-        .into_iter()
-        .map(|s| Tick {
+    let ticks = tick_values
+        .iter()
+        .map(|&s| Tick {
             y: format!("{:.1}", y_of(s)),
-            label: signed(s),
-            zero: s == 0,
+            label: text(s),
+            zero: s == 0 && lo < 0,
         })
         .collect();
     Some(ScoreLine {
-        title: title.into(),
+        title,
         width: SCORE_W as i64,
         height: 200,
         grid_left: 44,
         grid_right: 624,
-        tick_x: 36,
+        tick_x: 40,
         ticks,
         points,
         polyline,
@@ -143,12 +166,15 @@ pub fn sparkline_points(values: &[i64]) -> String {
 pub struct WeekStack {
     pub week: Date,
     pub parts: Vec<(&'static str, i64)>,
+    /// The week is still under way: drawn paler and said so.
+    pub partial: bool,
 }
 
 /// One rectangle of a stacked bar.
 pub struct Rect {
     /// The series key, for its colour class (`src-sales`, …).
     pub series: &'static str,
+    pub partial: bool,
     pub x: String,
     pub y: String,
     pub width: String,
@@ -174,6 +200,8 @@ pub struct StackedBars {
     pub labels: Vec<AxisLabel>,
     pub label_y: i64,
     pub axis_title_y: String,
+    /// The newest bar is a week still under way.
+    pub ends_partial: bool,
 }
 
 /// Lays out `weeks` (oldest first) as stacked bars, labelling every fourth week.
@@ -213,13 +241,15 @@ pub fn weekly_stacked(title: impl Into<String>, weeks: &[WeekStack]) -> StackedB
             base -= bh;
             rects.push(Rect {
                 series,
+                partial: week.partial,
                 x: format!("{x:.1}"),
                 y: format!("{base:.1}"),
                 width: format!("{bar_w:.1}"),
                 height: format!("{bh:.1}"),
                 detail: format!(
-                    "Week of {}: {items} {}",
+                    "Week of {}{}: {items} {}",
                     week.week,
+                    if week.partial { " (so far)" } else { "" },
                     super::labels::source_label(series)
                 ),
             });
@@ -243,6 +273,7 @@ pub fn weekly_stacked(title: impl Into<String>, weeks: &[WeekStack]) -> StackedB
         labels,
         label_y: (h - 8.0) as i64,
         axis_title_y: format!("{:.1}", top + plot_h / 2.0),
+        ends_partial: weeks.last().is_some_and(|w| w.partial),
     }
 }
 
@@ -291,6 +322,7 @@ mod tests {
             .map(|i| WeekStack {
                 week: d + time::Duration::weeks(i),
                 parts: vec![("sales", 3), ("nps", 0), ("support", 4)],
+                partial: i == 5,
             })
             .collect();
         let bars = weekly_stacked("Items", &weeks);
@@ -298,6 +330,8 @@ mod tests {
         assert_eq!(bars.ticks.last().map(|t| t.label.as_str()), Some("8"));
         let names: Vec<&str> = bars.labels.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(names, ["Nov 9", "Dec 7"]);
+        assert!(bars.rects.last().unwrap().detail.contains("(so far)"));
+        assert!(!bars.rects[0].partial);
     }
 
     #[test]
@@ -320,5 +354,11 @@ mod tests {
         assert_eq!(line.points[1].signed, "−20");
         assert_eq!(line.points[0].detail, "Jan: +100 from 3 answers");
         assert!(score_line("NPS", &[slot("Jan", None)]).is_none());
+        let share = percent_line("Share", &[slot("W1", Some(0)), slot("W2", Some(100))]).unwrap();
+        assert_eq!(share.points[1].signed, "100 %");
+        assert!(
+            share.points[1].y < share.points[0].y,
+            "higher share, higher on the chart"
+        );
     }
 }

@@ -42,6 +42,7 @@ const SECTIONS: &[(&str, &str, &str, Permission)] = &[
     ("themes", "/themes", "Themes", Permission::Read),
     ("accounts", "/accounts", "Accounts", Permission::Read),
     ("nps", "/nps", "NPS", Permission::Read),
+    ("questions", "/questions", "Questions", Permission::Read),
     ("admin", "/admin", "Admin", Permission::Administer),
 ];
 

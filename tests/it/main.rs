@@ -11,6 +11,7 @@ mod feedback;
 mod imports;
 mod nps;
 mod openapi;
+mod questions;
 mod roles;
 mod search;
 mod tagging;

@@ -430,3 +430,68 @@ async fn fees_figures(c: &mut crate::helpers::Client, token: &str, path: &str) -
         f["arr_at_stake_cents"].as_i64().unwrap(),
     )
 }
+
+/// On a Tuesday the week under way has two days of feedback; the trend compares complete weeks,
+/// so a steady theme reads as steady, and the page says which weeks it compares.
+#[sqlx::test]
+async fn the_trend_compares_complete_weeks_not_the_week_under_way(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let t = theme(&app.pool, "Steady theme", "steady").await;
+    // Eight complete weeks of 5 items each (Mondays 2026-10-05 … 2026-11-23), then the week of
+    // Monday 2026-11-30 with one item so far; the period ends on Tuesday 2026-12-01.
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "insert into feedback (source, body, received_at)
+         select 'support', 'steady item ' || w || '-' || i,
+                timestamptz '2026-10-05 10:00+00' + make_interval(weeks => w, days => i % 5)
+         from generate_series(0, 7) w, generate_series(1, 5) i
+         union all select 'support', 'steady item so far', timestamptz '2026-11-30 09:00+00'
+         returning id",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    for id in &ids {
+        tag(&app.pool, *id, t, "confirmed").await;
+    }
+    let period =
+        goldthread::insights::figures::Period::parse(Some("2026-09-01"), Some("2026-12-01"));
+    let figs = goldthread::insights::figures::compute(
+        &app.pool,
+        &goldthread::insights::db::Scope::default(),
+        period,
+    )
+    .await
+    .unwrap();
+    let f = figs.get(&t).expect("figures");
+    assert_eq!(
+        (f.last4, f.prev4),
+        (20, 20),
+        "the week under way counts in neither"
+    );
+    assert_eq!(f.trend().text, "0 %");
+    assert_eq!(
+        f.spark.last(),
+        Some(&5),
+        "the sparkline ends on the last complete week"
+    );
+
+    let (mut c, _) = app.signed_in(Role::Pm).await;
+    let page = c.get("/themes?from=2026-09-01&to=2026-12-01").await;
+    assert!(
+        page.body.contains("compare complete weeks only"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("4 complete weeks to 2026-11-29: 20; the 4 weeks before: 20")
+    );
+    let theme_page = c
+        .get(&format!("/themes/{t}?from=2026-09-01&to=2026-12-01"))
+        .await;
+    assert!(
+        theme_page
+            .body
+            .contains("The last, paler bar is the week still under way.")
+    );
+}

@@ -9,13 +9,14 @@ pub struct SeedRow {
     pub description: String,
     pub keywords: Vec<String>,
     pub aliases: Vec<String>,
+    pub parent_id: Option<i64>,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn seeds(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<SeedRow>> {
     sqlx::query_as!(
         SeedRow,
-        r#"select t.id, t.name, t.description, t.keywords,
+        r#"select t.id, t.name, t.description, t.keywords, t.parent_id,
                   coalesce((select array_agg(a.name || ' ' || array_to_string(a.keywords, ' '))
                             from themes a where a.merged_into_id = t.id and a.status = 'merged'), '{}') as "aliases!"
            from themes t where t.status = 'active' order by t.id"#
@@ -315,4 +316,87 @@ pub async fn tag_manually(
     )
     .fetch_one(db)
     .await
+}
+
+/// A tag on one feedback item, as its page shows it (every state, so a rejection is visible).
+pub struct ItemTag {
+    pub id: i64,
+    pub theme_id: i64,
+    pub theme_name: String,
+    pub origin: String,
+    pub confidence: Option<f32>,
+    pub state: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+/// The tags of one item on active themes: confirmed first, then suggested, then rejected.
+#[tracing::instrument(skip_all)]
+pub async fn item_tags(db: impl PgExecutor<'_>, feedback_id: i64) -> sqlx::Result<Vec<ItemTag>> {
+    sqlx::query_as!(
+        ItemTag,
+        r#"select ft.id, ft.theme_id, t.name as theme_name, ft.origin, ft.confidence, ft.state,
+                  u.name as "decided_by?", ft.decided_at
+           from feedback_themes ft
+           join themes t on t.id = ft.theme_id and t.status = 'active'
+           left join users u on u.id = ft.decided_by
+           where ft.feedback_id = $1
+           order by case ft.state when 'confirmed' then 0 when 'suggested' then 1 else 2 end,
+                    ft.confidence desc nulls last, t.name"#,
+        feedback_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Delete a tag; returns (feedback id, theme id, state) of what was removed.
+#[tracing::instrument(skip_all)]
+pub async fn remove_tag(
+    db: impl PgExecutor<'_>,
+    tag_id: i64,
+) -> sqlx::Result<Option<(i64, i64, String)>> {
+    let row = sqlx::query!(
+        "delete from feedback_themes where id = $1 returning feedback_id, theme_id, state",
+        tag_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.feedback_id, r.theme_id, r.state)))
+}
+
+/// Whether a live feedback item with this id exists.
+#[tracing::instrument(skip_all)]
+pub async fn feedback_exists(db: impl PgExecutor<'_>, feedback_id: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"select exists (select 1 from feedback where id = $1) as "e!""#,
+        feedback_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Tag `items` with a new theme (`state` suggested or confirmed); live items only, existing tags
+/// kept. Returns how many were tagged.
+#[tracing::instrument(skip_all)]
+pub async fn start_theme_with(
+    db: impl PgExecutor<'_>,
+    theme_id: i64,
+    items: &[i64],
+    state: &str,
+    decided_by: Option<i64>,
+) -> sqlx::Result<usize> {
+    let r = sqlx::query!(
+        "insert into feedback_themes (feedback_id, theme_id, origin, confidence, state, decided_by, decided_at)
+         select f.id, $1, case when $3 = 'confirmed' then 'manual' else 'auto' end, null, $3,
+                case when $3 = 'confirmed' then $4::bigint end, case when $3 = 'confirmed' then now() end
+         from feedback f where f.id = any($2) and f.archived_at is null
+         on conflict (feedback_id, theme_id) do nothing",
+        theme_id,
+        items,
+        state,
+        decided_by
+    )
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() as usize)
 }

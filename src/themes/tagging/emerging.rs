@@ -83,16 +83,23 @@ async fn emerging_clusters(pool: &sqlx::PgPool) -> AppResult<EmergingClusters> {
                     .take(3)
                     .filter_map(|i| texts.get(*i).map(|t| (*t).to_owned()))
                     .collect();
-                let name = capitalise(&c.label);
+                let phrases = label_phrases(&c.label);
+                let name = capitalise(&phrases.join(", "));
+                let items: Vec<String> = c
+                    .members
+                    .iter()
+                    .filter_map(|i| rows.get(*i).map(|r| r.id.to_string()))
+                    .collect();
                 let create_href = format!(
                     "/themes/new?{}",
                     serde_urlencoded::to_string([
                         ("name", name.as_str()),
-                        ("keywords", &c.label.replace(' ', ", ")),
+                        ("keywords", &phrases.join(", ")),
                         (
                             "description",
                             quotes.first().map(String::as_str).unwrap_or("")
                         ),
+                        ("items", &items.join(",")),
                     ])
                     .unwrap_or_default()
                 );
@@ -110,10 +117,30 @@ async fn emerging_clusters(pool: &sqlx::PgPool) -> AppResult<EmergingClusters> {
     Ok(EmergingClusters { clusters, untagged })
 }
 
+/// The label's phrases as clean keywords: no empty pieces, no contractions.
+fn label_phrases(label: &str) -> Vec<String> {
+    label
+        .split(',')
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty() && !p.contains('\'') && !p.contains('’'))
+        .collect()
+}
+
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keywords_from_a_label_are_clean() {
+        assert_eq!(
+            super::label_phrases("transfer, waiting,, what's, card arrived "),
+            ["transfer", "waiting", "card arrived"]
+        );
     }
 }

@@ -8,8 +8,10 @@
 pub mod api;
 pub mod db;
 pub mod emerging;
+pub mod item;
 pub mod review;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -17,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::jobs::{self, JobKind};
-use crate::tagging::{Example, LabelSeed, Model, Polarity, TrainConfig};
+use crate::tagging::{Example, KeywordRules, LabelSeed, Model, Polarity, TrainConfig};
 
 /// At most this many decisions (newest first) train the model.
 const MAX_DECISIONS: i64 = 20_000;
@@ -31,8 +33,50 @@ pub struct TagRun {
     pub tagged: usize,
 }
 
-/// Train the engine from the current themes and decisions; `None` when there is no theme.
-pub async fn train(pool: &PgPool) -> anyhow::Result<Option<Arc<Model>>> {
+/// What tags feedback: the trained model, the themes' keyword rules, and the theme tree (so a
+/// keyword of a parent theme does not pile onto an item already given one of its children).
+pub struct Tagger {
+    model: Model,
+    rules: KeywordRules,
+    parent: HashMap<i64, i64>,
+}
+
+/// Confidence given to a keyword match the model did not make itself.
+const RULE_CONFIDENCE: f32 = 0.6;
+
+impl Tagger {
+    /// (theme, confidence) suggestions for one text: the model's pick, plus every theme whose
+    /// keyword phrase the text contains, most specific first, without a parent of another pick.
+    pub fn suggest(&self, text: &str) -> Vec<(i64, f32)> {
+        let mut out: Vec<(i64, f32)> = Vec::new();
+        if let Some(p) = self.model.classify(text) {
+            out.push((p.label, p.confidence.clamp(0.0, 1.0)));
+        }
+        for label in self.rules.matches(text) {
+            match out.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, c)) => *c = c.max(RULE_CONFIDENCE),
+                None => out.push((label, RULE_CONFIDENCE)),
+            }
+        }
+        let ancestors = |mut id: i64| {
+            let mut seen = Vec::new();
+            while let Some(&p) = self.parent.get(&id) {
+                if seen.contains(&p) {
+                    break;
+                }
+                seen.push(p);
+                id = p;
+            }
+            seen
+        };
+        let covered: Vec<i64> = out.iter().flat_map(|(l, _)| ancestors(*l)).collect();
+        out.retain(|(l, _)| !covered.contains(l));
+        out
+    }
+}
+
+/// Train the tagger from the current themes and decisions; `None` when there is no theme.
+pub async fn train(pool: &PgPool) -> anyhow::Result<Option<Arc<Tagger>>> {
     let seed_rows = db::seeds(pool).await.context("loading theme seeds")?;
     if seed_rows.is_empty() {
         return Ok(None);
@@ -40,6 +84,11 @@ pub async fn train(pool: &PgPool) -> anyhow::Result<Option<Arc<Model>>> {
     let decisions = db::decisions(pool, MAX_DECISIONS)
         .await
         .context("loading tag decisions")?;
+    let parent: HashMap<i64, i64> = seed_rows
+        .iter()
+        .filter_map(|s| s.parent_id.map(|p| (s.id, p)))
+        .collect();
+    let rules = KeywordRules::new(seed_rows.iter().map(|s| (s.id, &s.keywords[..])));
     let seeds: Vec<LabelSeed> = seed_rows
         .into_iter()
         .map(|s| {
@@ -71,25 +120,43 @@ pub async fn train(pool: &PgPool) -> anyhow::Result<Option<Arc<Model>>> {
     })
     .await
     .context("training the tagger")?;
-    Ok(Some(Arc::new(model)))
+    Ok(Some(Arc::new(Tagger {
+        model,
+        rules,
+        parent,
+    })))
 }
 
-/// Classify texts off the async runtime: (feedback id, theme id, confidence) for confident ones.
+/// Classify texts off the async runtime: (feedback id, theme id, confidence) suggestions.
 async fn classify(
-    model: Arc<Model>,
+    tagger: Arc<Tagger>,
     rows: Vec<db::TextRow>,
 ) -> anyhow::Result<Vec<(i64, i64, f32)>> {
     tokio::task::spawn_blocking(move || {
         rows.iter()
-            .filter_map(|r| {
-                model
-                    .classify(&r.text)
-                    .map(|p| (r.id, p.label, p.confidence.clamp(0.0, 1.0)))
+            .flat_map(|r| {
+                tagger
+                    .suggest(&r.text)
+                    .into_iter()
+                    .map(|(theme, c)| (r.id, theme, c))
             })
             .collect()
     })
     .await
     .context("classifying feedback")
+}
+
+/// How many distinct items got at least one suggestion (`found` is grouped by item).
+fn items_with_a_suggestion(found: &[(i64, i64, f32)]) -> usize {
+    let mut n = 0;
+    let mut last = None;
+    for (item, _, _) in found {
+        if last != Some(*item) {
+            n += 1;
+            last = Some(*item);
+        }
+    }
+    n
 }
 
 async fn store(pool: &PgPool, ids: &[i64], found: &[(i64, i64, f32)]) -> anyhow::Result<()> {
@@ -119,7 +186,7 @@ pub async fn tag_feedback_now(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Re
         let found = classify(model.clone(), rows).await?;
         store(pool, &ids, &found).await?;
         run.items += ids.len();
-        run.tagged += found.len();
+        run.tagged += items_with_a_suggestion(&found);
     }
     Ok(run)
 }
@@ -137,15 +204,6 @@ impl JobKind for RetagAll {
 /// Queue a full retag; returns the job to follow.
 pub async fn enqueue_retag(pool: &PgPool, created_by: Option<i64>) -> sqlx::Result<i64> {
     jobs::enqueue(pool, &RetagAll {}, created_by).await
-}
-
-/// Ask for new feedback to be tagged, without waiting (what feedback's arrival queues).
-/// The background worker of any running `goldthread serve` picks the job up; `goldthread
-/// retag` also runs pending jobs.
-pub async fn tag_new_feedback(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Result<()> {
-    crate::feedback::announce_arrival(pool, feedback_ids.to_vec())
-        .await
-        .context("queueing tagging of new feedback")
 }
 
 /// Re-tag every live item in batches, reporting progress on `job` when given. Safe while
@@ -170,7 +228,7 @@ pub async fn retag_all(pool: &PgPool, job: Option<i64>) -> anyhow::Result<TagRun
         let found = classify(model.clone(), rows).await?;
         store(pool, &ids, &found).await?;
         run.items += ids.len();
-        run.tagged += found.len();
+        run.tagged += items_with_a_suggestion(&found);
         if let Some(id) = job {
             jobs::progress(pool, id, run.items, total).await?;
         }

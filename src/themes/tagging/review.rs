@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
 /// A suggested tag as the queue shows it.
 pub struct ReviewItem {
     pub id: i64,
+    pub feedback_id: i64,
     pub theme_id: i64,
     pub theme_name: String,
     pub confidence: String,
@@ -44,6 +45,7 @@ pub fn items(rows: Vec<db::TagRow>) -> Vec<ReviewItem> {
     rows.into_iter()
         .map(|r| ReviewItem {
             id: r.id,
+            feedback_id: r.feedback_id,
             theme_id: r.theme_id,
             theme_name: r.theme_name,
             confidence: r

@@ -1,0 +1,380 @@
+//! Inbound questions: what revenue teams ask product, and whether they move from "tell us what
+//! this does" (awareness) to "how do we get our customers ready" (readiness).
+
+pub mod classify;
+
+use serde::{Deserialize, Serialize};
+
+/// What a question is about, the product's health signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// "What does this do", "when does it ship": the information should have reached them.
+    Awareness,
+    /// "How do we get our customers ready": the good signal.
+    Readiness,
+    /// Escalations, deal desk, pricing exceptions, bugs, feature requests.
+    Other,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Awareness, Kind::Readiness, Kind::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Awareness => "awareness",
+            Kind::Readiness => "readiness",
+            Kind::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Awareness => "Awareness",
+            Kind::Readiness => "Readiness",
+            Kind::Other => "Other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "awareness" => Some(Kind::Awareness),
+            "readiness" => Some(Kind::Readiness),
+            "other" => Some(Kind::Other),
+            _ => None,
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            Kind::Awareness => 0,
+            Kind::Readiness => 1,
+            Kind::Other => 2,
+        }
+    }
+
+    fn from_id(id: i64) -> Kind {
+        match id {
+            0 => Kind::Awareness,
+            1 => Kind::Readiness,
+            _ => Kind::Other,
+        }
+    }
+}
+
+pub mod api;
+pub mod db;
+pub mod demo;
+pub mod web;
+
+use std::sync::{Arc, Mutex};
+
+use crate::validation::{FieldErrors, clean};
+
+/// Teams that ask (a question's team).
+pub const TEAMS: [(&str, &str); 5] = [
+    ("sales", "Sales"),
+    ("success", "Customer success"),
+    ("support", "Support"),
+    ("marketing", "Marketing"),
+    ("other", "Other"),
+];
+
+/// Where a question came in.
+pub const CHANNELS: [(&str, &str); 5] = [
+    ("chat", "Chat"),
+    ("email", "Email"),
+    ("meeting", "Meeting"),
+    ("form", "Form"),
+    ("other", "Other"),
+];
+
+fn known(list: &[(&'static str, &'static str)], value: &str) -> Option<&'static str> {
+    list.iter().find(|(k, _)| *k == value).map(|(k, _)| *k)
+}
+
+/// A question as typed in the quick form or sent to the API; everything but the text optional.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct QuestionInput {
+    #[serde(default)]
+    pub text: String,
+    /// `sales`, `success`, `support`, `marketing` or `other`; the asker's team when empty.
+    #[serde(default)]
+    pub team: String,
+    /// `chat`, `email`, `meeting`, `form` or `other`.
+    #[serde(default)]
+    pub channel: String,
+    /// Who asked, when it was not the signed-in person (a name).
+    #[serde(default)]
+    pub asked_by_name: String,
+    #[serde(default)]
+    pub theme_id: String,
+}
+
+/// A validated question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewQuestion {
+    pub text: String,
+    pub team: &'static str,
+    pub channel: &'static str,
+    pub asked_by_name: Option<String>,
+    pub theme_id: Option<i64>,
+}
+
+impl QuestionInput {
+    /// `default_team` is the asker's own team when it is one that asks.
+    pub fn validate(&self, default_team: Option<&str>) -> Result<NewQuestion, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let text = self.text.trim();
+        if text.is_empty() {
+            errors.add("text", "Type the question");
+        } else if text.chars().count() > 4000 {
+            errors.add("text", "Keep the question under 4,000 characters");
+        } else if has_control_chars(text) {
+            errors.add(
+                "text",
+                "The question contains control characters; remove them",
+            );
+        }
+        let team = match clean(Some(&self.team)).or(default_team) {
+            None => "other",
+            Some(t) => known(&TEAMS, t).unwrap_or_else(|| {
+                errors.add("team", "Choose sales, success, support, marketing or other");
+                "other"
+            }),
+        };
+        let channel = match clean(Some(&self.channel)) {
+            None => "form",
+            Some(c) => known(&CHANNELS, c).unwrap_or_else(|| {
+                errors.add("channel", "Choose chat, email, meeting, form or other");
+                "other"
+            }),
+        };
+        let asked_by_name = clean(Some(&self.asked_by_name)).map(str::to_owned);
+        if asked_by_name
+            .as_deref()
+            .is_some_and(|n| n.chars().count() > 200)
+        {
+            errors.add("asked_by_name", "Keep the name under 200 characters");
+        }
+        let theme_id = match clean(Some(&self.theme_id)) {
+            None => None,
+            Some(t) => match t.parse::<i64>() {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    errors.add("theme_id", "Choose a theme from the list");
+                    None
+                }
+            },
+        };
+        if errors.is_empty() {
+            Ok(NewQuestion {
+                text: text.to_owned(),
+                team,
+                channel,
+                asked_by_name,
+                theme_id,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// Log a question: check it, classify it, store it, audit it. Returns its id and kind.
+pub async fn ask(
+    pool: &sqlx::PgPool,
+    classifier: &ClassifierCache,
+    asker: &crate::auth::User,
+    input: &QuestionInput,
+    default_team: Option<&str>,
+) -> crate::error::AppResult<(i64, Kind)> {
+    let question = input
+        .validate(default_team)
+        .map_err(crate::error::AppError::Validation)?;
+    let classified = classifier.get(pool).await?.classify(&question.text);
+    let mut tx = pool.begin().await?;
+    let id = db::insert(
+        &mut *tx,
+        &db::Asked {
+            question: &question,
+            asked_by_id: question.asked_by_name.is_none().then_some(asker.id),
+            asked_at: None,
+            kind: classified.kind,
+            confidence: classified.confidence,
+        },
+    )
+    .await?;
+    crate::audit::db::record(
+        &mut *tx,
+        &crate::audit::Actor::User(asker),
+        crate::audit::Entry {
+            action: "question.create",
+            entity_type: "question",
+            entity_id: Some(id.to_string()),
+            summary: format!("Logged question #{id} ({})", classified.kind.as_str()),
+            before: None,
+            after: Some(serde_json::json!({ "text": question.text, "team": question.team, "kind": classified.kind })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((id, classified.kind))
+}
+
+/// Answer a question (Markdown text, minutes spent), audited.
+pub async fn answer(
+    pool: &sqlx::PgPool,
+    by: &crate::auth::User,
+    id: i64,
+    form: &web::AnswerForm,
+) -> crate::error::AppResult<()> {
+    let mut errors = FieldErrors::default();
+    let text = form.answer.trim();
+    if text.is_empty() {
+        errors.add("answer", "Write the answer");
+    } else if text.chars().count() > 20_000 || has_control_chars(text) {
+        errors.add(
+            "answer",
+            "Keep the answer under 20,000 characters, without control characters",
+        );
+    }
+    let minutes = match clean(Some(&form.minutes)) {
+        None => None,
+        Some(m) => match m.parse::<i32>() {
+            Ok(n) if (0..=1440).contains(&n) => Some(n),
+            _ => {
+                errors.add(
+                    "minutes",
+                    "Enter the minutes spent as a whole number from 0 to 1440",
+                );
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(crate::error::AppError::Validation(errors));
+    }
+    let mut tx = pool.begin().await?;
+    if !db::answer(&mut *tx, id, text, minutes, by.id).await? {
+        return Err(crate::error::AppError::NotFound);
+    }
+    crate::audit::db::record(
+        &mut *tx,
+        &crate::audit::Actor::User(by),
+        crate::audit::Entry {
+            action: "question.answer",
+            entity_type: "question",
+            entity_id: Some(id.to_string()),
+            summary: format!("Answered question #{id}"),
+            before: None,
+            after: Some(serde_json::json!({ "minutes": minutes })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A person sets a question's kind; the classifier learns from it. Audited.
+pub async fn override_kind(
+    pool: &sqlx::PgPool,
+    by: &crate::auth::User,
+    id: i64,
+    kind: Kind,
+) -> crate::error::AppResult<()> {
+    let mut tx = pool.begin().await?;
+    let before = db::get(&mut *tx, id)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    db::override_kind(&mut *tx, id, kind, by.id).await?;
+    crate::audit::db::record(
+        &mut *tx,
+        &crate::audit::Actor::User(by),
+        crate::audit::Entry {
+            action: "question.kind",
+            entity_type: "question",
+            entity_id: Some(id.to_string()),
+            summary: format!("Set question #{id} to {}", kind.as_str()),
+            before: Some(serde_json::json!({ "kind": before.kind })),
+            after: Some(serde_json::json!({ "kind": kind })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// NUL and other control characters (tab and newlines are fine in a question).
+fn has_control_chars(s: &str) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+/// Readiness share = readiness ÷ (awareness + readiness), in percent; `None` when a period has
+/// neither (no questions, or only "other").
+pub fn readiness_share(awareness: i64, readiness: i64) -> Option<i64> {
+    let asked = awareness + readiness;
+    (asked > 0).then(|| (100 * readiness + asked / 2) / asked)
+}
+
+/// The classifier as shipped plus the overrides in the database, retrained when an override
+/// is added (the key is the number of overrides and the newest one's time).
+#[derive(Clone, Default)]
+pub struct ClassifierCache(Arc<Mutex<Option<Trained>>>);
+
+/// A classifier and the overrides it was trained with.
+type Trained = (db::OverrideKey, Arc<classify::Classifier>);
+
+impl ClassifierCache {
+    pub async fn get(&self, pool: &sqlx::PgPool) -> anyhow::Result<Arc<classify::Classifier>> {
+        let key = db::override_key(pool).await?;
+        if let Some((k, c)) = self.0.lock().expect("classifier cache").as_ref()
+            && *k == key
+        {
+            return Ok(c.clone());
+        }
+        let overrides = db::overrides(pool).await?;
+        let trained = tokio::task::spawn_blocking(move || {
+            Arc::new(classify::Classifier::shipped(&overrides))
+        })
+        .await?;
+        *self.0.lock().expect("classifier cache") = Some((key, trained.clone()));
+        Ok(trained)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_share_skips_weeks_without_awareness_or_readiness() {
+        assert_eq!(readiness_share(0, 0), None, "no questions, or only other");
+        assert_eq!(readiness_share(3, 1), Some(25));
+        assert_eq!(readiness_share(0, 2), Some(100));
+        assert_eq!(readiness_share(2, 1), Some(33));
+    }
+
+    #[test]
+    fn a_question_needs_only_its_text() {
+        let q = QuestionInput {
+            text: "  When does it ship? ".into(),
+            ..QuestionInput::default()
+        }
+        .validate(Some("sales"))
+        .unwrap();
+        assert_eq!(
+            (q.text.as_str(), q.team, q.channel),
+            ("When does it ship?", "sales", "form")
+        );
+        let errors = QuestionInput {
+            text: "bad\u{1}".into(),
+            team: "finance".into(),
+            ..QuestionInput::default()
+        }
+        .validate(None)
+        .unwrap_err();
+        assert!(errors.has("text") && errors.has("team"));
+    }
+}
