@@ -100,9 +100,25 @@ pub struct ServeArgs {
     /// Offer one-click demo sign-ins on the sign-in page.
     #[arg(long, env = "GOLDTHREAD_DEMO")]
     pub demo: bool,
-    /// Mark the session cookie Secure (serve behind HTTPS).
-    #[arg(long, env = "GOLDTHREAD_SECURE_COOKIES")]
-    pub secure_cookies: bool,
+    /// Where people reach the app, e.g. https://hub.example.com (turns on Secure cookies when https).
+    #[arg(long, env = "GOLDTHREAD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Mark the session cookie Secure (default: on when the public URL is https).
+    #[arg(
+        long,
+        env = "GOLDTHREAD_SECURE_COOKIES",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub secure_cookies: Option<bool>,
+    /// Bearer token that /metrics requires (without it and without --metrics-bind, /metrics is off).
+    #[arg(long, env = "GOLDTHREAD_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Serve /metrics on this address only (e.g. 127.0.0.1:9090), not beside the pages.
+    #[arg(long, env = "GOLDTHREAD_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
     /// Trust X-Forwarded-For for client addresses (only behind your own proxy).
     #[arg(long, env = "GOLDTHREAD_TRUST_PROXY")]
     pub trust_proxy: bool,
@@ -147,7 +163,11 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> Config {
     if let Some(args) = serve {
         config.bind = args.bind;
         config.demo = args.demo;
-        config.secure_cookies = args.secure_cookies;
+        config.public_url = args.public_url.clone();
+        config.secure_cookies =
+            crate::config::secure_cookies(args.secure_cookies, args.public_url.as_deref());
+        config.metrics_token = args.metrics_token.clone().filter(|t| !t.trim().is_empty());
+        config.metrics_bind = args.metrics_bind;
         config.trust_proxy = args.trust_proxy;
         config.request_timeout = Duration::from_secs(args.request_timeout.max(1));
     }

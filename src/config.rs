@@ -15,8 +15,14 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Offer one-click demo sign-ins on the sign-in page. Never on outside demo mode.
     pub demo: bool,
-    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    /// Where people reach the app (`GOLDTHREAD_PUBLIC_URL`), e.g. `https://hub.example.com`.
+    pub public_url: Option<String>,
+    /// Mark the session cookie `Secure`: on by default when the public URL is https.
     pub secure_cookies: bool,
+    /// `/metrics` answers only with `Authorization: Bearer <this>` (`GOLDTHREAD_METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
+    /// Serve `/metrics` on this address only, not beside the pages (`GOLDTHREAD_METRICS_BIND`).
+    pub metrics_bind: Option<SocketAddr>,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     pub trust_proxy: bool,
     pub request_timeout: Duration,
@@ -29,7 +35,10 @@ impl Config {
             database_url: database_url.to_owned(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             demo: false,
+            public_url: None,
             secure_cookies: false,
+            metrics_token: None,
+            metrics_bind: None,
             trust_proxy: false,
             request_timeout: Duration::from_secs(30),
             session_idle: Duration::from_secs(12 * 3600),
@@ -54,11 +63,22 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("bind", &self.bind)
             .field("demo", &self.demo)
+            .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("metrics_bind", &self.metrics_bind)
             .field("trust_proxy", &self.trust_proxy)
             .field("request_timeout", &self.request_timeout)
             .finish()
     }
+}
+
+/// Whether the session cookie is `Secure`: as configured when configured, otherwise on exactly
+/// when the public URL is https (a cookie marked `Secure` is never sent over plain http).
+pub fn secure_cookies(configured: Option<bool>, public_url: Option<&str>) -> bool {
+    configured.unwrap_or_else(|| {
+        public_url.is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
+    })
 }
 
 /// Hide a password in a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
@@ -78,6 +98,25 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookies_are_secure_by_default_behind_https_only() {
+        assert!(secure_cookies(None, Some("https://hub.example.com")));
+        assert!(!secure_cookies(None, Some("http://127.0.0.1:8080")));
+        assert!(!secure_cookies(None, None));
+        assert!(!secure_cookies(
+            Some(false),
+            Some("https://hub.example.com")
+        ));
+        assert!(secure_cookies(Some(true), None));
+    }
+
+    #[test]
+    fn debug_never_prints_the_metrics_token() {
+        let mut c = Config::for_tests(DEFAULT_DATABASE_URL);
+        c.metrics_token = Some("s3cret-token".into());
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
 
     #[test]
     fn redacts_passwords_only() {

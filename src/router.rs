@@ -54,11 +54,62 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics: only with the configured bearer token, or (without a token) only on the
+/// separate metrics address; off otherwise.
+async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let plain = |status: StatusCode, text: &'static str| {
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            text,
+        )
+            .into_response()
+    };
+    match &state.config.metrics_token {
+        Some(token) => {
+            let given = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or("");
+            if !same_secret(given, token) {
+                let mut response = plain(
+                    StatusCode::UNAUTHORIZED,
+                    "Send Authorization: Bearer <GOLDTHREAD_METRICS_TOKEN>\n",
+                );
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"metrics\""),
+                );
+                return response;
+            }
+        }
+        None if state.config.metrics_bind.is_none() => {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "Metrics are off: set GOLDTHREAD_METRICS_TOKEN or GOLDTHREAD_METRICS_BIND\n",
+            );
+        }
+        None => {}
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+        .into_response()
+}
+
+/// Compare secrets by their digests, so the time taken says nothing about the secret.
+fn same_secret(given: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes())
+}
+
+/// `/metrics` alone, for the separate metrics address (`GOLDTHREAD_METRICS_BIND`).
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .with_state(state)
 }
 
 /// Count requests and their latency by route pattern (never the raw URI: low cardinality).
@@ -76,6 +127,14 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     metrics::histogram!("goldthread_http_request_duration_seconds", "method" => method, "path" => path)
         .record(start.elapsed().as_secs_f64());
     response
+}
+
+/// `/metrics` beside the pages: only when it has no address of its own.
+async fn metrics_on_pages(state: State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if state.config.metrics_bind.is_some() {
+        return AppError::NotFound.into_response();
+    }
+    metrics_text(state, headers).await
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {
@@ -224,7 +283,7 @@ pub fn app(state: AppState) -> Router {
             get(move || async move { Json(openapi) }),
         )
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
+        .route("/metrics", get(metrics_on_pages))
         .merge(crate::web::assets::router())
         .fallback(not_found)
         .layer(middleware::from_fn(api_problems))

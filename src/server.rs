@@ -27,6 +27,26 @@ pub async fn serve(config: Config, pool: PgPool) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
+    let metrics = match state.config.metrics_bind {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {addr}"))?;
+            tracing::info!("metrics on http://{addr}/metrics");
+            let app = crate::router::metrics_app(state.clone());
+            Some(tokio::spawn(
+                async move { axum::serve(listener, app).await },
+            ))
+        }
+        None => {
+            if state.config.metrics_token.is_none() {
+                tracing::info!(
+                    "/metrics is off: set GOLDTHREAD_METRICS_TOKEN or GOLDTHREAD_METRICS_BIND"
+                );
+            }
+            None
+        }
+    };
     axum::serve(
         listener,
         crate::router::app(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -36,6 +56,9 @@ pub async fn serve(config: Config, pool: PgPool) -> anyhow::Result<()> {
     .context("server error")?;
     housekeeping.abort();
     worker.abort();
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

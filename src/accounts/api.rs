@@ -78,7 +78,8 @@ pub struct AccountBody {
     #[schema(required = true, max_length = 300)]
     pub name: Option<String>,
     pub domain: Option<String>,
-    /// A number of currency units (`1200000`, `1200000.5`) or text like `"$1.2M"`.
+    /// A number of currency units (`1200000`, `1200000.5`) or text like `"$1.2M"`; absent, `null`
+    /// or `""` for none (stored as `null`, not 0).
     #[schema(value_type = Option<String>)]
     pub arr: Option<serde_json::Value>,
     /// ISO 4217 code; USD when absent.

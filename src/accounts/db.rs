@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 use sqlx::{PgExecutor, Postgres, Transaction};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use super::{Lifecycle, NewAccount, Segment};
 use crate::web::cursor;
@@ -19,8 +19,13 @@ pub struct AccountRow {
     pub external_id: String,
     pub name: String,
     pub domain: Option<String>,
-    pub arr_cents: i64,
+    /// ARR in cents of `currency`; `null` when none was given.
+    pub arr_cents: Option<i64>,
     pub currency: String,
+    /// ARR converted to `reporting_currency` at today's rate; `null` when there is no ARR or
+    /// no rate converts `currency`.
+    pub arr_reporting_cents: Option<i64>,
+    pub reporting_currency: String,
     pub segment: Option<String>,
     pub plan: Option<String>,
     pub lifecycle: String,
@@ -35,6 +40,7 @@ pub struct AccountRow {
 /// How a list is ordered; each has a matching keyset cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
+    /// By ARR in the reporting currency; accounts without ARR or without a rate come last.
     #[default]
     ArrDesc,
     ArrAsc,
@@ -66,16 +72,31 @@ impl Sort {
 /// Where the previous page ended: the sort key and the id of its last row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursor {
-    Arr { arr_cents: i64, id: i64 },
-    Name { name: String, id: i64 },
+    /// `arr_cents` is the sort key: converted ARR, or the "last" key when there is none.
+    Arr {
+        arr_cents: i64,
+        id: i64,
+    },
+    Name {
+        name: String,
+        id: i64,
+    },
 }
+
+/// Sort keys of accounts with no converted ARR, so they come last both ways.
+const NO_ARR_DESC: i64 = -1;
+const NO_ARR_ASC: i64 = i64::MAX;
 
 impl Cursor {
     /// The cursor after `row` under `sort`.
     pub fn after(row: &AccountRow, sort: Sort) -> Cursor {
         match sort {
             Sort::ArrDesc | Sort::ArrAsc => Cursor::Arr {
-                arr_cents: row.arr_cents,
+                arr_cents: row.arr_reporting_cents.unwrap_or(if sort == Sort::ArrDesc {
+                    NO_ARR_DESC
+                } else {
+                    NO_ARR_ASC
+                }),
                 id: row.id,
             },
             Sort::NameAsc | Sort::NameDesc => Cursor::Name {
@@ -126,7 +147,12 @@ fn like_pattern(q: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// One page of accounts (at most `limit`) and whether more follow.
+fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// One page of accounts (at most `limit`) and whether more follow. ARR sorts compare amounts
+/// converted to the reporting currency at today's rates.
 #[tracing::instrument(skip_all)]
 pub async fn list(
     db: impl PgExecutor<'_>,
@@ -150,14 +176,15 @@ pub async fn list(
         _ => (None, None, None),
     };
     let fetch = limit + 1;
-    // Each ordering has its own statement so PostgreSQL can walk the matching index; all four
-    // take the same parameters (an unused cursor column is mentioned as `$n is null or true`
-    // only so its type is known).
+    let on = today();
+    // Each ordering has its own statement; all four take the same parameters (an unused cursor
+    // column is mentioned as `$n is null or true` only so its type is known). Converted ARR has
+    // no index: the sort reads every account that matches the filters.
     macro_rules! page {
         ($sql:literal) => {
             sqlx::query_as!(
                 AccountRow, $sql, pattern, exact, domain, segment, lifecycle, after_arr,
-                after_name, after_id, fetch
+                after_name, after_id, fetch, on
             )
             .fetch_all(db)
             .await?
@@ -165,33 +192,43 @@ pub async fn list(
     }
     let mut rows = match filter.sort {
         Sort::ArrDesc => page!(
-            r#"select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency, a.segment,
+            r#"with fx as (select currency, rate from fx_rates_on($10))
+               select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency,
+                      round(a.arr_cents * fx.rate)::bigint as arr_reporting_cents,
+                      reporting_currency() as "reporting_currency!", a.segment,
                       a.plan, a.lifecycle, a.owner_id, u.name as "owner_name?", a.created_at, a.updated_at
-               from accounts a left join users u on u.id = a.owner_id
+               from accounts a left join users u on u.id = a.owner_id left join fx on fx.currency = a.currency
                where ($1::text is null or a.name ilike $1 or a.external_id = $2 or a.domain = $3)
                  and ($4::text is null or a.segment = $4)
                  and ($5::text is null or a.lifecycle = $5)
-                 and ($8::bigint is null or (a.arr_cents, a.id) < ($6, $8))
+                 and ($8::bigint is null or (coalesce(round(a.arr_cents * fx.rate)::bigint, -1), a.id) < ($6, $8))
                  and ($7::text is null or true)
-               order by a.arr_cents desc, a.id desc
+               order by coalesce(round(a.arr_cents * fx.rate)::bigint, -1) desc, a.id desc
                limit $9"#
         ),
         Sort::ArrAsc => page!(
-            r#"select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency, a.segment,
+            r#"with fx as (select currency, rate from fx_rates_on($10))
+               select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency,
+                      round(a.arr_cents * fx.rate)::bigint as arr_reporting_cents,
+                      reporting_currency() as "reporting_currency!", a.segment,
                       a.plan, a.lifecycle, a.owner_id, u.name as "owner_name?", a.created_at, a.updated_at
-               from accounts a left join users u on u.id = a.owner_id
+               from accounts a left join users u on u.id = a.owner_id left join fx on fx.currency = a.currency
                where ($1::text is null or a.name ilike $1 or a.external_id = $2 or a.domain = $3)
                  and ($4::text is null or a.segment = $4)
                  and ($5::text is null or a.lifecycle = $5)
-                 and ($8::bigint is null or (a.arr_cents, a.id) > ($6, $8))
+                 and ($8::bigint is null
+                      or (coalesce(round(a.arr_cents * fx.rate)::bigint, 9223372036854775807), a.id) > ($6, $8))
                  and ($7::text is null or true)
-               order by a.arr_cents, a.id
+               order by coalesce(round(a.arr_cents * fx.rate)::bigint, 9223372036854775807), a.id
                limit $9"#
         ),
         Sort::NameAsc => page!(
-            r#"select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency, a.segment,
+            r#"with fx as (select currency, rate from fx_rates_on($10))
+               select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency,
+                      round(a.arr_cents * fx.rate)::bigint as arr_reporting_cents,
+                      reporting_currency() as "reporting_currency!", a.segment,
                       a.plan, a.lifecycle, a.owner_id, u.name as "owner_name?", a.created_at, a.updated_at
-               from accounts a left join users u on u.id = a.owner_id
+               from accounts a left join users u on u.id = a.owner_id left join fx on fx.currency = a.currency
                where ($1::text is null or a.name ilike $1 or a.external_id = $2 or a.domain = $3)
                  and ($4::text is null or a.segment = $4)
                  and ($5::text is null or a.lifecycle = $5)
@@ -201,9 +238,12 @@ pub async fn list(
                limit $9"#
         ),
         Sort::NameDesc => page!(
-            r#"select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency, a.segment,
+            r#"with fx as (select currency, rate from fx_rates_on($10))
+               select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency,
+                      round(a.arr_cents * fx.rate)::bigint as arr_reporting_cents,
+                      reporting_currency() as "reporting_currency!", a.segment,
                       a.plan, a.lifecycle, a.owner_id, u.name as "owner_name?", a.created_at, a.updated_at
-               from accounts a left join users u on u.id = a.owner_id
+               from accounts a left join users u on u.id = a.owner_id left join fx on fx.currency = a.currency
                where ($1::text is null or a.name ilike $1 or a.external_id = $2 or a.domain = $3)
                  and ($4::text is null or a.segment = $4)
                  and ($5::text is null or a.lifecycle = $5)
@@ -218,16 +258,47 @@ pub async fn list(
     Ok((rows, more))
 }
 
+/// Accounts matching the list's filters whose ARR no rate converts today: (currency, accounts).
+#[tracing::instrument(skip_all)]
+pub async fn missing_rates(
+    db: impl PgExecutor<'_>,
+    filter: &ListFilter,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    let rows = sqlx::query!(
+        r#"with fx as materialized (select currency from fx_rates_on($6))
+           select a.currency, count(*) as "n!" from accounts a
+           where a.arr_cents is not null and a.currency not in (select currency from fx where currency is not null)
+             and ($1::text is null or a.name ilike $1 or a.external_id = $2 or a.domain = $3)
+             and ($4::text is null or a.segment = $4)
+             and ($5::text is null or a.lifecycle = $5)
+           group by a.currency order by a.currency"#,
+        q.map(like_pattern),
+        q.map(str::to_string),
+        q.map(str::to_ascii_lowercase),
+        filter.segment.map(Segment::as_str),
+        filter.lifecycle.map(Lifecycle::as_str),
+        today()
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.currency, r.n)).collect())
+}
+
 /// One account, or `None`.
 #[tracing::instrument(skip_all)]
 pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
-        r#"select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency, a.segment,
+        r#"select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency,
+                  round(a.arr_cents * fx.rate)::bigint as arr_reporting_cents,
+                  reporting_currency() as "reporting_currency!", a.segment,
                   a.plan, a.lifecycle, a.owner_id, u.name as "owner_name?", a.created_at, a.updated_at
            from accounts a left join users u on u.id = a.owner_id
+           left join fx_rates_on($2) fx on fx.currency = a.currency
            where a.id = $1"#,
-        id
+        id,
+        today()
     )
     .fetch_optional(db)
     .await
@@ -241,14 +312,86 @@ pub async fn get_by_external_id(
 ) -> sqlx::Result<Option<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
-        r#"select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency, a.segment,
+        r#"select a.id, a.external_id, a.name, a.domain, a.arr_cents, a.currency,
+                  round(a.arr_cents * fx.rate)::bigint as arr_reporting_cents,
+                  reporting_currency() as "reporting_currency!", a.segment,
                   a.plan, a.lifecycle, a.owner_id, u.name as "owner_name?", a.created_at, a.updated_at
            from accounts a left join users u on u.id = a.owner_id
+           left join fx_rates_on($2) fx on fx.currency = a.currency
            where a.external_id = $1"#,
-        external_id
+        external_id,
+        today()
     )
     .fetch_optional(db)
     .await
+}
+
+/// One recorded value of an account's ARR.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArrChange {
+    pub arr_cents: Option<i64>,
+    pub currency: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub valid_from: OffsetDateTime,
+}
+
+/// Every value an account's ARR has had, newest first (at most `limit`).
+#[tracing::instrument(skip_all)]
+pub async fn arr_history(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<ArrChange>> {
+    sqlx::query_as!(
+        ArrChange,
+        "select arr_cents, currency, valid_from from account_arr_history
+         where account_id = $1 order by valid_from desc, id desc limit $2",
+        account_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// When an account's ARR history starts; feedback received earlier carries the earliest value
+/// known instead of the ARR at the time. `None` for an account without history.
+#[tracing::instrument(skip_all)]
+pub async fn arr_history_start(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+) -> sqlx::Result<Option<OffsetDateTime>> {
+    sqlx::query_scalar!(
+        "select min(valid_from) from account_arr_history where account_id = $1",
+        account_id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Amounts in the reporting currency: each (cents, currency, day) converted at the rate valid
+/// that day, `None` where no rate converts it. Returns the reporting currency too.
+#[tracing::instrument(skip_all, fields(n = amounts.len()))]
+pub async fn convert_amounts(
+    db: impl PgExecutor<'_>,
+    amounts: &[(i64, String, Date)],
+) -> sqlx::Result<(String, Vec<Option<i64>>)> {
+    let cents: Vec<i64> = amounts.iter().map(|a| a.0).collect();
+    let currency: Vec<String> = amounts.iter().map(|a| a.1.clone()).collect();
+    let day: Vec<Date> = amounts.iter().map(|a| a.2).collect();
+    let row = sqlx::query!(
+        r#"select reporting_currency() as "reporting!",
+                  array(select round(t.cents * (select fx.rate from fx_rates_on(t.day) fx
+                                                where fx.currency = t.currency))::bigint
+                        from unnest($1::bigint[], $2::text[], $3::date[]) with ordinality
+                             as t(cents, currency, day, ord)
+                        order by t.ord) as "converted!: Vec<Option<i64>>""#,
+        &cents,
+        &currency,
+        &day
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.reporting, row.converted))
 }
 
 /// Inserts an account and returns its id.
@@ -357,7 +500,7 @@ pub async fn upsert_many(
         let ext: Vec<String> = chunk.iter().map(|a| a.external_id.clone()).collect();
         let names: Vec<String> = chunk.iter().map(|a| a.name.clone()).collect();
         let domains: Vec<Option<String>> = chunk.iter().map(|a| a.domain.clone()).collect();
-        let arr: Vec<i64> = chunk.iter().map(|a| a.arr_cents).collect();
+        let arr: Vec<Option<i64>> = chunk.iter().map(|a| a.arr_cents).collect();
         let cur: Vec<String> = chunk.iter().map(|a| a.currency.clone()).collect();
         let seg: Vec<Option<String>> = chunk
             .iter()
@@ -380,7 +523,7 @@ pub async fn upsert_many(
             &ext,
             &names,
             &domains as &[Option<String>],
-            &arr,
+            &arr as &[Option<i64>],
             &cur,
             &seg as &[Option<String>],
             &plans as &[Option<String>],
@@ -395,8 +538,8 @@ pub async fn upsert_many(
     Ok((inserted, updated))
 }
 
-/// Account id, ARR in cents and currency, for attaching feedback and snapshotting ARR.
-pub type AccountRef = (i64, i64, String);
+/// Account id, ARR in cents (`None`: none) and currency, for attaching feedback.
+pub type AccountRef = (i64, Option<i64>, String);
 
 /// Accounts by external id; ids not found are simply absent from the map.
 #[tracing::instrument(skip_all, fields(n = external_ids.len()))]
@@ -427,7 +570,7 @@ pub async fn resolve_domains(
     let rows = sqlx::query!(
         r#"select distinct on (domain) domain as "domain!", id, arr_cents, currency
            from accounts where domain = any($1)
-           order by domain, arr_cents desc, id"#,
+           order by domain, arr_cents desc nulls last, id"#,
         &lower
     )
     .fetch_all(db)
@@ -454,7 +597,7 @@ pub async fn match_by_text(
            join accounts a on a.external_id = t.text or lower(a.name) = lower(t.text)
                            or (t.domain is not null and a.domain = t.domain)
            order by t.text, (a.external_id = t.text) desc, (lower(a.name) = lower(t.text)) desc,
-                    a.arr_cents desc, a.id"#,
+                    a.arr_cents desc nulls last, a.id"#,
         texts,
         &domains as &[Option<String>]
     )

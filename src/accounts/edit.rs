@@ -35,7 +35,7 @@ impl AccountForm {
             external_id: row.external_id.clone(),
             name: row.name.clone(),
             domain: row.domain.clone().unwrap_or_default(),
-            arr: plain_amount(row.arr_cents),
+            arr: row.arr_cents.map(plain_amount).unwrap_or_default(),
             currency: row.currency.clone(),
             segment: row.segment.clone().unwrap_or_default(),
             plan: row.plan.clone().unwrap_or_default(),

@@ -160,7 +160,8 @@ pub struct NewAccount {
     pub name: String,
     /// Lowercase host without scheme, `www.` or path.
     pub domain: Option<String>,
-    pub arr_cents: i64,
+    /// `None` when no ARR was given (not the same as 0).
+    pub arr_cents: Option<i64>,
     /// Uppercase ISO 4217 code.
     pub currency: String,
     pub segment: Option<Segment>,
@@ -270,7 +271,7 @@ pub(crate) fn validate_raw(raw: &RawAccount<'_>, errors: &mut FieldErrors) -> Op
         }
     };
     let arr_cents = match clean(raw.arr) {
-        None => 0,
+        None => None,
         Some(a) => match parse_arr(a) {
             Ok((cents, implied)) => {
                 if let Some(implied) = implied {
@@ -285,11 +286,11 @@ pub(crate) fn validate_raw(raw: &RawAccount<'_>, errors: &mut FieldErrors) -> Op
                         Some(_) => {}
                     }
                 }
-                cents
+                Some(cents)
             }
             Err(msg) => {
                 errors.add("arr", msg);
-                0
+                None
             }
         },
     };

@@ -76,7 +76,7 @@ fn validate_account() {
     .expect("valid");
     assert_eq!(a.external_id, "A-1");
     assert_eq!(a.domain.as_deref(), Some("acme.com"));
-    assert_eq!(a.arr_cents, 150_000_000);
+    assert_eq!(a.arr_cents, Some(150_000_000));
     assert_eq!(a.currency, "EUR");
     assert_eq!(a.segment, Some(Segment::MidMarket));
     assert_eq!(a.lifecycle, Lifecycle::Customer);
@@ -117,5 +117,5 @@ fn validate_account() {
     }
     .validate()
     .expect("minimal");
-    assert_eq!((ok.arr_cents, ok.currency.as_str()), (0, "USD"));
+    assert_eq!((ok.arr_cents, ok.currency.as_str()), (None, "USD"));
 }

@@ -23,7 +23,7 @@ use crate::web::Layout;
 use crate::web::charts::ScoreLine;
 use crate::web::format::When;
 use crate::web::labels::segment_label;
-use crate::web::money::{format_arr_exact, format_arr_short};
+use crate::web::money::{Arr, format_arr_exact, missing_rates_note};
 
 /// Accounts per list page.
 const PAGE_SIZE: i64 = 50;
@@ -38,19 +38,14 @@ pub fn router() -> Router<AppState> {
         .route("/accounts/{id}/edit", get(edit_form).post(update))
 }
 
-/// ARR as tables show it: short, with the exact amount for the title.
-pub struct Money {
-    pub short: String,
-    pub exact: String,
-}
-
-impl Money {
-    pub fn new(cents: i64, currency: &str) -> Self {
-        Money {
-            short: format_arr_short(cents, currency),
-            exact: format_arr_exact(cents, currency),
-        }
-    }
+/// An account's ARR as pages show it: in the reporting currency, the recorded amount kept.
+fn arr_of(row: &AccountRow) -> Option<Arr> {
+    Arr::new(
+        row.arr_cents,
+        &row.currency,
+        row.arr_reporting_cents,
+        &row.reporting_currency,
+    )
 }
 
 fn lifecycle_label(s: &str) -> &'static str {
@@ -59,7 +54,7 @@ fn lifecycle_label(s: &str) -> &'static str {
 
 pub struct ListRow {
     pub row: AccountRow,
-    pub arr: Money,
+    pub arr: Option<Arr>,
     pub segment: &'static str,
     pub lifecycle: &'static str,
 }
@@ -67,7 +62,7 @@ pub struct ListRow {
 impl From<AccountRow> for ListRow {
     fn from(row: AccountRow) -> Self {
         ListRow {
-            arr: Money::new(row.arr_cents, &row.currency),
+            arr: arr_of(&row),
             segment: segment_label(row.segment.as_deref()).unwrap_or("—"),
             lifecycle: lifecycle_label(&row.lifecycle),
             row,
@@ -159,6 +154,9 @@ pub struct ListPage {
     clear: String,
     segments: &'static [Segment],
     lifecycles: &'static [Lifecycle],
+    reporting: String,
+    /// Accounts whose ARR no rate converts, said above the table.
+    missing_note: Option<String>,
 }
 
 async fn list(
@@ -174,6 +172,13 @@ async fn list(
     }
     let filter = query.filter();
     let (rows, more) = db::list(&state.pool, &filter, PAGE_SIZE).await?;
+    let reporting = crate::admin::reporting_currency(&state.pool).await?;
+    let missing = db::missing_rates(&state.pool, &filter).await?;
+    let missing_note = missing_rates_note(
+        &missing,
+        &reporting,
+        "their ARR is shown as recorded and sorted last",
+    );
     let next = match rows.last() {
         Some(last) if more => Some(
             ListQuery {
@@ -208,6 +213,8 @@ async fn list(
         query,
         segments: &Segment::ALL,
         lifecycles: &Lifecycle::ALL,
+        reporting,
+        missing_note,
     })
 }
 
@@ -227,7 +234,10 @@ pub struct FeedbackLine {
 pub struct DetailPage {
     layout: Layout,
     account: AccountRow,
-    arr: Money,
+    arr: Option<Arr>,
+    /// The recorded amount, exact: "€1,000,000.00".
+    arr_recorded: Option<String>,
+    arr_history: Vec<ArrLine>,
     segment: &'static str,
     lifecycle: &'static str,
     created: When,
@@ -238,6 +248,15 @@ pub struct DetailPage {
     chart: Option<ScoreLine>,
     themes: Vec<(i64, String, i64)>,
 }
+
+/// One recorded value of the account's ARR.
+pub struct ArrLine {
+    pub amount: String,
+    pub since: When,
+}
+
+/// Values shown in the ARR history on an account's page.
+const ARR_HISTORY: i64 = 12;
 
 fn parse_id(raw: &str) -> AppResult<i64> {
     raw.parse().map_err(|_| AppError::NotFound)
@@ -256,6 +275,16 @@ async fn detail(
     let months = crate::insights::db::nps_history_for_account(&state.pool, id).await?;
     let (nps_rows, chart) = chart::nps_history(&months);
     let themes = crate::insights::db::themes_for_account(&state.pool, id, 12).await?;
+    let arr_history = db::arr_history(&state.pool, id, ARR_HISTORY)
+        .await?
+        .into_iter()
+        .map(|h| ArrLine {
+            amount: h
+                .arr_cents
+                .map_or_else(|| "None".to_string(), |c| format_arr_exact(c, &h.currency)),
+            since: When::from(h.valid_from),
+        })
+        .collect();
     let feedback = recent
         .into_iter()
         .map(|f| FeedbackLine {
@@ -278,7 +307,11 @@ async fn detail(
     Ok(DetailPage {
         themes,
         layout: Layout::for_user(&current, account.name.clone(), "accounts").await?,
-        arr: Money::new(account.arr_cents, &account.currency),
+        arr: arr_of(&account),
+        arr_recorded: account
+            .arr_cents
+            .map(|c| format_arr_exact(c, &account.currency)),
+        arr_history,
         segment: segment_label(account.segment.as_deref()).unwrap_or("—"),
         lifecycle: lifecycle_label(&account.lifecycle),
         created: When::from(account.created_at),

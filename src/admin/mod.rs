@@ -1,6 +1,12 @@
-//! People and API tokens: the rules for creating and changing them, shared by pages and the CLI.
+//! People, API tokens, the reporting currency and exchange rates: the rules for creating and
+//! changing them, shared by pages and the CLI.
 
+pub mod audit_page;
+mod money;
+pub mod rates;
 pub mod web;
+
+pub use rates::db::reporting_currency;
 
 use serde_json::json;
 use sqlx::PgPool;
@@ -234,6 +240,39 @@ pub async fn set_disabled(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Let a user whose sign-in is waiting after wrong passwords try again now (audited).
+/// Returns false when there was nothing to unlock.
+pub async fn unlock_sign_in(pool: &PgPool, actor: &Actor<'_>, user_id: i64) -> AppResult<bool> {
+    let mut tx = pool.begin().await?;
+    let listing = db::get_listing(&mut *tx, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let scope = crate::auth::throttle::Scope::Account.as_str();
+    let state = db::throttle_state(&mut *tx, scope, &listing.user.email).await?;
+    let Some(state) = state else {
+        return Ok(false);
+    };
+    db::throttle_clear(&mut *tx, scope, &listing.user.email).await?;
+    audit::db::record(
+        &mut *tx,
+        actor,
+        Entry {
+            action: "unlock",
+            entity_type: "user",
+            entity_id: Some(user_id.to_string()),
+            summary: format!("Unlocked sign-in for {}", listing.user.email),
+            before: Some(json!({
+                "failed_sign_ins": state.failures,
+                "locked": state.locked_until.is_some(),
+            })),
+            after: Some(json!({"failed_sign_ins": 0, "locked": false})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Issue an API token for a user (audited). Returns the token: it is shown once, stored hashed.

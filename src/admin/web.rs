@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::UserInput;
 use crate::app::AppState;
-use crate::audit::{self, Actor};
+use crate::audit::Actor;
 use crate::auth::db::{TokenListing, UserListing};
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission, Role, Team, db};
@@ -30,15 +30,17 @@ pub fn router() -> Router<AppState> {
             get(confirm_disable).post(disable_user),
         )
         .route("/admin/users/{id}/enable", axum::routing::post(enable_user))
+        .route("/admin/users/{id}/unlock", axum::routing::post(unlock_user))
         .route("/admin/tokens", get(tokens).post(create_token))
         .route(
             "/admin/tokens/{id}/revoke",
             get(confirm_revoke).post(revoke_token),
         )
-        .route("/admin/audit", get(audit_log))
+        .route("/admin/audit", get(super::audit_page::audit_log))
+        .merge(super::money::router())
 }
 
-fn admin(current: &CurrentUser) -> AppResult<()> {
+pub(super) fn admin(current: &CurrentUser) -> AppResult<()> {
     current.user.require(Permission::Administer)
 }
 
@@ -48,6 +50,7 @@ pub struct OverviewPage {
     layout: Layout,
     users: usize,
     tokens: usize,
+    reporting_currency: String,
 }
 
 async fn overview(State(state): State<AppState>, current: CurrentUser) -> AppResult<OverviewPage> {
@@ -62,6 +65,7 @@ async fn overview(State(state): State<AppState>, current: CurrentUser) -> AppRes
         layout: Layout::for_user(&current, "Admin", "admin").await?,
         users,
         tokens,
+        reporting_currency: super::reporting_currency(&state.pool).await?,
     })
 }
 
@@ -160,6 +164,25 @@ pub struct UserPage {
     roles: &'static [Role],
     teams: &'static [Team],
     is_self: bool,
+    sign_in: Option<SignInState>,
+}
+
+/// Wrong passwords in a row on the user page, and the wait they started.
+pub struct SignInState {
+    pub failures: i32,
+    pub last_failure: When,
+    pub locked_until: Option<When>,
+}
+
+async fn sign_in_state(state: &AppState, email: &str) -> AppResult<Option<SignInState>> {
+    let scope = crate::auth::throttle::Scope::Account.as_str();
+    Ok(db::throttle_state(&state.pool, scope, email)
+        .await?
+        .map(|t| SignInState {
+            failures: t.failures,
+            last_failure: When::from(t.last_failure_at),
+            locked_until: t.locked_until.map(When::from),
+        }))
 }
 
 async fn load_user(state: &AppState, id: i64) -> AppResult<UserListing> {
@@ -177,6 +200,7 @@ async fn edit_user(
     let listing = load_user(&state, id).await?;
     Ok(UserPage {
         layout: Layout::for_user(&current, listing.user.name.clone(), "admin").await?,
+        sign_in: sign_in_state(&state, &listing.user.email).await?,
         role: listing.user.role.as_str().into(),
         team: listing.user.team.as_str().into(),
         is_self: listing.user.id == current.user.id,
@@ -234,6 +258,7 @@ async fn update_user(
         Err(AppError::Validation(errors)) => {
             let page = UserPage {
                 layout: Layout::for_user(&current, listing.user.name.clone(), "admin").await?,
+                sign_in: sign_in_state(&state, &listing.user.email).await?,
                 is_self: listing.user.id == current.user.id,
                 listing,
                 role: form.role,
@@ -287,6 +312,22 @@ async fn enable_user(
     admin(&current)?;
     super::set_disabled(&state.pool, &Actor::User(&current.user), id, false).await?;
     set_flash(&current.session, FlashKind::Success, "User enabled.", None).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+async fn unlock_user(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    admin(&current)?;
+    let unlocked = super::unlock_sign_in(&state.pool, &Actor::User(&current.user), id).await?;
+    let message = if unlocked {
+        "Sign-in unlocked: the next password is checked at once."
+    } else {
+        "Nothing to unlock: this account has no failed sign-ins."
+    };
+    set_flash(&current.session, FlashKind::Success, message, None).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
@@ -455,80 +496,4 @@ async fn revoke_token(
     super::revoke_token(&state.pool, &Actor::User(&current.user), id).await?;
     set_flash(&current.session, FlashKind::Success, "Token revoked.", None).await?;
     Ok(Redirect::to("/admin/tokens").into_response())
-}
-
-pub struct AuditView {
-    pub row: audit::db::AuditRow,
-    pub at: When,
-    pub before: String,
-    pub after: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "admin/audit.html")]
-pub struct AuditPage {
-    layout: Layout,
-    entries: Vec<AuditView>,
-    entity_types: Vec<String>,
-    entity: String,
-    next: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct AuditQuery {
-    entity: Option<String>,
-    before: Option<i64>,
-}
-
-const AUDIT_PAGE: i64 = 50;
-
-async fn audit_log(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Query(query): Query<AuditQuery>,
-) -> AppResult<AuditPage> {
-    admin(&current)?;
-    let entity = query.entity.filter(|e| !e.is_empty());
-    let rows =
-        audit::db::page(&state.pool, entity.as_deref(), query.before, AUDIT_PAGE + 1).await?;
-    let has_more = rows.len() as i64 > AUDIT_PAGE;
-    let entries: Vec<AuditView> = rows
-        .into_iter()
-        .take(AUDIT_PAGE as usize)
-        .map(|row| AuditView {
-            at: When::from(row.at),
-            before: row
-                .before
-                .as_ref()
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            after: row
-                .after
-                .as_ref()
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            row,
-        })
-        .collect();
-    let next = match (has_more, entries.last()) {
-        (true, Some(last)) => Some(match &entity {
-            Some(e) => format!(
-                "/admin/audit?{}",
-                serde_urlencoded::to_string([
-                    ("entity", e.as_str()),
-                    ("before", &last.row.id.to_string())
-                ])
-                .unwrap_or_default()
-            ),
-            None => format!("/admin/audit?before={}", last.row.id),
-        }),
-        _ => None,
-    };
-    Ok(AuditPage {
-        layout: Layout::for_user(&current, "Audit log", "admin").await?,
-        entries,
-        entity_types: audit::db::entity_types(&state.pool).await?,
-        entity: entity.unwrap_or_default(),
-        next,
-    })
 }

@@ -327,51 +327,120 @@ pub async fn record_attempt(
     Ok(())
 }
 
-/// Failures since the last success for this email, within the window.
+/// How long this account or address must still wait, if it must.
 #[tracing::instrument(skip_all)]
-pub async fn recent_failures_for_email(
+pub async fn throttle_wait(
     db: impl PgExecutor<'_>,
-    email: &str,
-    window_secs: f64,
-) -> sqlx::Result<i64> {
+    scope: &str,
+    key: &str,
+) -> sqlx::Result<Option<std::time::Duration>> {
+    let secs = sqlx::query_scalar!(
+        r#"select extract(epoch from locked_until - now())::float8 as "secs!"
+           from sign_in_throttle where scope = $1 and key = $2 and locked_until > now()"#,
+        scope,
+        key
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(secs.map(|s| std::time::Duration::from_secs_f64(s.max(0.0))))
+}
+
+/// Count one more failure (starting again after `forget_after_secs` without one); returns
+/// the failures in a row.
+#[tracing::instrument(skip_all)]
+pub async fn throttle_fail(
+    db: impl PgExecutor<'_>,
+    scope: &str,
+    key: &str,
+    forget_after_secs: i32,
+) -> sqlx::Result<i32> {
     sqlx::query_scalar!(
-        r#"select count(*) as "n!" from sign_in_attempts a
-           where a.email = $1 and not a.succeeded
-             and a.attempted_at > now() - make_interval(secs => $2)
-             and a.attempted_at > coalesce(
-                 (select max(s.attempted_at) from sign_in_attempts s where s.email = $1 and s.succeeded),
-                 '-infinity')"#,
-        email,
-        window_secs
+        r#"insert into sign_in_throttle as t (scope, key, failures, last_failure_at)
+           values ($1, $2, 1, now())
+           on conflict (scope, key) do update set
+               failures = case when t.last_failure_at < now() - make_interval(secs => $3)
+                               then 1 else t.failures + 1 end,
+               last_failure_at = now()
+           returning failures"#,
+        scope,
+        key,
+        f64::from(forget_after_secs)
     )
     .fetch_one(db)
     .await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn recent_failures_for_address(
+pub async fn throttle_lock(
     db: impl PgExecutor<'_>,
-    address: &str,
-    window_secs: f64,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"select count(*) as "n!" from sign_in_attempts
-           where address = $1 and not succeeded and attempted_at > now() - make_interval(secs => $2)"#,
-        address,
-        window_secs
+    scope: &str,
+    key: &str,
+    secs: f64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update sign_in_throttle set locked_until = now() + make_interval(secs => $3)
+         where scope = $1 and key = $2",
+        scope,
+        key,
+        secs
     )
-    .fetch_one(db)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Forget an account's or address's failures (a right password, or an admin's unlock).
+/// True when there was something to forget.
+#[tracing::instrument(skip_all)]
+pub async fn throttle_clear(db: impl PgExecutor<'_>, scope: &str, key: &str) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "delete from sign_in_throttle where scope = $1 and key = $2",
+        scope,
+        key
+    )
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// An account's failures in a row and how long it must still wait, for the admin's user page.
+#[derive(Debug, Clone)]
+pub struct ThrottleState {
+    pub failures: i32,
+    pub last_failure_at: OffsetDateTime,
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn throttle_state(
+    db: impl PgExecutor<'_>,
+    scope: &str,
+    key: &str,
+) -> sqlx::Result<Option<ThrottleState>> {
+    sqlx::query_as!(
+        ThrottleState,
+        r#"select failures, last_failure_at,
+                  case when locked_until > now() then locked_until end as locked_until
+           from sign_in_throttle where scope = $1 and key = $2"#,
+        scope,
+        key
+    )
+    .fetch_optional(db)
     .await
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn forget_old_attempts(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query!("delete from sign_in_attempts where attempted_at < now() - interval '1 day'")
-            .execute(db)
-            .await?
-            .rows_affected(),
+    Ok(sqlx::query!(
+        "with attempts as (delete from sign_in_attempts where attempted_at < now() - interval '1 day' returning 1),
+              throttles as (delete from sign_in_throttle
+                            where last_failure_at < now() - interval '1 day'
+                              and (locked_until is null or locked_until < now()) returning 1)
+         select (select count(*) from attempts) + (select count(*) from throttles) as \"n!\""
     )
+    .fetch_one(db)
+    .await?
+    .n as u64)
 }
 
 #[tracing::instrument(skip_all)]

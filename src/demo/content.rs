@@ -159,7 +159,7 @@ pub fn accounts() -> Vec<DemoAccount> {
                 external_id: format!("crm-{}", 10_001 + i),
                 name: format!("{first} {second}"),
                 domain: Some(format!("{}{slug}.{tld}", first.to_ascii_lowercase())),
-                arr_cents: arr * 100,
+                arr_cents: (lifecycle != Lifecycle::Prospect).then_some(arr * 100),
                 currency: currency.to_string(),
                 segment: Some(segment),
                 plan: (lifecycle != Lifecycle::Prospect).then(|| plan.to_string()),

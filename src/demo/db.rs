@@ -1,7 +1,8 @@
-//! Every SQL statement of the demo loader: owners for demo accounts; feedback goes through
-//! the one feedback upsert.
+//! Every SQL statement of the demo loader: owners for demo accounts, where their ARR history
+//! starts, bulk feedback upsert.
 
 use sqlx::{Postgres, Transaction};
+use time::OffsetDateTime;
 
 use super::content::DemoFeedback;
 use crate::feedback::NewFeedback;
@@ -30,8 +31,35 @@ pub async fn set_owners(
     Ok(done.rows_affected())
 }
 
-/// Inserts or updates the demo feedback by (source, external id) through the one feedback
-/// upsert, attaching accounts by external id and reporters by email, ~1,000 rows per statement.
+/// Starts each demo account's ARR history at `since`, before its oldest feedback, so the demo's
+/// snapshots are the ARR at the time: a third of the accounts had 80 % of today's ARR then
+/// (today's value is recorded when the account is saved). Accounts whose history already
+/// reaches back that far are left alone, so loading twice changes nothing.
+#[tracing::instrument(skip_all)]
+pub async fn backdate_arr_history(
+    tx: &mut Transaction<'_, Postgres>,
+    external_ids: &[String],
+    since: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "insert into account_arr_history (account_id, arr_cents, currency, valid_from)
+         select a.id,
+                case when a.id % 3 = 0 then round(a.arr_cents * 0.8 / 50000) * 50000 else a.arr_cents end,
+                a.currency, $2
+         from accounts a
+         where a.external_id = any($1)
+           and not exists (select 1 from account_arr_history h where h.account_id = a.id and h.valid_from <= $2)",
+        external_ids,
+        since
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Inserts or updates feedback by (source, external id), attaching accounts by external id
+/// and reporters by email; each row's ARR snapshot is then taken from the account's ARR history
+/// at its received_at (trigger of migration 0012).
 /// Returns (inserted, updated).
 #[tracing::instrument(skip_all, fields(rows = items.len()))]
 pub async fn upsert_feedback(

@@ -127,11 +127,58 @@ pub async fn load_content(pool: &PgPool) -> anyhow::Result<()> {
     demo_db::set_owners(&mut tx, &ids, &emails)
         .await
         .context("setting demo account owners")?;
-    demo_db::upsert_feedback(&mut tx, &items)
+    let all_ids: Vec<String> = plain.iter().map(|a| a.external_id.clone()).collect();
+    let now = time::OffsetDateTime::now_utc();
+    let year_before = time::Date::from_calendar_date(now.year() - 1, time::Month::January, 1)
+        .context("demo dates")?;
+    demo_db::backdate_arr_history(&mut tx, &all_ids, year_before.midnight().assume_utc())
+        .await
+        .context("starting the demo ARR history")?;
+    crate::admin::rates::db::upsert_rates(&mut *tx, "USD", &demo_rates(now.year())?, None)
+        .await
+        .context("saving demo exchange rates")?;
+    let (inserted, updated) = demo_db::upsert_feedback(&mut tx, &items)
         .await
         .context("saving demo feedback")?;
+    crate::audit::record_batch(
+        &mut *tx,
+        &Actor::System("goldthread demo"),
+        crate::audit::Batch {
+            action: "demo",
+            entity_type: "feedback",
+            summary: format!("Loaded the demo feedback: {inserted} new, {updated} refreshed"),
+            inserted: inserted as i64,
+            updated: updated as i64,
+            unchanged: 0,
+            detail: serde_json::json!({"via": "demo"}),
+        },
+    )
+    .await
+    .context("auditing the demo feedback")?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Rates to USD for the demo's EUR and GBP accounts: one from January last year (before the
+/// oldest demo feedback) and a newer one from January this year. Fixed days, so loading twice
+/// writes the same rows.
+fn demo_rates(year: i32) -> anyhow::Result<Vec<crate::admin::rates::db::NewRate>> {
+    let jan = |y| time::Date::from_calendar_date(y, time::Month::January, 1);
+    Ok([
+        ("EUR", "1.08", jan(year - 1)?),
+        ("GBP", "1.27", jan(year - 1)?),
+        ("EUR", "1.10", jan(year)?),
+        ("GBP", "1.25", jan(year)?),
+    ]
+    .into_iter()
+    .map(
+        |(currency, rate, valid_from)| crate::admin::rates::db::NewRate {
+            currency: currency.into(),
+            rate: rate.into(),
+            valid_from,
+        },
+    )
+    .collect())
 }
 
 /// The sign-ins to print after loading the demo.

@@ -324,8 +324,9 @@ pub enum Reporters<'a> {
 
 /// Insert items, or update the earlier copy of an item with the same source and external id
 /// (un-archiving it). The one way feedback is written in bulk: forms, the API, webhooks,
-/// imports and the demo all come through here. The account is attached by external id and
-/// its current ARR snapshotted onto each item; a missing `received_at` means now.
+/// imports and the demo all come through here. The account is attached by external id; each
+/// item's ARR snapshot is then taken from the account's ARR history at `received_at` (trigger
+/// of migration 0012). A missing `received_at` means now.
 /// Callers make sure no (source, external id) pair appears twice in `items`.
 #[tracing::instrument(skip_all, fields(n = items.len()))]
 pub async fn upsert_many(
@@ -450,7 +451,7 @@ pub async fn account_choices(
     limit: i64,
 ) -> sqlx::Result<Vec<(String, String)>> {
     let rows = sqlx::query!(
-        "select name, external_id from accounts where lifecycle <> 'churned' order by arr_cents desc, id limit $1",
+        "select name, external_id from accounts where lifecycle <> 'churned' order by arr_cents desc nulls last, id limit $1",
         limit
     )
     .fetch_all(db)
@@ -467,7 +468,7 @@ pub async fn find_account_by_text(
     sqlx::query_scalar!(
         r#"select external_id from accounts
            where external_id = $1 or lower(name) = lower($1) or domain = lower($1)
-           order by (external_id = $1) desc, arr_cents desc
+           order by (external_id = $1) desc, arr_cents desc nulls last
            limit 1"#,
         text
     )
@@ -484,4 +485,44 @@ pub async fn reporters(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(i64, String
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+/// The audited state of items (what the audit log compares before and after), by id.
+#[tracing::instrument(skip_all, fields(n = ids.len()))]
+pub async fn audit_snapshots(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+) -> sqlx::Result<Vec<(i64, serde_json::Value)>> {
+    let rows = sqlx::query!(
+        r#"select f.id, jsonb_build_object(
+               'source', f.source, 'external_id', f.external_id, 'title', f.title, 'body', f.body,
+               'account', a.external_id, 'contact_email', f.contact_email,
+               'received_at', to_char(f.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               'nps_score', f.nps_score, 'metadata', f.metadata, 'archived', f.archived_at is not null
+           ) as "snapshot!"
+           from feedback f left join accounts a on a.id = f.account_id
+           where f.id = any($1)"#,
+        ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.snapshot)).collect())
+}
+
+/// The ids of items already stored under these (source, external id) pairs.
+#[tracing::instrument(skip_all, fields(n = sources.len()))]
+pub async fn ids_by_external(
+    db: impl PgExecutor<'_>,
+    sources: &[String],
+    external_ids: &[String],
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"select f.id from feedback f
+           join unnest($1::text[], $2::text[]) as k(source, external_id)
+             on f.source = k.source and f.external_id = k.external_id"#,
+        sources,
+        external_ids
+    )
+    .fetch_all(db)
+    .await
 }

@@ -6,7 +6,6 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::ingest::{self, IngestError};
 use super::web::{can_edit, load};
@@ -140,10 +139,11 @@ pub async fn create(
         let page = render(&state, &current, form, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    match ingest::ingest(
+    match ingest::ingest_via(
         &state.pool,
         std::slice::from_ref(&input),
         Some(current.user.id),
+        ingest::Via::Form,
     )
     .await
     {
@@ -170,13 +170,10 @@ pub async fn create(
     }
 }
 
-fn snapshot(item: &db::FeedbackDetail) -> serde_json::Value {
-    json!({
-        "source": item.item.source, "title": item.item.title, "body": item.item.body,
-        "external_id": item.item.external_id, "account_external_id": item.item.account_external_id,
-        "contact_email": item.item.contact_email, "nps_score": item.item.nps_score,
-        "received_at": crate::web::format::iso(item.item.received_at),
-    })
+/// The date the form shows for a moment: the form's own `YYYY-MM-DD`.
+fn form_date(at: time::OffsetDateTime) -> String {
+    let d = at.to_offset(time::UtcOffset::UTC).date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 pub async fn edit(
@@ -188,13 +185,23 @@ pub async fn edit(
     if !can_edit(&current.user, item.item.reporter_id) {
         return Err(AppError::Forbidden);
     }
+    // Show the account as the hint asks people to type it (its name), unless the name would
+    // pick a different account on save.
+    let account = match (&item.item.account_name, &item.item.account_external_id) {
+        (Some(name), Some(ext))
+            if db::find_account_by_text(&state.pool, name).await?.as_ref() == Some(ext) =>
+        {
+            name.clone()
+        }
+        (_, ext) => ext.clone().unwrap_or_default(),
+    };
     let form = FeedbackForm {
         source: item.item.source.clone(),
-        account: item.item.account_external_id.clone().unwrap_or_default(),
+        account,
         title: item.item.title.clone().unwrap_or_default(),
         body: item.item.body.clone(),
         contact_email: item.item.contact_email.clone().unwrap_or_default(),
-        received_on: crate::web::format::iso(item.item.received_at),
+        received_on: form_date(item.item.received_at),
         nps_score: item
             .item
             .nps_score
@@ -217,6 +224,10 @@ pub async fn update(
     }
     let (mut input, mut errors) = form.to_input(&state).await?;
     input.metadata = Some(before.metadata.clone());
+    // The form shows the date only: an untouched date keeps the stored time of day.
+    if form.received_on.trim() == form_date(before.item.received_at) {
+        input.received_at = None;
+    }
     let valid = match input.validate() {
         Ok(valid) if errors.is_empty() => valid,
         Ok(_) => {
@@ -230,6 +241,10 @@ pub async fn update(
         }
     };
     let mut tx = state.pool.begin().await?;
+    let snapshot_before = db::audit_snapshots(&mut *tx, &[id])
+        .await?
+        .pop()
+        .map(|s| s.1);
     let updated = db::update(&mut *tx, id, &valid).await.on_constraint(
         "feedback_source_external_id_key",
         "external_id",
@@ -243,21 +258,29 @@ pub async fn update(
         }
         Err(e) => return Err(e),
     }
-    let after = db::get(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    audit::db::record(
+    let snapshot_after = db::audit_snapshots(&mut *tx, &[id])
+        .await?
+        .pop()
+        .map(|s| s.1);
+    let changed = audit::record(
         &mut *tx,
         &Actor::User(&current.user),
         Entry {
             action: "update",
             entity_type: "feedback",
             entity_id: Some(id.to_string()),
-            summary: format!("Edited feedback #{id}"),
-            before: Some(snapshot(&before)),
-            after: Some(snapshot(&after)),
+            summary: format!("Edited feedback #{id} with the form"),
+            before: snapshot_before,
+            after: snapshot_after,
         },
     )
     .await?;
     tx.commit().await?;
-    set_flash(&current.session, FlashKind::Success, "Saved.", None).await?;
+    let message = if changed {
+        "Saved."
+    } else {
+        "Nothing changed: the form matched what was stored."
+    };
+    set_flash(&current.session, FlashKind::Success, message, None).await?;
     Ok(Redirect::to(&format!("/feedback/{id}")).into_response())
 }

@@ -92,7 +92,7 @@ pub struct ItemView {
     pub excerpt: Vec<Piece>,
     pub account_id: Option<i64>,
     pub account_name: Option<String>,
-    pub arr: Option<Money>,
+    pub arr: Option<crate::web::money::Arr>,
     pub reporter: Option<String>,
     pub received: When,
     pub nps_score: Option<i16>,
@@ -116,15 +116,41 @@ impl ItemView {
             excerpt,
             account_id: item.account_id,
             account_name: item.account_name.clone(),
-            arr: item
-                .arr_cents_snapshot
-                .map(|c| Money::new(c, item.currency_snapshot.as_deref().unwrap_or("USD"))),
+            arr: None,
             reporter: item.reporter_name.clone(),
             received: When::from(item.received_at),
             nps_score: item.nps_score,
             nps_band: item.nps_score.map(NpsBand::from_score),
         }
     }
+}
+
+/// List rows with each ARR snapshot in the reporting currency at the rate of the day it was
+/// received, the recorded amount kept.
+async fn with_arr(state: &AppState, rows: &[ListedFeedback]) -> AppResult<Vec<ItemView>> {
+    let amounts: Vec<(i64, String, time::Date)> = rows
+        .iter()
+        .map(|r| {
+            let currency = r.item.currency_snapshot.as_deref().unwrap_or("USD");
+            let cents = r.item.arr_cents_snapshot.unwrap_or(0);
+            (cents, currency.to_owned(), r.item.received_at.date())
+        })
+        .collect();
+    let (reporting, converted) =
+        crate::accounts::db::convert_amounts(&state.pool, &amounts).await?;
+    Ok(rows
+        .iter()
+        .zip(amounts.iter().zip(converted))
+        .map(|(row, ((_, currency, _), converted))| ItemView {
+            arr: crate::web::money::Arr::new(
+                row.item.arr_cents_snapshot,
+                currency,
+                converted,
+                &reporting,
+            ),
+            ..ItemView::from_listed(row)
+        })
+        .collect())
 }
 
 pub struct Chip {
@@ -230,7 +256,7 @@ async fn list(
     });
     Ok(ListPage {
         layout: Layout::for_user(&current, "Feedback", "feedback").await?,
-        items: rows.iter().map(ItemView::from_listed).collect(),
+        items: with_arr(&state, &rows).await?,
         chips: chips(&params, &filter, &reporters),
         errors,
         next,
@@ -255,8 +281,10 @@ pub struct DetailPage {
     source: Source,
     received: When,
     created: When,
-    arr_then: Option<Money>,
-    arr_now: Option<Money>,
+    arr_then: Option<crate::web::money::Arr>,
+    arr_now: Option<crate::web::money::Arr>,
+    /// Said when the item predates its account's ARR history.
+    arr_note: Option<String>,
     nps_band: Option<NpsBand>,
     metadata: String,
     can_edit: bool,
@@ -280,6 +308,7 @@ async fn detail(
 ) -> AppResult<DetailPage> {
     current.user.require(Permission::Read)?;
     let item = load(&state, id).await?;
+    let (arr, arr_note) = arr_then_and_now(&state, &item).await?;
     let title = item
         .item
         .title
@@ -290,19 +319,65 @@ async fn detail(
         source: item.item.source.parse().unwrap_or(Source::Other),
         received: When::from(item.item.received_at),
         created: When::from(item.created_at),
-        arr_then: item
-            .item
-            .arr_cents_snapshot
-            .map(|c| Money::new(c, item.item.currency_snapshot.as_deref().unwrap_or("USD"))),
-        arr_now: item
-            .account_arr_cents_now
-            .map(|c| Money::new(c, item.account_currency_now.as_deref().unwrap_or("USD"))),
+        arr_then: arr.first().cloned().flatten(),
+        arr_now: arr.get(1).cloned().flatten(),
+        arr_note,
         nps_band: item.item.nps_score.map(NpsBand::from_score),
         metadata: serde_json::to_string_pretty(&item.metadata).unwrap_or_default(),
         can_edit: can_edit(&current.user, item.item.reporter_id),
         themes: crate::themes::tagging::item::for_item(&state.pool, &current.user, id).await?,
         item,
     })
+}
+
+/// The ARR when the item was received and now, each in the reporting currency at the rate of
+/// its day; and a note when the item is older than its account's ARR history.
+async fn arr_then_and_now(
+    state: &AppState,
+    item: &FeedbackDetail,
+) -> AppResult<(Vec<Option<crate::web::money::Arr>>, Option<String>)> {
+    let then_currency = item.item.currency_snapshot.clone().unwrap_or("USD".into());
+    let now_currency = item.account_currency_now.clone().unwrap_or("USD".into());
+    let today = time::OffsetDateTime::now_utc().date();
+    let amounts = [
+        (
+            item.item.arr_cents_snapshot.unwrap_or(0),
+            then_currency.clone(),
+            item.item.received_at.date(),
+        ),
+        (
+            item.account_arr_cents_now.unwrap_or(0),
+            now_currency.clone(),
+            today,
+        ),
+    ];
+    let (reporting, converted) =
+        crate::accounts::db::convert_amounts(&state.pool, &amounts).await?;
+    let arr = vec![
+        crate::web::money::Arr::new(
+            item.item.arr_cents_snapshot,
+            &then_currency,
+            converted.first().copied().flatten(),
+            &reporting,
+        ),
+        crate::web::money::Arr::new(
+            item.account_arr_cents_now,
+            &now_currency,
+            converted.get(1).copied().flatten(),
+            &reporting,
+        ),
+    ];
+    let starts = match item.item.account_id {
+        Some(id) => crate::accounts::db::arr_history_start(&state.pool, id).await?,
+        None => None,
+    };
+    let note = starts.filter(|s| *s > item.item.received_at).map(|s| {
+        format!(
+            "ARR at import: received before this account's ARR history starts ({}), so this is the earliest ARR known, not the ARR at the time",
+            s.date()
+        )
+    });
+    Ok((arr, note))
 }
 
 async fn confirm_archive(

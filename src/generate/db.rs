@@ -28,7 +28,7 @@ async fn account_refs(
     prefix: Option<&str>,
 ) -> sqlx::Result<Vec<(i64, i64, String, String)>> {
     let rows = sqlx::query!(
-        r#"select id, arr_cents, currency, coalesce(domain, 'example.com') as "domain!"
+        r#"select id, coalesce(arr_cents, 0) as "arr_cents!", currency, coalesce(domain, 'example.com') as "domain!"
            from accounts
            where ($1::text is null or external_id like $1 || '%')
            order by id limit 100000"#,

@@ -40,11 +40,7 @@ pub fn accounts(count: usize, tag: &str, seed: u64) -> Vec<NewAccount> {
                     first.to_ascii_lowercase(),
                     i + 1
                 )),
-                arr_cents: if lifecycle == Lifecycle::Prospect {
-                    0
-                } else {
-                    arr / 100 * 10_000
-                },
+                arr_cents: (lifecycle != Lifecycle::Prospect).then_some(arr / 100 * 10_000),
                 currency: "USD".into(),
                 segment: Some(segment),
                 plan: Some(PLANS[rng.below(4)].to_string()),

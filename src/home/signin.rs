@@ -125,14 +125,17 @@ async fn sign_in(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
 
-    if throttle::check(&state.pool, &email, &address).await? == Verdict::Throttled {
-        tracing::warn!(%address, "sign-in throttled");
-        let errors = FieldErrors::single(
-            "email",
-            "Too many failed sign-in attempts. Wait 15 minutes and try again, or ask an admin.",
-        );
+    if let Verdict::Wait { scope, wait } = throttle::check(&state.pool, &email, &address).await? {
+        tracing::warn!(%address, scope = scope.as_str(), "sign-in throttled");
+        let errors = FieldErrors::single("email", waiting_message(scope, wait));
         let page = render_sign_in(&state, &session, form.email, next, errors).await?;
-        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return Ok(response);
     }
 
     let candidate = db::find_for_sign_in(&state.pool, &email).await?;
@@ -148,6 +151,7 @@ async fn sign_in(
     match user {
         Some(user) if matches && !user.disabled => {
             db::record_attempt(&state.pool, &email, &address, true).await?;
+            throttle::record_success(&state.pool, &email).await?;
             session::sign_in(&session, user.id).await?;
             Ok(Redirect::to(&next).into_response())
         }
@@ -161,12 +165,33 @@ async fn sign_in(
         }
         _ => {
             db::record_attempt(&state.pool, &email, &address, false).await?;
-            let errors = FieldErrors::single(
-                "email",
-                "That email and password do not match an account. Check both and try again.",
-            );
+            let wait = throttle::record_failure(&state.pool, &email, &address).await?;
+            let message = match wait {
+                Some(wait) => format!(
+                    "That email and password do not match an account. After several wrong passwords, this account must wait {} before the next try; an admin can unlock it sooner.",
+                    throttle::wait_words(wait)
+                ),
+                None => {
+                    "That email and password do not match an account. Check both and try again."
+                        .into()
+                }
+            };
+            let errors = FieldErrors::single("email", message);
             let page = render_sign_in(&state, &session, form.email, next, errors).await?;
             Ok((StatusCode::UNAUTHORIZED, page).into_response())
+        }
+    }
+}
+
+/// What is true while a wait runs: who waits, for how long, and what else helps.
+fn waiting_message(scope: throttle::Scope, wait: std::time::Duration) -> String {
+    let words = throttle::wait_words(wait);
+    match scope {
+        throttle::Scope::Account => format!(
+            "Too many wrong passwords for this account. Try again in {words}: until then no password is checked, not even the right one. An admin can unlock the account sooner from its page under Admin → Users."
+        ),
+        throttle::Scope::Address => {
+            format!("Too many wrong passwords from your network. Try again in {words}.")
         }
     }
 }

@@ -217,7 +217,7 @@ pub async fn staged_accounts(
                 external_id: r.external_id,
                 name: r.name,
                 domain: r.domain,
-                arr_cents: r.arr_cents.unwrap_or(0),
+                arr_cents: r.arr_cents,
                 currency: r.currency.unwrap_or_else(|| "USD".into()),
                 segment: r
                     .segment

@@ -241,7 +241,7 @@ fn prepare_accounts(
                 &a.external_id,
                 &a.name,
                 opt(&a.domain),
-                &a.arr_cents.to_string(),
+                &a.arr_cents.map(|c| c.to_string()).unwrap_or_default(),
                 &a.currency,
                 a.segment.map(|s| s.as_str()).unwrap_or(""),
                 opt(&a.plan),

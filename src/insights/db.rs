@@ -106,12 +106,16 @@ pub async fn sources(
     .await
 }
 
-/// Distinct accounts, ARR at stake (sum over distinct accounts of their ARR snapshot) and the
-/// NPS answers those accounts gave in the period, in one pass over the per-account rollup.
+/// Distinct accounts, ARR at stake (sum over distinct accounts of their ARR snapshot, converted
+/// to the reporting currency at the rates valid on `rates_on`) and the NPS answers those accounts
+/// gave in the period, in one pass over the per-account rollup. A snapshot is in its account's
+/// currency; one that no rate converts is left out of `arr_cents` and named in `no_rate`.
 pub struct AccountTotals {
     pub theme_id: i64,
     pub accounts: i64,
     pub arr_cents: i64,
+    /// The currency of every account whose ARR no rate converts (one entry per account).
+    pub no_rate: Vec<String>,
     pub promoters: i64,
     pub passives: i64,
     pub detractors: i64,
@@ -123,45 +127,55 @@ pub async fn account_totals(
     scope: &Scope,
     from_week: Date,
     to_week: Date,
+    rates_on: Date,
 ) -> sqlx::Result<Vec<AccountTotals>> {
     sqlx::query_as!(
         AccountTotals,
         r#"with per_account as (
-               select r.theme_id, r.account_id, max(r.arr_sum / nullif(r.arr_items, 0)) as arr
+               select r.theme_id, r.account_id, a.currency, max(r.arr_sum / nullif(r.arr_items, 0)) as arr
                from theme_account_weekly r
                join accounts a on a.id = r.account_id
                where r.week between $1 and $2 and r.items > 0
                  and ($3::text is null or a.segment = $3)
                  and ($4::text is null or r.source = $4) and ($5::bigint is null or r.theme_id = $5)
-               group by r.theme_id, r.account_id),
+               group by r.theme_id, r.account_id, a.currency),
+           fx as (select currency, rate from fx_rates_on($6)),
            answers as (
                select account_id, sum(promoters) as p, sum(passives) as pa, sum(detractors) as d
                from account_nps_weekly where week between $1 and $2
                group by account_id)
            select m.theme_id as "theme_id!", count(*)::bigint as "accounts!",
-                  coalesce(sum(m.arr), 0)::bigint as "arr_cents!",
+                  coalesce(sum(round(m.arr * fx.rate)), 0)::bigint as "arr_cents!",
+                  array_remove(array_agg(case when m.arr is not null and fx.rate is null then m.currency end), null)
+                      as "no_rate!",
                   coalesce(sum(n.p), 0)::bigint as "promoters!",
                   coalesce(sum(n.pa), 0)::bigint as "passives!",
                   coalesce(sum(n.d), 0)::bigint as "detractors!"
            from per_account m left join answers n on n.account_id = m.account_id
+           left join fx on fx.currency = m.currency
            group by m.theme_id"#,
         from_week,
         to_week,
         scope.segment,
         scope.source,
-        scope.theme_id
+        scope.theme_id,
+        rates_on
     )
     .fetch_all(db)
     .await
 }
 
-/// The accounts behind one theme, biggest ARR first.
+/// The accounts behind one theme, biggest converted ARR first (those no rate converts last).
 pub struct AccountRow {
     pub account_id: i64,
     pub name: String,
     pub segment: Option<String>,
     pub items: i64,
-    pub arr_cents: i64,
+    /// The ARR snapshot in `currency`; `None` when the account has no ARR.
+    pub arr_cents: Option<i64>,
+    pub currency: String,
+    /// The same in the reporting currency at the rates valid on `rates_on`.
+    pub arr_reporting_cents: Option<i64>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -170,24 +184,37 @@ pub async fn theme_accounts(
     theme_id: i64,
     from_week: Date,
     to_week: Date,
+    rates_on: Date,
     limit: i64,
 ) -> sqlx::Result<Vec<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
-        r#"select r.account_id, a.name, a.segment, sum(r.items)::bigint as "items!",
-                  coalesce(max(r.arr_sum / nullif(r.arr_items, 0)), 0)::bigint as "arr_cents!"
+        r#"with fx as (select currency, rate from fx_rates_on($4))
+           select r.account_id, a.name, a.segment, a.currency, sum(r.items)::bigint as "items!",
+                  max(r.arr_sum / nullif(r.arr_items, 0))::bigint as arr_cents,
+                  round(max(r.arr_sum / nullif(r.arr_items, 0)) * max(fx.rate))::bigint as arr_reporting_cents
            from theme_account_weekly r join accounts a on a.id = r.account_id
+           left join fx on fx.currency = a.currency
            where r.theme_id = $1 and r.week between $2 and $3 and r.items > 0
-           group by r.account_id, a.name, a.segment
-           order by 5 desc, 4 desc, a.name
-           limit $4"#,
+           group by r.account_id, a.name, a.segment, a.currency
+           order by 7 desc nulls last, 5 desc, a.name
+           limit $5"#,
         theme_id,
         from_week,
         to_week,
+        rates_on,
         limit
     )
     .fetch_all(db)
     .await
+}
+
+/// The currency ARR figures are shown in (kept by the admin settings).
+#[tracing::instrument(skip_all)]
+pub async fn reporting_currency(db: impl PgExecutor<'_>) -> sqlx::Result<String> {
+    sqlx::query_scalar!(r#"select reporting_currency() as "c!""#)
+        .fetch_one(db)
+        .await
 }
 
 /// Weekly items of one theme by source.

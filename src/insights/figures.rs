@@ -89,7 +89,12 @@ pub struct ThemeFigures {
     /// All NPS answers given in the period by the accounts that mention the theme.
     pub account_nps: NpsCounts,
     pub accounts: i64,
+    /// ARR at stake in `arr_currency`, converted at the rates valid at the period's end.
     pub arr_cents: i64,
+    /// The reporting currency.
+    pub arr_currency: String,
+    /// Accounts whose ARR no rate converts, left out of `arr_cents`: (currency, accounts).
+    pub arr_missing: Vec<(String, i64)>,
     /// (source, items) in the period, in [`crate::web::labels::SOURCES`] order, zeros left out.
     pub sources: Vec<(&'static str, i64)>,
 }
@@ -163,10 +168,11 @@ pub async fn compute(
         .min()
         .unwrap_or(p_from);
     // Three independent reads of the rollups, on separate connections at once.
-    let (weeks, by_source, accounts) = tokio::try_join!(
+    let (weeks, by_source, accounts, currency) = tokio::try_join!(
         figures::weekly(pool, scope, lo, last),
         figures::sources(pool, scope, p_from, last),
-        figures::account_totals(pool, scope, p_from, last),
+        figures::account_totals(pool, scope, p_from, last, period.to),
+        figures::reporting_currency(pool),
     )?;
     let mut out: HashMap<i64, ThemeFigures> = HashMap::new();
     for w in weeks {
@@ -219,6 +225,7 @@ pub async fn compute(
         let f = out.entry(a.theme_id).or_default();
         f.accounts = a.accounts;
         f.arr_cents = a.arr_cents;
+        f.arr_missing = crate::web::money::count_currencies(&a.no_rate);
         f.account_nps = NpsCounts {
             promoters: a.promoters,
             passives: a.passives,
@@ -226,6 +233,7 @@ pub async fn compute(
         };
     }
     for f in out.values_mut() {
+        f.arr_currency.clone_from(&currency);
         if f.spark.is_empty() {
             f.spark = vec![0; SPARK_WEEKS as usize];
         }

@@ -78,6 +78,8 @@ pub struct NpsPage {
     layout: Layout,
     from: String,
     to: String,
+    /// What was done with dates that could not be used as typed (said, never silent).
+    notices: Vec<String>,
     total: Band,
     months: Vec<Band>,
     chart: Option<crate::web::charts::ScoreLine>,
@@ -85,6 +87,34 @@ pub struct NpsPage {
     plans: Vec<Band>,
     detractor_themes: Vec<Mention>,
     promoter_themes: Vec<Mention>,
+}
+
+/// What the page must say about the dates it was given: a value that is not a date, or a
+/// start after the end (the period shown is then put the right way round).
+pub fn date_notices(from: Option<&str>, to: Option<&str>) -> Vec<String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut notices = Vec::new();
+    let mut read = |name: &str, value: Option<&str>| {
+        let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+        match time::Date::parse(value, &fmt) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                notices.push(format!(
+                    "The {name} date \"{value}\" is not a date (use YYYY-MM-DD), so the default is shown instead."
+                ));
+                None
+            }
+        }
+    };
+    let (f, t) = (read("start", from), read("end", to));
+    if let (Some(f), Some(t)) = (f, t)
+        && f > t
+    {
+        notices.push(format!(
+            "The start date {f} was after the end date {t}, so they were swapped: showing {t} to {f}."
+        ));
+    }
+    notices
 }
 
 /// "from 1 answer", "from 12 answers".
@@ -168,6 +198,7 @@ async fn nps_page(
     let promoter_themes = top(|m| m.promoters, total.promoters);
     Ok(NpsPage {
         layout: Layout::for_user(&current, "NPS", "nps").await?,
+        notices: date_notices(q.from.as_deref(), q.to.as_deref()),
         from: period.from.to_string(),
         to: period.to.to_string(),
         total: Band::new("All answers".into(), total),
@@ -183,6 +214,18 @@ async fn nps_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reversed_or_unreadable_dates_are_said() {
+        let n = date_notices(Some("2026-11-30"), Some("2026-11-01"));
+        assert_eq!(
+            n,
+            vec!["The start date 2026-11-30 was after the end date 2026-11-01, so they were swapped: showing 2026-11-01 to 2026-11-30.".to_string()]
+        );
+        assert!(date_notices(Some("soon"), None)[0].contains("\"soon\" is not a date"));
+        assert!(date_notices(Some("2026-11-01"), Some("2026-11-30")).is_empty());
+        assert!(date_notices(None, Some("")).is_empty());
+    }
 
     #[test]
     fn score_text_separates_no_answers_from_zero() {

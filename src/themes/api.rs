@@ -39,6 +39,9 @@ pub struct Figures {
     pub trend: String,
     pub accounts: i64,
     pub arr_at_stake_cents: i64,
+    /// The reporting currency `arr_at_stake_cents` is in (converted at the rates of `to`);
+    /// accounts in a currency without a rate are left out.
+    pub arr_currency: String,
     /// NPS of the accounts that mention the theme (all their NPS answers in the period);
     /// null when they gave none.
     pub nps: Option<f64>,
@@ -67,6 +70,7 @@ impl Figures {
             trend: f.trend().text,
             accounts: f.accounts,
             arr_at_stake_cents: f.arr_cents,
+            arr_currency: f.arr_currency.clone(),
             nps: f.account_nps.score(),
             nps_answers: f.account_nps.responses(),
             mention_nps: f.nps.score(),

@@ -171,14 +171,8 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     }
     super::retag_all(pool, None).await?;
     // A PM's first review: confirm the two most confident suggestions of every other theme.
-    let pm = match owner {
-        Some(id) => crate::auth::db::find_active(pool, id).await?,
-        None => None,
-    };
-    let reviewer = pm
-        .as_ref()
-        .map(Actor::User)
-        .unwrap_or(Actor::System("goldthread demo"));
+    // Demo decisions are the demo loader's, not a person's (the audit log says so).
+    let reviewer = Actor::System("goldthread demo");
     let mut confirmed = 0;
     for id in created.iter().step_by(2) {
         let tags: Vec<i64> = tags::suggestions(pool, Some(*id), 2)

@@ -155,6 +155,8 @@ pub struct OverviewRow {
     pub items_90: String,
     pub arr_short: String,
     pub arr_exact: String,
+    /// Accounts whose ARR no exchange rate converts, left out of `arr_short`.
+    pub arr_note: Option<String>,
     /// NPS of the accounts that mention the theme.
     pub nps: Option<i64>,
     pub nps_answers: i64,
@@ -194,8 +196,13 @@ fn row(theme: &Theme, parent: Option<String>, f: ThemeFigures, period: Period) -
         trend: f.trend(),
         items_30: thousands(f.items_30),
         items_90: thousands(f.items_90),
-        arr_short: crate::web::money::format_arr_short(f.arr_cents, "USD"),
-        arr_exact: crate::web::money::format_arr_exact(f.arr_cents, "USD"),
+        arr_short: crate::web::money::format_arr_short(f.arr_cents, &f.arr_currency),
+        arr_exact: crate::web::money::format_arr_exact(f.arr_cents, &f.arr_currency),
+        arr_note: crate::web::money::missing_rates_note(
+            &f.arr_missing,
+            &f.arr_currency,
+            "their ARR is left out",
+        ),
         nps: f.account_nps.rounded(),
         nps_answers: f.account_nps.responses(),
         mention_nps: f.nps.rounded(),
@@ -266,6 +273,7 @@ async fn overview(
     let filters = Filters::from_query(&q, period);
     let themes = db::list(&state.pool, None).await?;
     let figs = figures::all_themes(&state.pool, &caches.figures, &filters.scope(), period).await?;
+    let reporting = crate::insights::db::reporting_currency(&state.pool).await?;
     let name_of = |id: i64| themes.iter().find(|t| t.id == id).map(|t| t.name.clone());
     let mut rows: Vec<OverviewRow> = themes
         .iter()
@@ -273,6 +281,7 @@ async fn overview(
         .map(|t| {
             let f = figs.get(&t.id).cloned().unwrap_or_else(|| ThemeFigures {
                 spark: vec![0; figures::SPARK_WEEKS as usize],
+                arr_currency: reporting.clone(),
                 ..ThemeFigures::default()
             });
             row(t, t.parent_id.and_then(name_of), f, period)
@@ -333,8 +342,7 @@ pub struct AccountLine {
     pub name: String,
     pub segment: String,
     pub items: i64,
-    pub arr_short: String,
-    pub arr_exact: String,
+    pub arr: Option<crate::web::money::Arr>,
 }
 
 pub struct WeekLine {
@@ -399,11 +407,13 @@ async fn theme_page(
         theme_id: Some(id),
         ..Scope::default()
     };
+    let reporting = crate::insights::db::reporting_currency(&state.pool).await?;
     let f = figures::compute(&state.pool, &scope, period)
         .await?
         .remove(&id)
         .unwrap_or_else(|| ThemeFigures {
             spark: vec![0; figures::SPARK_WEEKS as usize],
+            arr_currency: reporting,
             ..ThemeFigures::default()
         });
     let row = row(&theme, None, f, period);
@@ -470,6 +480,7 @@ async fn theme_page(
         id,
         figures::week_start(period.from),
         last,
+        period.to,
         10,
     )
     .await?
@@ -481,8 +492,12 @@ async fn theme_page(
             .unwrap_or("—")
             .to_owned(),
         items: a.items,
-        arr_short: crate::web::money::format_arr_short(a.arr_cents, "USD"),
-        arr_exact: crate::web::money::format_arr_exact(a.arr_cents, "USD"),
+        arr: crate::web::money::Arr::new(
+            a.arr_cents,
+            &a.currency,
+            a.arr_reporting_cents,
+            &row.figures.arr_currency,
+        ),
     })
     .collect();
     let review = super::tagging::review::items(tags::suggestions(&state.pool, Some(id), 10).await?);

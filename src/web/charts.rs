@@ -357,7 +357,7 @@ mod tests {
         let share = percent_line("Share", &[slot("W1", Some(0)), slot("W2", Some(100))]).unwrap();
         assert_eq!(share.points[1].signed, "100 %");
         assert!(
-            share.points[1].y < share.points[0].y,
+            share.points[1].y.parse::<f64>().unwrap() < share.points[0].y.parse::<f64>().unwrap(),
             "higher share, higher on the chart"
         );
     }

@@ -48,9 +48,15 @@ pub fn exact(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Machine-readable, for the `datetime` attribute.
+/// Machine-readable, for the `datetime` attribute: RFC 3339 in UTC with at most three
+/// fractional digits (what HTML allows; PostgreSQL keeps microseconds).
 pub fn iso(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_default()
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let millis = at.millisecond();
+    at.replace_nanosecond(u32::from(millis) * 1_000_000)
+        .unwrap_or(at)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 /// 1234567 → "1,234,567".
@@ -67,6 +73,16 @@ pub fn thousands(n: i64) -> String {
         out.push(c);
     }
     out
+}
+
+/// "1 answer", "2 answers", "1,204 answers".
+pub fn count_noun(n: impl std::borrow::Borrow<i64>, singular: &str, plural: &str) -> String {
+    let n = *n.borrow();
+    format!(
+        "{} {}",
+        thousands(n),
+        if n == 1 { singular } else { plural }
+    )
 }
 
 /// The text on one line, cut at `max` characters with an ellipsis.
@@ -105,11 +121,26 @@ mod tests {
     }
 
     #[test]
+    fn iso_has_at_most_three_fractional_digits() {
+        assert_eq!(
+            iso(datetime!(2026-12-01 18:06:09.438906 UTC)),
+            "2026-12-01T18:06:09.438Z"
+        );
+        assert_eq!(iso(datetime!(2026-11-02 00:00 UTC)), "2026-11-02T00:00:00Z");
+        assert_eq!(
+            iso(datetime!(2026-11-02 01:00 +01:00)),
+            "2026-11-02T00:00:00Z"
+        );
+    }
+
+    #[test]
     fn thousands_separators() {
         assert_eq!(thousands(0), "0");
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(-1234567), "-1,234,567");
+        assert_eq!(count_noun(1, "answer", "answers"), "1 answer");
+        assert_eq!(count_noun(1204, "answer", "answers"), "1,204 answers");
     }
 }
 

@@ -70,6 +70,120 @@ pub fn format_arr_exact(cents: i64, currency: &str) -> String {
     )
 }
 
+/// An ARR amount as a page shows it: in the reporting currency when it converts, with the amount
+/// as recorded kept visible when that is another currency (or when no rate converts it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arr {
+    /// "$1.2M": converted, or as recorded when there is no rate.
+    pub short: String,
+    /// For the title: the exact amount, and the recorded one when converted ("$1,080,000.00 =
+    /// €1,000,000.00").
+    pub title: String,
+    /// "€1M" when the amount was recorded in another currency than `short` is in.
+    pub original: Option<String>,
+    /// No rate converts the recorded currency: `short` is as recorded and left out of totals.
+    pub no_rate: bool,
+}
+
+impl Arr {
+    /// `cents` in `currency` as recorded, `converted` the same in `reporting` (`None` when no rate
+    /// converts it). `None` when there is no ARR at all.
+    pub fn new(
+        cents: Option<i64>,
+        currency: &str,
+        converted: Option<i64>,
+        reporting: &str,
+    ) -> Option<Arr> {
+        let cents = cents?;
+        let same = currency.eq_ignore_ascii_case(reporting);
+        Some(match converted {
+            _ if same => Arr {
+                short: format_arr_short(cents, currency),
+                title: format_arr_exact(cents, currency),
+                original: None,
+                no_rate: false,
+            },
+            Some(c) => Arr {
+                short: format_arr_short(c, reporting),
+                title: format!(
+                    "{} = {}",
+                    format_arr_exact(c, reporting),
+                    format_arr_exact(cents, currency)
+                ),
+                original: Some(format_arr_short(cents, currency)),
+                no_rate: false,
+            },
+            None => Arr {
+                short: format_arr_short(cents, currency),
+                title: format!(
+                    "{}: no exchange rate to {reporting}",
+                    format_arr_exact(cents, currency)
+                ),
+                original: None,
+                no_rate: true,
+            },
+        })
+    }
+
+    /// An amount already in the reporting currency (a converted total).
+    pub fn total(cents: i64, reporting: &str) -> Arr {
+        Arr {
+            short: format_arr_short(cents, reporting),
+            title: format_arr_exact(cents, reporting),
+            original: None,
+            no_rate: false,
+        }
+    }
+}
+
+/// "2 accounts in CHF and 1 in SEK have no exchange rate to USD; {consequence}", or `None` when
+/// every amount converted. `missing` is (currency, accounts).
+pub fn missing_rates_note(
+    missing: &[(String, i64)],
+    reporting: &str,
+    consequence: &str,
+) -> Option<String> {
+    let total: i64 = missing.iter().map(|m| m.1).sum();
+    if total == 0 {
+        return None;
+    }
+    let parts: Vec<String> = missing
+        .iter()
+        .enumerate()
+        .map(|(i, (currency, n))| {
+            let noun = match (i, *n) {
+                (0, 1) => "account ",
+                (0, _) => "accounts ",
+                _ => "",
+            };
+            format!("{n} {noun}in {currency}")
+        })
+        .collect();
+    let list = match parts.as_slice() {
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => String::new(),
+    };
+    let verb = if total == 1 { "has" } else { "have" };
+    Some(format!(
+        "{list} {verb} no exchange rate to {reporting}; {consequence}"
+    ))
+}
+
+/// Counts per currency, sorted by currency, from one currency per account.
+pub fn count_currencies(currencies: &[String]) -> Vec<(String, i64)> {
+    let mut out: Vec<(String, i64)> = Vec::new();
+    let mut sorted: Vec<&String> = currencies.iter().collect();
+    sorted.sort();
+    for c in sorted {
+        match out.last_mut() {
+            Some((last, n)) if last == c => *n += 1,
+            _ => out.push((c.clone(), 1)),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +208,43 @@ mod tests {
         assert_eq!(format_arr_exact(99_900, "CHF"), "CHF 999.00");
         assert_eq!(format_arr_exact(-100_000, "USD"), "-$1,000.00");
         assert!(!format_arr_exact(i64::MIN, "USD").is_empty());
+    }
+
+    #[test]
+    fn converted_amounts_keep_the_original_and_missing_rates_are_said() {
+        let same = Arr::new(Some(120_000_000), "USD", Some(120_000_000), "USD").unwrap();
+        assert_eq!(
+            (same.short.as_str(), same.title.as_str()),
+            ("$1.2M", "$1,200,000.00")
+        );
+        assert_eq!(same.original, None);
+        let eur = Arr::new(Some(100_000_000), "EUR", Some(108_000_000), "USD").unwrap();
+        assert_eq!(eur.short, "$1.1M");
+        assert_eq!(eur.title, "$1,080,000.00 = €1,000,000.00");
+        assert_eq!(eur.original.as_deref(), Some("€1M"));
+        let chf = Arr::new(Some(50_000_000), "CHF", None, "USD").unwrap();
+        assert!(chf.no_rate);
+        assert_eq!(chf.short, "CHF 500K");
+        assert_eq!(Arr::new(None, "USD", None, "USD"), None);
+        let note = missing_rates_note(
+            &[("CHF".into(), 2), ("SEK".into(), 1)],
+            "USD",
+            "their ARR is left out",
+        );
+        assert_eq!(
+            note.as_deref(),
+            Some(
+                "2 accounts in CHF and 1 in SEK have no exchange rate to USD; their ARR is left out"
+            )
+        );
+        assert_eq!(
+            missing_rates_note(&[("CHF".into(), 1)], "USD", "x").as_deref(),
+            Some("1 account in CHF has no exchange rate to USD; x")
+        );
+        assert_eq!(missing_rates_note(&[], "USD", "x"), None);
+        assert_eq!(
+            count_currencies(&["SEK".into(), "CHF".into(), "CHF".into()]),
+            vec![("CHF".into(), 2), ("SEK".into(), 1)]
+        );
     }
 }

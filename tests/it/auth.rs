@@ -188,30 +188,151 @@ async fn sign_in_without_csrf_is_refused(pool: PgPool) {
     assert_eq!(res.status, StatusCode::FORBIDDEN);
 }
 
+/// Seconds until the account's wait ends, as stored in PostgreSQL.
+async fn wait_secs(app: &TestApp, email: &str) -> f64 {
+    sqlx::query_scalar(
+        "select coalesce(extract(epoch from locked_until - now())::float8, 0) from sign_in_throttle where scope = 'account' and key = $1",
+    )
+    .bind(email)
+    .fetch_optional(&app.pool)
+    .await
+    .unwrap()
+    .unwrap_or(0.0)
+}
+
+/// Pretend the current wait has run out (instead of sleeping in a test).
+async fn end_wait(app: &TestApp) {
+    sqlx::query("update sign_in_throttle set locked_until = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
 #[sqlx::test]
-async fn repeated_failures_lock_the_account_even_for_the_right_password(pool: PgPool) {
+async fn wrong_passwords_make_the_account_wait_longer_each_time_until_an_admin_unlocks(
+    pool: PgPool,
+) {
+    use goldthread::auth::throttle::FREE_FAILURES_PER_ACCOUNT;
     let app = TestApp::new(pool).await;
     let user = app.user(Role::Pm).await;
     let mut client = app.client();
-    for _ in 0..goldthread::auth::throttle::MAX_FAILURES_PER_ACCOUNT {
+    for _ in 0..FREE_FAILURES_PER_ACCOUNT {
         let res = client.sign_in(&user.email, "wrong password!").await;
         assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            res.body.contains("Check both and try again"),
+            "{}",
+            res.body
+        );
     }
+    assert_eq!(wait_secs(&app, &user.email).await, 0.0, "no wait yet");
+
+    // The next wrong password starts a short wait, and says so.
+    let res = client.sign_in(&user.email, "wrong password!").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(res.body.contains("must wait 5 seconds"), "{}", res.body);
+    let first = wait_secs(&app, &user.email).await;
+    assert!(first > 3.0 && first <= 5.0, "{first}");
+
+    // While it runs, not even the right password is checked, and the page says what is true.
     let res = client.sign_in(&user.email, PASSWORD).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(res.body.contains("Too many failed sign-in attempts"));
+    assert!(res.body.contains("Try again in 5 seconds"), "{}", res.body);
+    assert!(res.body.contains("An admin can unlock the account sooner"));
+    assert!(!res.body.contains("15 minutes"));
     assert_eq!(
         client.get("/").await.status,
         StatusCode::SEE_OTHER,
         "not signed in"
     );
 
-    // Another account is not affected by this account's lock.
+    // Each further wrong password doubles the wait.
+    end_wait(&app).await;
+    let res = client.sign_in(&user.email, "wrong again!!").await;
+    assert!(res.body.contains("must wait 10 seconds"), "{}", res.body);
+    let second = wait_secs(&app, &user.email).await;
+    assert!(second > 8.0 && second <= 10.0, "{second}");
+    end_wait(&app).await;
+    client.sign_in(&user.email, "and again!!!").await;
+    let third = wait_secs(&app, &user.email).await;
+    assert!(third > 18.0 && third <= 20.0, "{third}");
+
+    // Another account is not affected by this account's wait.
     let other = app.user(Role::Viewer).await;
     let mut fresh = app.client();
     assert_eq!(
         fresh.sign_in(&other.email, PASSWORD).await.status,
         StatusCode::SEE_OTHER
+    );
+
+    // The admin sees the lock on the user's page and unlocks it; that is audited.
+    let (mut admin, _) = app.signed_in(Role::Admin).await;
+    let page = admin.get(&format!("/admin/users/{}", user.id)).await;
+    assert!(
+        page.body.contains("6 wrong passwords in a row"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Sign-in is locked until"));
+    let res = admin
+        .post_form(&format!("/admin/users/{}/unlock", user.id), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from audit_log where action = 'unlock' and entity_id = '{}'",
+            user.id
+        ))
+        .await,
+        1
+    );
+    let res = client.sign_in(&user.email, PASSWORD).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert!(
+        !admin
+            .get(&format!("/admin/users/{}", user.id))
+            .await
+            .body
+            .contains("wrong password"),
+        "a right password starts the count again"
+    );
+}
+
+#[sqlx::test]
+async fn the_wait_holds_across_two_app_processes_on_one_database(pool: PgPool) {
+    use goldthread::auth::throttle::FREE_FAILURES_PER_ACCOUNT;
+    // Two routers with their own state, as two `serve` processes would have: what they share
+    // is PostgreSQL only.
+    let first = TestApp::new(pool.clone()).await;
+    let second = TestApp::new(pool).await;
+    let user = first.user(Role::Pm).await;
+    let (mut a, mut b) = (first.client(), second.client());
+    for i in 0..=FREE_FAILURES_PER_ACCOUNT {
+        let client = if i % 2 == 0 { &mut a } else { &mut b };
+        let res = client.sign_in(&user.email, "wrong password!").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    }
+    let state: (i32, bool) = sqlx::query_as(
+        "select failures, locked_until > now() from sign_in_throttle where scope = 'account' and key = $1",
+    )
+    .bind(&user.email)
+    .fetch_one(&first.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        state,
+        (FREE_FAILURES_PER_ACCOUNT + 1, true),
+        "counted in PostgreSQL"
+    );
+    for client in [&mut a, &mut b] {
+        let res = client.sign_in(&user.email, PASSWORD).await;
+        assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let mut c = second.client();
+    assert_eq!(
+        c.sign_in(&user.email, PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a new client of the other process waits too"
     );
 }
 
@@ -220,7 +341,7 @@ async fn repeated_failures_from_one_address_are_throttled_across_accounts(pool: 
     let app = TestApp::new(pool).await;
     let user = app.user(Role::Pm).await;
     let mut client = app.client();
-    for i in 0..goldthread::auth::throttle::MAX_FAILURES_PER_ADDRESS {
+    for i in 0..=goldthread::auth::throttle::FREE_FAILURES_PER_ADDRESS {
         let res = client
             .sign_in(&format!("nobody{i}@example.com"), "guess")
             .await;
@@ -228,6 +349,7 @@ async fn repeated_failures_from_one_address_are_throttled_across_accounts(pool: 
     }
     let res = client.sign_in(&user.email, PASSWORD).await;
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(res.body.contains("from your network"), "{}", res.body);
 }
 
 #[sqlx::test]
@@ -399,12 +521,22 @@ async fn demo_refuses_a_database_with_real_users(pool: PgPool) {
 
 #[sqlx::test]
 async fn health_metrics_and_the_api_document_answer(pool: PgPool) {
-    let app = TestApp::new(pool).await;
+    let app = TestApp::with_config(pool, |c| c.metrics_token = Some("metrics-secret".into())).await;
     let mut client = app.client();
     let health = client.get("/healthz").await;
     assert_eq!(health.status, StatusCode::OK);
     client.get("/signin").await;
-    let metrics = client.get("/metrics").await;
+    assert_eq!(
+        client.get("/metrics").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong = client
+        .api(Method::GET, "/metrics", Some("not-it"), None)
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let metrics = client
+        .api(Method::GET, "/metrics", Some("metrics-secret"), None)
+        .await;
     assert_eq!(metrics.status, StatusCode::OK);
     assert!(
         metrics.body.contains("goldthread_http_requests_total"),
@@ -417,4 +549,102 @@ async fn health_metrics_and_the_api_document_answer(pool: PgPool) {
     let missing = client.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Page not found"));
+}
+
+#[sqlx::test]
+async fn metrics_are_off_without_a_token_or_their_own_address(pool: PgPool) {
+    let app = TestApp::new(pool.clone()).await;
+    let res = app.client().get("/metrics").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.body.contains("GOLDTHREAD_METRICS_TOKEN"));
+
+    // With an address of their own, they are not beside the pages but on that router.
+    let separate = TestApp::with_config(pool, |c| {
+        c.metrics_bind = Some("127.0.0.1:9099".parse().unwrap())
+    })
+    .await;
+    assert_eq!(
+        separate.client().get("/metrics").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let metrics_only = goldthread::router::metrics_app(goldthread::AppState::new(
+        {
+            let mut c = goldthread::config::Config::for_tests("postgres://unused");
+            c.metrics_bind = Some("127.0.0.1:9099".parse().unwrap());
+            c
+        },
+        separate.pool.clone(),
+    ));
+    let res = tower::ServiceExt::oneshot(
+        metrics_only,
+        axum::http::Request::get("/metrics")
+            .body(axum::body::Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn the_session_cookie_is_secure_when_configured(pool: PgPool) {
+    let app = TestApp::with_config(pool, |c| {
+        c.secure_cookies = goldthread::config::secure_cookies(None, Some("https://hub.example.com"))
+    })
+    .await;
+    let user = app.user(Role::Pm).await;
+    let mut client = app.client();
+    let token = client.csrf_token().await;
+    let res = client
+        .request(
+            axum::http::Request::post("/signin")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(axum::body::Body::from(
+                    serde_urlencoded::to_string([
+                        ("csrf_token", token.as_str()),
+                        ("email", user.email.as_str()),
+                        ("password", PASSWORD),
+                    ])
+                    .unwrap(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    let cookie = res
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("goldthread_session="))
+        .expect("a session cookie")
+        .to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+}
+
+#[sqlx::test]
+async fn error_pages_keep_the_navigation_of_a_signed_in_user(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut client, _) = app.signed_in(Role::Admin).await;
+    for path in ["/no/such/page", "/feedback/999999", "/admin/users/999999"] {
+        let res = client.get(path).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            res.body.contains("Page not found") || res.body.contains("not found"),
+            "{path}"
+        );
+        assert!(
+            res.body.contains("aria-label=\"Main\""),
+            "{path}: navigation kept"
+        );
+        assert!(
+            res.body.contains("href=\"/admin\""),
+            "{path}: the admin's sections"
+        );
+        assert!(res.body.contains("Sign out"), "{path}");
+    }
+    // Someone signed out gets the page without navigation.
+    let res = app.client().get("/no/such/page").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(!res.body.contains("aria-label=\"Main\""));
 }

@@ -44,6 +44,12 @@ const WAIT: Duration = Duration::from_secs(30);
 
 impl Browser {
     pub async fn start() -> Browser {
+        Self::start_at(1280).await
+    }
+
+    /// A browser whose page is `width` CSS pixels wide (narrow ones emulate a phone, since a
+    /// desktop window cannot be made that narrow).
+    pub async fn start_at(width: u32) -> Browser {
         let chromedriver =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -70,11 +76,21 @@ impl Browser {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                    "--disable-component-update", "--disable-sync", format!("--window-size={},900", width.max(500)),
                     format!("--user-data-dir={}", profile.display()),
                 ]
             }),
         );
+        if width < 500
+            && let Some(options) = caps
+                .get_mut("goog:chromeOptions")
+                .and_then(|o| o.as_object_mut())
+        {
+            options.insert(
+                "mobileEmulation".into(),
+                serde_json::json!({"deviceMetrics": {"width": width, "height": 844, "pixelRatio": 1}}),
+            );
+        }
         let mut last_err = None;
         let deadline = Instant::now() + WAIT;
         while Instant::now() < deadline {
@@ -286,5 +302,168 @@ async fn a_revenue_user_logs_feedback_with_the_quick_form_and_finds_it_by_search
         "the search lives in the URL: {url}"
     );
 
+    browser.close().await;
+}
+
+/// Whether the first element matching `css` is shown (laid out and visible).
+async fn displayed(browser: &Browser, css: &str) -> bool {
+    match browser.client.find(Locator::Css(css)).await {
+        Ok(e) => e.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+#[sqlx::test]
+async fn at_390_px_the_menu_shows_every_section_and_no_page_scrolls_sideways(pool: PgPool) {
+    goldthread::db::migrate(&pool).await.unwrap();
+    goldthread::demo::load_users(&pool).await.unwrap();
+    for month in 0..12 {
+        crate::helpers::feedback(&pool, "nps", "ok", None, Some(9), month * 30 + 1).await;
+    }
+    let addr = serve(pool, true).await;
+    let browser = Browser::start_at(390).await;
+    let c = &browser.client;
+    c.goto(&format!("http://{addr}/signin")).await.unwrap();
+    c.find(Locator::Css("button[data-role='admin']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.see("h1", "Welcome, Sam").await;
+    let width: i64 = c
+        .execute("return document.documentElement.clientWidth", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    assert_eq!(width, 390);
+
+    // The wide navigation gives way to a menu; its sections show once it is opened.
+    assert!(!displayed(&browser, "nav.mainnav").await);
+    assert!(displayed(&browser, "details.navmenu > summary").await);
+    assert!(!displayed(&browser, "details.navmenu a[href='/nps']").await);
+    c.find(Locator::Css("details.navmenu > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for href in ["/feedback", "/themes", "/accounts", "/nps", "/admin"] {
+        assert!(
+            displayed(&browser, &format!("details.navmenu a[href='{href}']")).await,
+            "{href} in the open menu"
+        );
+    }
+    c.find(Locator::Css("details.navmenu a[href='/nps']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.see("h1", "Net Promoter Score").await;
+    let current = c
+        .find(Locator::Css("details.navmenu a[aria-current='page']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(
+        current.as_deref(),
+        Some("/nps"),
+        "the menu marks the section"
+    );
+
+    // The monthly chart is wider than the phone: it scrolls, opening on the latest month.
+    let chart = c
+        .execute(
+            "const s = document.querySelector('.chart-scroll'); const ticks = s.querySelectorAll('text.tick');
+             const last = ticks[ticks.length - 1].getBoundingClientRect(); const box = s.getBoundingClientRect();
+             return [s.scrollWidth > s.clientWidth, last.right <= box.right + 1 && last.left >= box.left, s.tabIndex];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        chart,
+        serde_json::json!([true, true, 0]),
+        "scrolls, latest month in view, keyboard-reachable"
+    );
+
+    for page in [
+        "/",
+        "/imports",
+        "/themes",
+        "/nps",
+        "/admin/audit",
+        "/admin/users",
+        "/feedback",
+    ] {
+        c.goto(&format!("http://{addr}{page}")).await.unwrap();
+        browser.text("h1").await;
+        let sideways = c
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        assert_eq!(sideways, 0, "{page} scrolls sideways by {sideways} px");
+    }
+    browser.close().await;
+}
+
+#[sqlx::test]
+async fn at_1280_px_the_audit_log_and_the_themes_table_fit_the_page(pool: PgPool) {
+    goldthread::db::migrate(&pool).await.unwrap();
+    goldthread::demo::load_users(&pool).await.unwrap();
+    let long = "a-very-long-value-without-spaces-".repeat(40);
+    sqlx::query(
+        "insert into audit_log (actor_label, action, entity_type, entity_id, summary, before, after)
+         select 'Someone With A Long Name <someone.with.a.long.address@example.com>', 'update', 'feedback', g::text,
+                'Edited feedback #' || g, jsonb_build_object('body', 'short', 'metadata', $1::text),
+                jsonb_build_object('body', $1::text, 'metadata', 'x')
+         from generate_series(1, 30) g",
+    )
+    .bind(&long)
+    .execute(&pool)
+    .await
+    .unwrap();
+    for i in 0..40 {
+        crate::helpers::theme(&pool, &format!("Theme {i}"), "word").await;
+    }
+    let addr = serve(pool, true).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    c.goto(&format!("http://{addr}/signin")).await.unwrap();
+    c.find(Locator::Css("button[data-role='admin']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.see("h1", "Welcome, Sam").await;
+    let overflow = |css: &'static str| {
+        format!(
+            "const e = document.querySelector('{css}'); return [e.scrollWidth - e.clientWidth, e.scrollHeight - e.clientHeight]"
+        )
+    };
+    c.goto(&format!("http://{addr}/admin/audit")).await.unwrap();
+    browser.see("h1", "Audit log").await;
+    let page = c.execute(&overflow("html"), vec![]).await.unwrap();
+    assert_eq!(page[0], 0, "the audit page scrolls sideways");
+    let table = c.execute(&overflow(".table-wrap"), vec![]).await.unwrap();
+    assert_eq!(
+        table[0], 0,
+        "the audit table scrolls sideways inside the page"
+    );
+
+    c.goto(&format!("http://{addr}/themes")).await.unwrap();
+    browser.see("h1", "Themes").await;
+    let table = c.execute(&overflow(".table-wrap"), vec![]).await.unwrap();
+    assert_eq!(table[1], 0, "the themes table has a scrollbar of its own");
     browser.close().await;
 }

@@ -88,3 +88,34 @@ async fn a_themes_nps_is_that_of_the_accounts_that_mention_it(pool: PgPool) {
     let overview = viewer.get("/themes?segment=enterprise").await;
     assert!(overview.status.is_success());
 }
+
+#[sqlx::test]
+async fn nps_says_when_dates_were_swapped_and_counts_one_answer_in_the_singular(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (mut viewer, _) = app.signed_in(Role::Viewer).await;
+    feedback(&app.pool, "nps", "love it", None, Some(10), 2).await;
+    let one = viewer.get("/nps").await;
+    assert!(one.body.contains(">1 answer<"), "{}", one.body);
+    assert!(!one.body.contains("1 answers"));
+
+    let swapped = viewer.get("/nps?from=2026-11-30&to=2026-10-01").await;
+    assert_eq!(swapped.status, StatusCode::OK);
+    assert!(
+        swapped.body.contains(
+            "The start date 2026-11-30 was after the end date 2026-10-01, so they were swapped: showing 2026-10-01 to 2026-11-30."
+        ),
+        "{}",
+        swapped.body
+    );
+    assert!(
+        swapped.body.contains("value=\"2026-10-01\"")
+            && swapped.body.contains("value=\"2026-11-30\"")
+    );
+    let unreadable = viewer.get("/nps?from=last+week").await;
+    assert!(
+        unreadable.body.contains("last week")
+            && unreadable.body.contains("is not a date (use YYYY-MM-DD)")
+    );
+    let fine = viewer.get("/nps?from=2026-10-01&to=2026-11-30").await;
+    assert!(!fine.body.contains("flash warning"));
+}

@@ -131,7 +131,7 @@ mod tests {
         let (rows, errors) = parse_accounts_csv(csv.as_bytes()).expect("parses");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].0, 2);
-        assert_eq!(rows[0].1.arr_cents, 120_000_000);
+        assert_eq!(rows[0].1.arr_cents, Some(120_000_000));
         assert_eq!(rows[0].1.segment, Some(Segment::Enterprise));
         assert_eq!(rows[1].0, 3);
         assert_eq!(rows[1].1.name, "Globex\nHoldings");

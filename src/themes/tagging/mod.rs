@@ -33,6 +33,24 @@ pub struct TagRun {
     pub tagged: usize,
 }
 
+impl TagRun {
+    /// The audit entry of a full retag: items looked at and suggestions written.
+    fn audit_batch(&self) -> crate::audit::Batch<'static> {
+        crate::audit::Batch {
+            action: "retag",
+            entity_type: "tags",
+            summary: format!(
+                "Re-tagged {} items: {} automatic suggestions written",
+                self.items, self.tagged
+            ),
+            inserted: self.tagged as i64,
+            updated: 0,
+            unchanged: 0,
+            detail: serde_json::json!({"items": self.items}),
+        }
+    }
+}
+
 /// What tags feedback: the trained model, the themes' keyword rules, and the theme tree (so a
 /// keyword of a parent theme does not pile onto an item already given one of its children).
 pub struct Tagger {
@@ -233,5 +251,6 @@ pub async fn retag_all(pool: &PgPool, job: Option<i64>) -> anyhow::Result<TagRun
             jobs::progress(pool, id, run.items, total).await?;
         }
     }
+    crate::audit::db::record_job_batch(pool, job, "retag job", run.audit_batch()).await?;
     Ok(run)
 }
