@@ -6,7 +6,7 @@ export DATABASE_URL ?= postgres:///goldthread?host=/var/run/postgresql
 TEST_DATABASE_URL ?= postgres:///goldthread_test?host=/var/run/postgresql
 BIN := target/release/goldthread
 
-.PHONY: run test db tools build check fmt lint prepare bench
+.PHONY: run test db tools apitools build check fmt lint prepare bench
 
 ## Start a demo hub on http://127.0.0.1:8080 (installs and starts PostgreSQL if needed).
 run: db
@@ -17,12 +17,14 @@ run: db
 	exec $(BIN) serve $$demo
 
 ## Everything CI checks: formatting, lints, the query cache, the whole test suite.
-test: db tools
+test: db tools apitools
 	cargo fmt --check
 	SQLX_OFFLINE=true cargo clippy --all-targets --locked -- -D warnings
 	DATABASE_URL=$(TEST_DATABASE_URL) sqlx database reset -y
 	DATABASE_URL=$(TEST_DATABASE_URL) SQLX_OFFLINE=false cargo sqlx prepare --check -- --all-targets
 	DATABASE_URL=$(TEST_DATABASE_URL) SQLX_OFFLINE=true cargo test --locked
+	@# The suite wrote the OpenAPI document (tests/it/openapi.rs); an outside validator checks it.
+	.tmp/venv/bin/openapi-spec-validator .tmp/openapi.json
 
 db:
 	@scripts/ensure-postgres.sh
@@ -30,6 +32,10 @@ db:
 tools:
 	@scripts/ensure-test-tools.sh
 	@scripts/ensure-model.sh >/dev/null
+
+## openapi-spec-validator (pinned, from PyPI) in the ignored virtualenv .tmp/venv.
+apitools:
+	@scripts/ensure-openapi-validator.sh
 
 ## Regenerate .sqlx/ after changing a query (commit the result). Against the freshly migrated
 ## test database, as `make test` checks it: a query's inferred nullability can follow the plan,

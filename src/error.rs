@@ -28,6 +28,13 @@ pub enum AppError {
     Conflict(String),
     #[error("too many attempts")]
     TooManyRequests,
+    /// The request itself could not be read (its body, query, path or content type), with
+    /// the status that says why and the field at fault.
+    #[error("the request could not be read: {errors}")]
+    Rejected {
+        status: StatusCode,
+        errors: FieldErrors,
+    },
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
     #[error(transparent)]
@@ -73,6 +80,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Rejected { status, .. } => *status,
             AppError::Sqlx(sqlx::Error::RowNotFound) => StatusCode::NOT_FOUND,
             AppError::Sqlx(_) | AppError::Anyhow(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -89,7 +97,7 @@ impl AppError {
             }
             AppError::Forbidden => "Your role does not allow this. Ask an admin if you need it.".into(),
             AppError::Csrf => "This form has expired or was not sent from Goldthread. Go back, reload the page and try again.".into(),
-            AppError::Validation(errors) => errors
+            AppError::Validation(errors) | AppError::Rejected { errors, .. } => errors
                 .0
                 .first()
                 .map(|e| e.message.clone())
@@ -172,7 +180,6 @@ pub struct Problem {
     pub detail: String,
     /// Per-field errors, when the request body was not valid.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Object>)]
     pub errors: Vec<crate::validation::FieldError>,
 }
 
@@ -185,7 +192,9 @@ impl IntoResponse for ApiError {
             other => other.status(),
         };
         let errors = match &err {
-            AppError::Validation(fields) => fields.0.clone(),
+            AppError::Validation(fields) | AppError::Rejected { errors: fields, .. } => {
+                fields.0.clone()
+            }
             _ => Vec::new(),
         };
         let problem = Problem {
@@ -206,5 +215,173 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+/// JSON body, query string and path extractors for the API whose rejections are problem+json
+/// naming the field at fault (axum's own answer in plain text, without the field).
+pub mod extract {
+    use axum::extract::{FromRequest, FromRequestParts, Request};
+    use axum::http::request::Parts;
+    use axum::http::{StatusCode, header};
+    use serde::de::DeserializeOwned;
+
+    use super::{ApiError, AppError};
+    use crate::validation::FieldErrors;
+
+    fn rejected(status: StatusCode, field: &str, message: impl Into<String>) -> ApiError {
+        ApiError(AppError::Rejected {
+            status,
+            errors: FieldErrors::single(field, message),
+        })
+    }
+
+    /// The field a deserialisation error is about (`items[2].body`), or `fallback` at the top.
+    fn field_of(path: &serde_path_to_error::Path, fallback: &str) -> String {
+        let p = path.to_string();
+        if p.is_empty() || p == "." || p == "?" {
+            fallback.to_owned()
+        } else {
+            p
+        }
+    }
+
+    /// A JSON request body (`Content-Type: application/json`).
+    pub struct ApiJson<T>(pub T);
+
+    impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+        type Rejection = ApiError;
+
+        async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+            let content_type = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .map(|v| v.trim().to_ascii_lowercase());
+            let is_json = content_type
+                .as_deref()
+                .is_some_and(|t| t == "application/json" || t.ends_with("+json"));
+            if !is_json {
+                return Err(rejected(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Content-Type",
+                    match content_type {
+                        Some(t) => format!("Send the body as application/json, not {t}"),
+                        None => "Send the body as JSON, with Content-Type: application/json".into(),
+                    },
+                ));
+            }
+            let bytes = bytes::Bytes::from_request(req, state)
+                .await
+                .map_err(|e| rejected(e.status(), "body", e.body_text()))?;
+            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let field = field_of(e.path(), "body");
+                let inner = e.into_inner();
+                match inner.classify() {
+                    serde_json::error::Category::Data => rejected(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &field,
+                        data_message(&inner),
+                    ),
+                    _ => not_json(&inner),
+                }
+            })?;
+            de.end().map_err(|e| not_json(&e))?;
+            Ok(ApiJson(value))
+        }
+    }
+
+    fn not_json(err: &serde_json::Error) -> ApiError {
+        rejected(
+            StatusCode::BAD_REQUEST,
+            "body",
+            format!("The body is not valid JSON: {err}"),
+        )
+    }
+
+    /// serde's message without its position suffix (the field is named separately).
+    fn data_message(err: &impl std::fmt::Display) -> String {
+        let text = err.to_string();
+        let text = match text.rfind(" at line ") {
+            Some(i) => text[..i].to_owned(),
+            None => text,
+        };
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(c) => c.to_uppercase().chain(chars).collect(),
+            None => text,
+        }
+    }
+
+    /// A query string.
+    pub struct ApiQuery<T>(pub T);
+
+    impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+        type Rejection = ApiError;
+
+        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+            let query = parts.uri.query().unwrap_or_default();
+            let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+            serde_path_to_error::deserialize(de)
+                .map(ApiQuery)
+                .map_err(|e| {
+                    let field = field_of(e.path(), "query");
+                    rejected(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &field,
+                        data_message(e.inner()),
+                    )
+                })
+        }
+    }
+
+    /// Path parameters.
+    pub struct ApiPath<T>(pub T);
+
+    impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+        type Rejection = ApiError;
+
+        async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+            use axum::extract::path::ErrorKind;
+            use axum::extract::rejection::PathRejection;
+            match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+                Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+                Err(PathRejection::FailedToDeserializePathParams(e)) => {
+                    let (field, message) = match e.kind() {
+                        ErrorKind::ParseErrorAtKey {
+                            key,
+                            value,
+                            expected_type,
+                        } => (key.clone(), describe(value, expected_type)),
+                        ErrorKind::ParseErrorAtIndex {
+                            value,
+                            expected_type,
+                            ..
+                        }
+                        | ErrorKind::ParseError {
+                            value,
+                            expected_type,
+                        } => ("id".to_owned(), describe(value, expected_type)),
+                        other => ("path".to_owned(), other.to_string()),
+                    };
+                    Err(rejected(StatusCode::BAD_REQUEST, &field, message))
+                }
+                Err(other) => Err(rejected(other.status(), "path", other.body_text())),
+            }
+        }
+    }
+
+    fn describe(value: &str, expected_type: &str) -> String {
+        if expected_type.starts_with('i') || expected_type.starts_with('u') {
+            format!(
+                "\"{}\" is not an id: ids are whole numbers from 1 to {}",
+                value.escape_debug(),
+                i64::MAX
+            )
+        } else {
+            format!("\"{}\" is not valid here", value.escape_debug())
+        }
     }
 }

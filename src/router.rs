@@ -137,8 +137,38 @@ async fn metrics_on_pages(state: State<AppState>, headers: axum::http::HeaderMap
     metrics_text(state, headers).await
 }
 
-async fn not_found() -> AppError {
-    AppError::NotFound
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::error::ApiError(AppError::NotFound).into_response()
+    } else {
+        AppError::NotFound.into_response()
+    }
+}
+
+/// The router's own refusals under `/api/` (a method the path does not take) as problem+json,
+/// like every other API error.
+async fn api_problems(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !api || response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut problem = crate::error::ApiError(AppError::Rejected {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        errors: crate::validation::FieldErrors::single(
+            "method",
+            match allow.as_ref().and_then(|a| a.to_str().ok()) {
+                Some(allowed) => format!("This address takes {allowed}"),
+                None => "This address does not take this method".to_owned(),
+            },
+        ),
+    })
+    .into_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    problem
 }
 
 /// Every JSON route, with its OpenAPI path.
@@ -154,7 +184,70 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as `/api/openapi.json` serves it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    with_problem_responses(api_router().split_for_parts().1)
+}
+
+/// Declare on every operation the problems any API route can answer (the token, the role, and
+/// what the extractors refuse: a path, query or body that cannot be read), each as
+/// `application/problem+json`; a route's own description of a status is kept.
+fn with_problem_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let has_path_params = path.contains('{');
+        for op in [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ] {
+            let Some(op) = op else { continue };
+            let has_query = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query));
+            let has_body = op.request_body.is_some();
+            let mut wanted = vec![
+                (
+                    "401",
+                    "Missing, wrong, revoked or expired token (`detail` says which)",
+                ),
+                ("403", "The token's role does not allow this"),
+            ];
+            if has_path_params {
+                wanted.push(("400", "A path parameter is not valid (named in `errors`)"));
+                wanted.push(("404", "Nothing has this id"));
+            }
+            if has_body {
+                wanted.push(("400", "The body is not valid JSON"));
+                wanted.push(("413", "The body is too large"));
+                wanted.push(("415", "The body is not sent as application/json"));
+                wanted.push(("422", "A field is not valid (each named in `errors`)"));
+            }
+            if has_query {
+                wanted.push(("422", "A query parameter is not valid (named in `errors`)"));
+            }
+            for (status, description) in wanted {
+                op.responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| problem(description).into());
+            }
+        }
+    }
+    doc
 }
 
 /// The whole application as a router, ready to serve or to drive in tests.
@@ -170,7 +263,7 @@ pub fn app(state: AppState) -> Router {
         )));
 
     let (api, openapi) = api_router().split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(with_problem_responses(openapi));
     let pages = Router::new()
         .merge(crate::home::web::router())
         .merge(crate::home::signin::router())
@@ -193,6 +286,7 @@ pub fn app(state: AppState) -> Router {
         .route("/metrics", get(metrics_on_pages))
         .merge(crate::web::assets::router())
         .fallback(not_found)
+        .layer(middleware::from_fn(api_problems))
         .layer(middleware::from_fn(crate::auth::csrf::protect))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -7,8 +7,10 @@ use std::fmt;
 pub struct FieldErrors(pub Vec<FieldError>);
 
 /// One problem with one field. `message` is plain English, shown to users.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The field at fault: a body field (`items[2].body` in a batch), a query or path
+    /// parameter, or `body` / `Content-Type` / `Authorization` for the request itself.
     pub field: String,
     pub message: String,
 }
@@ -100,6 +102,64 @@ pub fn clean(s: Option<&str>) -> Option<&str> {
     s.map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// Why `value` cannot be stored or shown: it holds a NUL or another control character (C0, DEL
+/// or C1). Long text (bodies, descriptions) may hold tab and line breaks; short text (names,
+/// ids, search words) none. PostgreSQL refuses NUL in text, and the other control characters
+/// break the pages and files that show them, so every input path asks this first.
+pub fn control_character(value: &str, long_text: bool) -> Option<String> {
+    let (position, c) = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !(long_text && matches!(c, '\t' | '\n' | '\r')))?;
+    let what = if c == '\0' {
+        "a NUL byte".to_owned()
+    } else {
+        format!("the control character U+{:04X}", c as u32)
+    };
+    Some(format!(
+        "Remove {what} (character {}); {}",
+        position + 1,
+        if long_text {
+            "only tabs and line breaks are allowed besides printable text"
+        } else {
+            "only printable text is allowed here"
+        }
+    ))
+}
+
+/// [`control_character`] for every key and text inside a JSON value (as long text).
+pub fn json_control_character(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => control_character(s, true),
+        serde_json::Value::Array(items) => items.iter().find_map(json_control_character),
+        serde_json::Value::Object(map) => map_control_character(map),
+        _ => None,
+    }
+}
+
+/// [`json_control_character`] for a JSON object.
+pub fn map_control_character(map: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    map.iter().find_map(|(k, v)| {
+        control_character(k, true)
+            .map(|m| format!("In the key \"{}\": {m}", k.escape_debug()))
+            .or_else(|| json_control_character(v))
+    })
+}
+
+impl FieldErrors {
+    /// Records a problem with `field` when `value` holds a character [`control_character`]
+    /// refuses; returns whether it did.
+    pub fn check_text(&mut self, field: &str, value: Option<&str>, long_text: bool) -> bool {
+        match value.and_then(|v| control_character(v, long_text)) {
+            Some(message) => {
+                self.add(field, message);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +176,28 @@ mod tests {
         assert_eq!(e.len(), 2);
         assert_eq!(e.to_string(), "body: Body is required; body: second");
         assert!(e.into_result(()).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_place() {
+        assert_eq!(control_character("plain text, é ✓", false), None);
+        assert_eq!(control_character("line one\n\tline two\r\n", true), None);
+        let nul = control_character("ab\0c", true).expect("nul");
+        assert!(nul.contains("NUL") && nul.contains("character 3"), "{nul}");
+        assert!(
+            control_character("a\u{1}", false)
+                .unwrap()
+                .contains("U+0001")
+        );
+        assert!(
+            control_character("a\u{81}", true)
+                .unwrap()
+                .contains("U+0081")
+        );
+        assert!(control_character("a\nb", false).is_some());
+        let mut e = FieldErrors::default();
+        assert!(e.check_text("name", Some("x\u{7f}"), false));
+        assert!(!e.check_text("body", Some("ok"), true));
+        assert!(e.has("name") && !e.has("body"));
     }
 }

@@ -1,8 +1,7 @@
 //! JSON routes for accounts: list with search and cursor pagination, one account, create or upsert.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,6 +13,7 @@ use super::edit;
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::validation::FieldErrors;
 
@@ -33,16 +33,30 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ListParams {
     /// Part of the name, or an exact domain or account ID.
     pub q: Option<String>,
-    /// `smb`, `mid_market` or `enterprise`.
+    #[param(schema_with = segment_schema)]
     pub segment: Option<String>,
-    /// `prospect`, `customer` or `churned`.
+    #[param(schema_with = lifecycle_schema)]
     pub lifecycle: Option<String>,
     /// `arr` (largest first, the default), `arr_asc`, `name`, `name_desc`.
+    #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// Items per page, 1–500 (default 100).
+    /// Items per page, 1–500 (default 100); a number out of range is refused.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+}
+
+fn segment_schema() -> utoipa::openapi::Object {
+    crate::feedback::query::enum_schema(super::Segment::ALL.iter().map(|s| s.as_str()))
+}
+
+fn lifecycle_schema() -> utoipa::openapi::Object {
+    crate::feedback::query::enum_schema(super::Lifecycle::ALL.iter().map(|s| s.as_str()))
+}
+
+fn sort_schema() -> utoipa::openapi::Object {
+    crate::feedback::query::enum_schema(["arr", "arr_asc", "name", "name_desc"])
 }
 
 /// A page of accounts.
@@ -57,7 +71,11 @@ pub struct AccountPage {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct AccountBody {
+    /// The account's id in the CRM or billing system (required).
+    #[schema(required = true, max_length = 200)]
     pub external_id: Option<String>,
+    /// Required.
+    #[schema(required = true, max_length = 300)]
     pub name: Option<String>,
     pub domain: Option<String>,
     /// A number of currency units (`1200000`, `1200000.5`) or text like `"$1.2M"`; absent, `null`
@@ -96,9 +114,30 @@ fn bad_param(field: &str, message: &str) -> ApiError {
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<AccountPage>> {
     user.require(Permission::Read)?;
+    let mut errors = FieldErrors::default();
+    for (field, value) in [
+        ("q", &params.q),
+        ("segment", &params.segment),
+        ("lifecycle", &params.lifecycle),
+        ("sort", &params.sort),
+        ("cursor", &params.cursor),
+    ] {
+        errors.check_text(field, value.as_deref(), false);
+    }
+    if let Some(n) = params.limit
+        && !(1..=MAX_LIMIT).contains(&n)
+    {
+        errors.add(
+            "limit",
+            format!("Choose a limit from 1 to {MAX_LIMIT} accounts per page"),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors).into());
+    }
     let clean = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
     let segment = match clean(&params.segment) {
         None => None,
@@ -124,7 +163,7 @@ pub async fn list(
             )
         })?),
     };
-    let limit = params.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let limit = params.limit.unwrap_or(100);
     let filter = ListFilter {
         q: clean(&params.q),
         segment,
@@ -156,10 +195,9 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<AccountRow>> {
     user.require(Permission::Read)?;
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let row = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     Ok(Json(row))
 }
@@ -195,12 +233,9 @@ fn arr_text(v: &Option<serde_json::Value>) -> Result<Option<String>, FieldErrors
 pub async fn create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    body: Result<Json<AccountBody>, JsonRejection>,
+    ApiJson(body): ApiJson<AccountBody>,
 ) -> ApiResult<(StatusCode, Json<AccountRow>)> {
     user.require(Permission::ManageData)?;
-    let Json(body) = body.map_err(|e| {
-        AppError::BadRequest(format!("The body is not a JSON account: {}", e.body_text()))
-    })?;
     let mut errors = FieldErrors::default();
     let arr = arr_text(&body.arr).unwrap_or_else(|e| {
         errors.extend(e);

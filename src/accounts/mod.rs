@@ -210,6 +210,19 @@ fn too_long(s: &str, max: usize) -> bool {
 /// Checks one account's fields; `None` when any problem was recorded in `errors`.
 pub(crate) fn validate_raw(raw: &RawAccount<'_>, errors: &mut FieldErrors) -> Option<NewAccount> {
     let start = errors.len();
+    // Names may keep the line breaks a CRM export puts in them; nothing else invisible.
+    for (field, value, line_breaks) in [
+        ("external_id", raw.external_id, false),
+        ("name", raw.name, true),
+        ("domain", raw.domain, false),
+        ("arr", raw.arr, false),
+        ("currency", raw.currency, false),
+        ("segment", raw.segment, false),
+        ("plan", raw.plan, false),
+        ("lifecycle", raw.lifecycle, false),
+    ] {
+        errors.check_text(field, value, line_breaks);
+    }
     let external_id = clean(raw.external_id);
     match external_id {
         None => errors.add(

@@ -162,9 +162,14 @@ pub struct ListPage {
 async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
-    Query(query): Query<ListQuery>,
+    Query(mut query): Query<ListQuery>,
 ) -> AppResult<ListPage> {
     current.user.require(Permission::Read)?;
+    if let Some(message) = crate::validation::control_character(&query.q, false) {
+        let message = format!("The search was not run. {message}");
+        set_flash(&current.session, FlashKind::Warning, message, None).await?;
+        query.q.clear();
+    }
     let filter = query.filter();
     let (rows, more) = db::list(&state.pool, &filter, PAGE_SIZE).await?;
     let reporting = crate::admin::reporting_currency(&state.pool).await?;

@@ -282,6 +282,17 @@ pub async fn issue_token(
     user_id: i64,
     label: &str,
 ) -> AppResult<(i64, String)> {
+    issue_token_expiring(pool, actor, user_id, label, None).await
+}
+
+/// [`issue_token`] with an expiry (`None`: never expires).
+pub async fn issue_token_expiring(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    user_id: i64,
+    label: &str,
+    expires_at: Option<time::OffsetDateTime>,
+) -> AppResult<(i64, String)> {
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 100 {
         return Err(AppError::Validation(FieldErrors::single(
@@ -304,6 +315,7 @@ pub async fn issue_token(
         &issued.hash,
         &issued.prefix,
         actor.id(),
+        expires_at,
     )
     .await?;
     audit::db::record(
@@ -315,7 +327,10 @@ pub async fn issue_token(
             entity_id: Some(id.to_string()),
             summary: format!("Created API token \"{label}\" for {}", owner.user.email),
             before: None,
-            after: Some(json!({"label": label, "user": owner.user.email, "prefix": issued.prefix})),
+            after: Some(
+                json!({"label": label, "user": owner.user.email, "prefix": issued.prefix,
+                               "expires_at": expires_at.map(crate::web::format::iso)}),
+            ),
         },
     )
     .await?;

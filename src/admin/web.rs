@@ -335,6 +335,8 @@ pub struct TokenRow {
     pub token: TokenListing,
     pub created: When,
     pub last_used: Option<When>,
+    pub expires: Option<When>,
+    pub expired: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -346,6 +348,7 @@ pub struct TokensPage {
     form: TokenForm,
     errors: FieldErrors,
     new_token: Option<String>,
+    lifetimes: &'static [(&'static str, &'static str, Option<i64>)],
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -354,6 +357,25 @@ pub struct TokenForm {
     user_id: String,
     #[serde(default)]
     label: String,
+    /// Days until it expires (one of [`crate::auth::tokens::LIFETIMES`]); empty or `never`: never.
+    #[serde(default)]
+    expires: String,
+}
+
+impl TokenForm {
+    fn expires_at(&self) -> Result<Option<time::OffsetDateTime>, FieldErrors> {
+        let chosen = self.expires.trim();
+        if chosen.is_empty() {
+            return Ok(None);
+        }
+        crate::auth::tokens::LIFETIMES
+            .iter()
+            .find(|(value, _, _)| *value == chosen)
+            .map(|(_, _, days)| {
+                days.map(|d| time::OffsetDateTime::now_utc() + time::Duration::days(d))
+            })
+            .ok_or_else(|| FieldErrors::single("expires", "Choose when the token expires"))
+    }
 }
 
 async fn render_tokens(
@@ -369,6 +391,10 @@ async fn render_tokens(
         .map(|token| TokenRow {
             created: When::from(token.created_at),
             last_used: token.last_used_at.map(When::from),
+            expires: token.expires_at.map(When::from),
+            expired: token
+                .expires_at
+                .is_some_and(|at| at <= time::OffsetDateTime::now_utc()),
             token,
         })
         .collect();
@@ -384,6 +410,7 @@ async fn render_tokens(
         form,
         errors,
         new_token,
+        lifetimes: &crate::auth::tokens::LIFETIMES,
     })
 }
 
@@ -392,8 +419,11 @@ async fn tokens(State(state): State<AppState>, current: CurrentUser) -> AppResul
     let form = TokenForm {
         user_id: current.user.id.to_string(),
         label: String::new(),
+        expires: "90".into(),
     };
-    render_tokens(&state, &current, form, FieldErrors::default(), None).await
+    // A token created just before the redirect here: shown on this one view, then gone.
+    let new_token = crate::auth::tokens::take_for_display(&current.session).await?;
+    render_tokens(&state, &current, form, FieldErrors::default(), new_token).await
 }
 
 async fn create_token(
@@ -402,31 +432,30 @@ async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> AppResult<Response> {
     admin(&current)?;
-    let result = match form.user_id.trim().parse::<i64>() {
-        Ok(user_id) => {
-            super::issue_token(
+    let result = match (form.user_id.trim().parse::<i64>(), form.expires_at()) {
+        (Ok(user_id), Ok(expires_at)) => {
+            super::issue_token_expiring(
                 &state.pool,
                 &Actor::User(&current.user),
                 user_id,
                 &form.label,
+                expires_at,
             )
             .await
         }
-        Err(_) => Err(AppError::Validation(FieldErrors::single(
+        (Err(_), _) => Err(AppError::Validation(FieldErrors::single(
             "user_id",
             "Choose the user the token acts as",
         ))),
+        (_, Err(errors)) => Err(AppError::Validation(errors)),
     };
     match result {
-        // Rendered directly (not redirected) so the token never sits in the session store.
+        // Post-redirect-get: the token waits in the session for the one view that shows it
+        // (and is removed there), so reloading that page neither shows it again nor creates
+        // another token.
         Ok((_, token)) => {
-            let form = TokenForm {
-                user_id: form.user_id,
-                label: String::new(),
-            };
-            let page =
-                render_tokens(&state, &current, form, FieldErrors::default(), Some(token)).await?;
-            Ok((StatusCode::CREATED, page).into_response())
+            crate::auth::tokens::keep_for_display(&current.session, &token).await?;
+            Ok(Redirect::to("/admin/tokens").into_response())
         }
         Err(AppError::Validation(errors)) => {
             let page = render_tokens(&state, &current, form, errors, None).await?;

@@ -200,21 +200,23 @@ pub async fn create_token(
     token_hash: &str,
     prefix: &str,
     created_by: Option<i64>,
+    expires_at: Option<OffsetDateTime>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "insert into api_tokens (user_id, label, token_hash, prefix, created_by)
-         values ($1, $2, $3, $4, $5) returning id",
+        "insert into api_tokens (user_id, label, token_hash, prefix, created_by, expires_at)
+         values ($1, $2, $3, $4, $5, $6) returning id",
         user_id,
         label,
         token_hash,
         prefix,
-        created_by
+        created_by,
+        expires_at
     )
     .fetch_one(db)
     .await
 }
 
-/// The active user behind an unrevoked token; marks the token used (at most once a minute).
+/// The active user behind an unrevoked, unexpired token; marks the token used.
 #[tracing::instrument(skip_all)]
 pub async fn user_for_token(
     db: impl PgExecutor<'_>,
@@ -224,6 +226,7 @@ pub async fn user_for_token(
         r#"with hit as (
              update api_tokens set last_used_at = now()
              where token_hash = $1 and revoked_at is null
+               and (expires_at is null or expires_at > now())
              returning user_id
            )
            select u.id, u.email, u.name, u.role, u.team
@@ -237,6 +240,21 @@ pub async fn user_for_token(
         .transpose()
 }
 
+/// When a known token was revoked and when it expires (to say why it is refused).
+#[tracing::instrument(skip_all)]
+pub async fn token_refusal(
+    db: impl PgExecutor<'_>,
+    token_hash: &str,
+) -> sqlx::Result<Option<(Option<OffsetDateTime>, Option<OffsetDateTime>)>> {
+    let row = sqlx::query!(
+        "select revoked_at, expires_at from api_tokens where token_hash = $1",
+        token_hash
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.revoked_at, r.expires_at)))
+}
+
 #[derive(Debug, Clone)]
 pub struct TokenListing {
     pub id: i64,
@@ -248,6 +266,7 @@ pub struct TokenListing {
     pub created_at: OffsetDateTime,
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
+    pub expires_at: Option<OffsetDateTime>,
 }
 
 #[tracing::instrument(skip_all)]
@@ -255,7 +274,7 @@ pub async fn list_tokens(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<TokenListi
     sqlx::query_as!(
         TokenListing,
         r#"select t.id, t.label, t.prefix, t.user_id, u.name as user_name, u.email as user_email,
-                  t.created_at, t.last_used_at, t.revoked_at
+                  t.created_at, t.last_used_at, t.revoked_at, t.expires_at
            from api_tokens t join users u on u.id = t.user_id
            order by t.revoked_at is not null, t.created_at desc"#
     )
@@ -268,7 +287,7 @@ pub async fn get_token(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<
     sqlx::query_as!(
         TokenListing,
         r#"select t.id, t.label, t.prefix, t.user_id, u.name as user_name, u.email as user_email,
-                  t.created_at, t.last_used_at, t.revoked_at
+                  t.created_at, t.last_used_at, t.revoked_at, t.expires_at
            from api_tokens t join users u on u.id = t.user_id
            where t.id = $1"#,
         id

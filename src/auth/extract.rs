@@ -81,8 +81,15 @@ impl FromRequestParts<AppState> for ApiUser {
             .filter(|t| !t.is_empty())
             .ok_or(ApiError(AppError::Unauthorized))?;
         let hash = super::tokens::hash(token);
-        match super::db::user_for_token(&state.pool, &hash).await? {
-            Some(user) => Ok(ApiUser(user)),
+        if let Some(user) = super::db::user_for_token(&state.pool, &hash).await? {
+            return Ok(ApiUser(user));
+        }
+        let refusal = super::db::token_refusal(&state.pool, &hash).await?;
+        match super::tokens::refusal_message(refusal, time::OffsetDateTime::now_utc()) {
+            Some(message) => Err(ApiError(AppError::Rejected {
+                status: axum::http::StatusCode::UNAUTHORIZED,
+                errors: crate::validation::FieldErrors::single("Authorization", message),
+            })),
             None => Err(ApiError(AppError::Unauthorized)),
         }
     }

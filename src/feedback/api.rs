@@ -1,7 +1,9 @@
 //! Feedback JSON API: create one item or a batch, list with the page's filters, and the support webhook.
 
+use std::collections::HashMap;
+
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -16,6 +18,7 @@ use super::query::ListParams;
 use super::{FeedbackInput, Source};
 use crate::app::AppState;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::{ApiJson, ApiQuery};
 use crate::error::{ApiError, ApiResult, AppError};
 use crate::validation::FieldErrors;
 
@@ -45,6 +48,52 @@ pub struct FeedbackItem {
     pub currency_snapshot: Option<String>,
     #[schema(value_type = Object)]
     pub metadata: Value,
+    /// Its themes (suggested and confirmed), each with the tag id that
+    /// `/api/v1/tags/{id}/confirm` and `/reject` take.
+    pub themes: Vec<ItemTheme>,
+}
+
+/// A theme on an item.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemTheme {
+    pub tag_id: i64,
+    pub theme_id: i64,
+    pub name: String,
+    /// `suggested` or `confirmed`.
+    pub state: String,
+}
+
+/// The themes (suggested and confirmed) of each of these items, by item id.
+pub async fn themes_of(
+    db: impl sqlx::PgExecutor<'_>,
+    rows: &[ListedFeedback],
+) -> sqlx::Result<HashMap<i64, Vec<ItemTheme>>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.item.id).collect();
+    let mut by_item: HashMap<i64, Vec<ItemTheme>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(by_item);
+    }
+    let tags =
+        crate::themes::tagging::db::list_tags(db, None, Some(&ids), None, None, i64::MAX).await?;
+    for t in tags {
+        by_item.entry(t.feedback_id).or_default().push(ItemTheme {
+            tag_id: t.id,
+            theme_id: t.theme_id,
+            name: t.theme_name,
+            state: t.state,
+        });
+    }
+    Ok(by_item)
+}
+
+impl FeedbackItem {
+    /// The item with its themes (from [`themes_of`]).
+    pub fn with_themes(row: &ListedFeedback, themes: &HashMap<i64, Vec<ItemTheme>>) -> Self {
+        FeedbackItem {
+            themes: themes.get(&row.item.id).cloned().unwrap_or_default(),
+            ..FeedbackItem::from(row)
+        }
+    }
 }
 
 impl From<&ListedFeedback> for FeedbackItem {
@@ -65,11 +114,12 @@ impl From<&ListedFeedback> for FeedbackItem {
             arr_cents_snapshot: item.arr_cents_snapshot,
             currency_snapshot: item.currency_snapshot.clone(),
             metadata: row.metadata.clone(),
+            themes: Vec::new(),
         }
     }
 }
 
-pub fn export_row(row: &ListedFeedback) -> ExportRow {
+pub fn export_row(row: &ListedFeedback, themes: &HashMap<i64, Vec<ItemTheme>>) -> ExportRow {
     let item = &row.item;
     ExportRow {
         id: item.id.to_string(),
@@ -84,6 +134,18 @@ pub fn export_row(row: &ListedFeedback) -> ExportRow {
         received_at: Some(item.received_at),
         nps_score: item.nps_score,
         arr_cents_snapshot: item.arr_cents_snapshot,
+        currency_snapshot: item.currency_snapshot.clone(),
+        themes: themes
+            .get(&item.id)
+            .map(|ts| {
+                ts.iter()
+                    .map(|t| match t.state.as_str() {
+                        "suggested" => format!("{} (suggested)", t.name),
+                        _ => t.name.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
         metadata: row.metadata.clone(),
     }
 }
@@ -92,21 +154,62 @@ pub fn export_row(row: &ListedFeedback) -> ExportRow {
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct FeedbackItemInput {
-    /// sales, success, support, nps, research or other.
+    #[schema(schema_with = super::query::source_schema)]
     source: String,
-    /// Up to 20,000 characters.
+    /// Up to 20,000 characters; tabs and line breaks are the only control characters allowed.
+    #[schema(min_length = 1, max_length = 20000)]
     body: String,
     /// Unique per source: sending the same record again updates it.
     external_id: Option<String>,
     title: Option<String>,
+    /// The account's external id; it must exist.
     account_external_id: Option<String>,
+    #[schema(format = Email)]
     contact_email: Option<String>,
-    /// RFC 3339; defaults to now.
+    /// RFC 3339; defaults to now; not in the future.
+    #[schema(format = DateTime)]
     received_at: Option<String>,
     /// 0–10; required for `nps`, refused for other sources.
+    #[schema(minimum = 0, maximum = 10)]
     nps_score: Option<i16>,
     #[schema(value_type = Option<Object>)]
     metadata: Option<Value>,
+}
+
+/// Up to 1,000 items, written all or nothing.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FeedbackBatch {
+    #[schema(min_items = 1, max_items = 1000)]
+    items: Vec<FeedbackItemInput>,
+}
+
+/// The body of `POST /api/v1/feedback`: one item, or `{"items": [item, …]}`.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum FeedbackBody {
+    #[schema(value_type = FeedbackItemInput)]
+    One(serde_json::Value),
+    #[schema(value_type = FeedbackBatch)]
+    Batch(serde_json::Value),
+}
+
+/// What `POST /api/v1/feedback` answers with 200: the item (one item) or every item (a batch).
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum WriteResult {
+    #[schema(value_type = WrittenItem)]
+    One(serde_json::Value),
+    #[schema(value_type = BatchWritten)]
+    Batch(serde_json::Value),
+}
+
+/// What a batch wrote, in the order of its items.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchWritten {
+    pub items: Vec<WrittenItem>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -206,22 +309,19 @@ fn ingest_error(err: IngestError, single: bool) -> ApiError {
 /// reported as `items[i].field`.
 #[utoipa::path(
     post, path = "/api/v1/feedback", operation_id = "create_feedback", tag = "feedback", security(("bearer" = [])),
-    request_body(content = FeedbackItemInput, description = "One item, or {\"items\": [item, …]}"),
+    request_body(content = FeedbackBody, description = "One item, or {\"items\": [item, …]}"),
     responses(
-        (status = 201, description = "Written (single item)", body = WrittenItem),
-        (status = 200, description = "Written (batch)", body = Object),
+        (status = 201, description = "Created (one item)", body = WrittenItem),
+        (status = 200, description = "Updated an earlier copy (one item), or written (a batch)", body = WriteResult),
         (status = 422, description = "Invalid input; nothing written", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     user.require(Permission::LogFeedback)?;
-    let Json(body) = body.map_err(|e| {
-        AppError::BadRequest(format!("The body is not valid JSON: {}", e.body_text()))
-    })?;
     let (values, single) = match body.get("items") {
         Some(Value::Array(items)) => (items.clone(), false),
         Some(_) => {
@@ -294,7 +394,7 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Query(params): Query<ListParams>,
+    ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<FeedbackPage>> {
     user.require(Permission::Read)?;
     let (filter, cursor, limit, errors) = params.parse();
@@ -303,8 +403,12 @@ pub async fn list(
     }
     let rows = db::list(&state.pool, &filter, cursor, limit).await?;
     let next_cursor = super::web::next_cursor(&rows, limit).map(|c| c.encode());
+    let themes = themes_of(&state.pool, &rows).await?;
     Ok(Json(FeedbackPage {
-        items: rows.iter().map(FeedbackItem::from).collect(),
+        items: rows
+            .iter()
+            .map(|r| FeedbackItem::with_themes(r, &themes))
+            .collect(),
         next_cursor,
     }))
 }
@@ -347,12 +451,9 @@ fn ticket_text(ticket: &Map<String, Value>, names: &[&str]) -> Option<String> {
 pub async fn support_webhook(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+    ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<WrittenItem>)> {
     user.require(Permission::LogFeedback)?;
-    let Json(body) = body.map_err(|e| {
-        AppError::BadRequest(format!("The body is not valid JSON: {}", e.body_text()))
-    })?;
     let ticket = body
         .get("ticket")
         .and_then(Value::as_object)

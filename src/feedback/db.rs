@@ -64,13 +64,11 @@ pub struct ListedFeedback {
 pub const MARK_START: char = '\u{2}';
 pub const MARK_END: char = '\u{3}';
 
-/// A search ranks the newest this-many matches (after filters). Ranking every match of a common
-/// word in a million items would cost what the table holds, not what the page shows; narrowing
-/// the search with more words or filters reaches older items.
-pub const SEARCH_CANDIDATES: i64 = 2000;
-
 /// One page of feedback matching `filter`, newest first (or best match first when searching).
-/// Reads `limit` rows past the cursor; cost follows the page, not the table.
+/// Lists read `limit` rows past the cursor. A search reaches every match: words match as
+/// prefixes ("refun" finds "refund") in the item's text or its account's name, exact words rank
+/// first, and the page is a keyset on (rank, id), or on (received_at, id) when
+/// `filter.newest_first` (exports walk a search that way).
 #[tracing::instrument(skip_all)]
 pub async fn list(
     db: impl PgExecutor<'_>,
@@ -83,54 +81,79 @@ pub async fn list(
     let segment = filter.segment.map(|s| s.as_str());
     let lifecycle = filter.lifecycle.map(|s| s.as_str());
     if let Some(q) = &filter.q {
-        let (after_rank, after_id) = match cursor {
-            Some(Cursor::Rank { rank, id }) => (Some(rank), Some(id)),
-            _ => (None, None),
+        let by_time = filter.newest_first;
+        let (after_rank, after_at, after_id) = match cursor {
+            Some(Cursor::Rank { rank, id }) if !by_time => (Some(rank), None, Some(id)),
+            Some(Cursor::Time { received_at, id }) if by_time => {
+                (None, Some(received_at), Some(id))
+            }
+            _ => (None, None, None),
         };
         let rows = sqlx::query!(
-            r#"with query as (select websearch_to_tsquery('english', $1) as q),
-               candidates as (
-                 -- The tsquery is written out (not taken from `query`) so the planner can see
-                 -- how common the words are and walk the newest items for common ones.
-                 select f.id, f.search
-                 from feedback f
+            r#"with query as (
+                 select websearch_to_tsquery('english', $1) as exact,
+                        -- every lexeme becomes a prefix: 'refun' & 'card' -> 'refun':* & 'card':*
+                        regexp_replace(websearch_to_tsquery('english', $1)::text,
+                                       '''((?:[^'']|'''')+)''', '''\1'':*', 'g')::tsquery as prefix
+               ),
+               named as (
+                 select a.id from accounts a
+                 where to_tsvector('english', a.name) @@ (select prefix from query)
+               ),
+               -- Two index scans (text through the GIN index, accounts through account_id)
+               -- rather than one `or` that only a sequential scan can answer.
+               -- The tsquery is written out again (not taken from `query`) so the planner sees
+               -- how common the words are: the GIN index for rare ones, a scan for common ones.
+               hits as (
+                 select f.id from feedback f
+                 where f.search @@ regexp_replace(websearch_to_tsquery('english', $1)::text,
+                                                  '''((?:[^'']|'''')+)''', '''\1'':*', 'g')::tsquery
+                 union
+                 select f.id from feedback f where f.account_id in (select id from named)
+               ),
+               matched as (
+                 select f.id, f.received_at,
+                        (ts_rank(f.search, (select prefix from query))
+                         + ts_rank(f.search, (select exact from query))
+                         + case when f.account_id in (select id from named) then 0.05::real else 0::real end
+                        )::real as rank
+                 from hits h
+                 join feedback f on f.id = h.id
                  left join accounts a on a.id = f.account_id
-                 where f.search @@ websearch_to_tsquery('english', $1) and f.archived_at is null
+                 where f.archived_at is null
                    and ($2::text is null or f.source = $2)
-                   and ($3::bigint is null or f.account_id = $3)
+                   and ($16::text is null
+                        or f.account_id in (select id from accounts where external_id = $16 or id = $3))
                    and ($4::text is null or a.segment = $4)
                    and ($5::text is null or a.lifecycle = $5)
                    and ($6::timestamptz is null or f.received_at >= $6)
                    and ($7::timestamptz is null or f.received_at < $7)
                    and ($8::int2 is null or f.nps_score between $8 and $9)
                    and ($10::bigint is null or f.reporter_id = $10)
-                   and ($15::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $15))
-                 order by f.received_at desc, f.id desc
-                 limit $14
-               ),
-               ranked as (
-                 select c.id, ts_rank(c.search, query.q) as rank
-                 from candidates c cross join query
+                   and ($17::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $17))
                ),
                page as (
-                 select f.*, r.rank, query.q as q
-                 from ranked r cross join query
-                 join feedback f on f.id = r.id
-                 where ($11::real is null or (r.rank, r.id) < ($11, $12))
-                 order by r.rank desc, r.id desc
-                 limit $13
+                 select m.id, m.rank from matched m
+                 where case when $15::bool
+                            then $12::timestamptz is null or (m.received_at, m.id) < ($12, $13)
+                            else $11::real is null or (m.rank, m.id) < ($11, $13) end
+                 order by case when $15 then 0::real else m.rank end desc,
+                          case when $15 then m.received_at end desc, m.id desc
+                 limit $14
                )
-               select p.id as "id!", p.source as "source!", p.external_id, p.title, p.body as "body!",
-                      p.account_id, a.name as "account_name?", a.external_id as "account_external_id?",
-                      p.contact_email, p.reporter_id, u.name as "reporter_name?", u.email as "reporter_email?",
-                      p.received_at as "received_at!", p.nps_score, p.arr_cents_snapshot, p.currency_snapshot,
-                      p.metadata as "metadata!", p.rank as "rank!",
-                      ts_headline('english', coalesce(p.title || E'\n', '') || p.body, p.q,
+               select f.id, f.source, f.external_id, f.title, f.body,
+                      f.account_id, a.name as "account_name?", a.external_id as "account_external_id?",
+                      f.contact_email, f.reporter_id, u.name as "reporter_name?", u.email as "reporter_email?",
+                      f.received_at, f.nps_score, f.arr_cents_snapshot, f.currency_snapshot,
+                      f.metadata, p.rank as "rank!",
+                      ts_headline('english', coalesce(f.title || E'\n', '') || f.body, (select prefix from query),
                         'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=" … "') as "headline!"
                from page p
-               left join accounts a on a.id = p.account_id
-               left join users u on u.id = p.reporter_id
-               order by p.rank desc, p.id desc"#,
+               join feedback f on f.id = p.id
+               left join accounts a on a.id = f.account_id
+               left join users u on u.id = f.reporter_id
+               order by case when $15 then 0::real else p.rank end desc,
+                        case when $15 then f.received_at end desc, f.id desc"#,
             q,
             source,
             filter.account_id,
@@ -142,9 +165,11 @@ pub async fn list(
             nps_max,
             filter.reporter_id,
             after_rank,
+            after_at,
             after_id,
             limit,
-            SEARCH_CANDIDATES,
+            by_time,
+            filter.account_external_id,
             filter.import_id
         )
         .fetch_all(db)
@@ -155,7 +180,7 @@ pub async fn list(
                 item: feedback_row!(r),
                 reporter_email: r.reporter_email,
                 metadata: r.metadata,
-                rank: Some(r.rank),
+                rank: (!by_time).then_some(r.rank),
                 headline: Some(r.headline),
             })
             .collect());
@@ -175,7 +200,8 @@ pub async fn list(
            left join users u on u.id = f.reporter_id
            where f.archived_at is null
              and ($1::text is null or f.source = $1)
-             and ($2::bigint is null or f.account_id = $2)
+             and ($13::text is null
+                  or f.account_id in (select id from accounts where external_id = $13 or id = $2))
              and ($3::text is null or a.segment = $3)
              and ($4::text is null or a.lifecycle = $4)
              and ($5::timestamptz is null or f.received_at >= $5)
@@ -183,7 +209,7 @@ pub async fn list(
              and ($7::int2 is null or f.nps_score between $7 and $8)
              and ($9::bigint is null or f.reporter_id = $9)
              and ($10::timestamptz is null or (f.received_at, f.id) < ($10, $11))
-             and ($13::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $13))
+             and ($14::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $14))
            order by f.received_at desc, f.id desc
            limit $12"#,
         source,
@@ -198,6 +224,7 @@ pub async fn list(
         before_at,
         before_id,
         limit,
+        filter.account_external_id,
         filter.import_id
     )
     .fetch_all(db)

@@ -213,6 +213,21 @@ pub(crate) fn validate_raw(
     errors: &mut FieldErrors,
 ) -> Option<NewFeedback> {
     let start = errors.len();
+    for (field, value, long_text) in [
+        ("source", raw.source, false),
+        ("body", raw.body, true),
+        ("external_id", raw.external_id, false),
+        ("title", raw.title, true),
+        ("account_external_id", raw.account_external_id, false),
+        ("contact_email", raw.contact_email, false),
+        ("received_at", raw.received_at, false),
+        ("nps_score", raw.nps_score, false),
+    ] {
+        errors.check_text(field, value, long_text);
+    }
+    if let Some(message) = crate::validation::map_control_character(&metadata) {
+        errors.add("metadata", message);
+    }
 
     let source = match clean(raw.source) {
         Some(s) => match s.parse::<Source>() {

@@ -11,30 +11,70 @@ use crate::validation::FieldErrors;
 /// Filters exactly as they come in the query string (shareable, back-button safe).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Full-text search (stemmed English; quotes, `or` and `-word` work).
+    /// Full-text search (stemmed English; quotes, `or` and `-word` work; words match as
+    /// prefixes, in the item's title and body and in its account's name). At most 500 characters.
+    #[param(max_length = 500)]
     pub q: Option<String>,
+    #[param(schema_with = source_schema)]
     pub source: Option<String>,
-    /// Account id.
+    /// The account's external id (as items show it), or its Goldthread id.
     pub account: Option<String>,
-    /// smb, mid_market or enterprise.
+    #[param(schema_with = segment_schema)]
     pub segment: Option<String>,
-    /// prospect, customer or churned.
+    #[param(schema_with = lifecycle_schema)]
     pub lifecycle: Option<String>,
     /// Received on or after this day (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
     /// Received on or before this day (YYYY-MM-DD).
+    #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
-    /// detractor, passive or promoter.
+    #[param(schema_with = nps_schema)]
     pub nps: Option<String>,
     /// Reporter's user id.
+    #[param(value_type = Option<i64>)]
     pub reporter: Option<String>,
+    /// With `q`: `relevance` (best match first, the default) or `newest`.
+    #[param(schema_with = sort_schema)]
+    pub sort: Option<String>,
     /// Import id: the items that import created or updated.
+    #[param(value_type = Option<i64>)]
     pub import: Option<String>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
-    /// Items per page (1–200, default 50).
+    /// Items per page (1–200, default 50); a number out of range is refused.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
+}
+
+/// A text parameter that takes one of `values` (for the OpenAPI document).
+pub fn enum_schema<'a>(values: impl IntoIterator<Item = &'a str>) -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(values.into_iter().map(str::to_owned)))
+        .build()
+}
+
+pub fn source_schema() -> utoipa::openapi::Object {
+    enum_schema(Source::ALL.iter().map(|s| s.as_str()))
+}
+
+fn segment_schema() -> utoipa::openapi::Object {
+    enum_schema(Segment::ALL.iter().map(|s| s.as_str()))
+}
+
+fn lifecycle_schema() -> utoipa::openapi::Object {
+    enum_schema(Lifecycle::ALL.iter().map(|s| s.as_str()))
+}
+
+fn nps_schema() -> utoipa::openapi::Object {
+    enum_schema(["detractor", "passive", "promoter"])
+}
+
+fn sort_schema() -> utoipa::openapi::Object {
+    enum_schema(["relevance", "newest"])
 }
 
 /// Validated filters.
@@ -50,6 +90,10 @@ pub struct Filter {
     pub until: Option<OffsetDateTime>,
     pub nps: Option<NpsBand>,
     pub reporter_id: Option<i64>,
+    /// The account as typed: its external id (or its id, see `account_id`).
+    pub account_external_id: Option<String>,
+    /// Searches list newest first instead of best match first (exports walk them that way).
+    pub newest_first: bool,
     pub import_id: Option<i64>,
 }
 
@@ -80,41 +124,46 @@ impl ListParams {
     /// Parse into filters; what cannot be understood is reported per field (and ignored).
     pub fn parse(&self) -> (Filter, Option<Cursor>, i64, FieldErrors) {
         let mut errors = FieldErrors::default();
+        let mut copy = self.clone();
+        for (field, value) in copy.fields_mut() {
+            if errors.check_text(field, value.as_deref(), false) {
+                *value = None;
+            }
+        }
+        let this = &copy;
         let mut filter = Filter {
-            q: present(&self.q).map(|q| q.chars().take(500).collect()),
+            q: present(&this.q).map(|q| q.chars().take(500).collect()),
             ..Filter::default()
         };
-        if let Some(s) = present(&self.source) {
+        if let Some(s) = present(&this.source) {
             match s.parse::<Source>() {
                 Ok(v) => filter.source = Some(v),
                 Err(_) => errors.add("source", format!("There is no source called \"{s}\"")),
             }
         }
-        if let Some(s) = present(&self.account) {
-            match s.parse::<i64>() {
-                Ok(v) => filter.account_id = Some(v),
-                Err(_) => errors.add("account", "Pick an account from the list"),
-            }
+        if let Some(s) = present(&this.account) {
+            filter.account_id = s.parse::<i64>().ok();
+            filter.account_external_id = Some(s.to_owned());
         }
-        if let Some(s) = present(&self.segment) {
+        if let Some(s) = present(&this.segment) {
             match s.parse::<Segment>() {
                 Ok(v) => filter.segment = Some(v),
                 Err(_) => errors.add("segment", format!("There is no segment called \"{s}\"")),
             }
         }
-        if let Some(s) = present(&self.lifecycle) {
+        if let Some(s) = present(&this.lifecycle) {
             match s.parse::<Lifecycle>() {
                 Ok(v) => filter.lifecycle = Some(v),
                 Err(_) => errors.add("lifecycle", format!("There is no lifecycle called \"{s}\"")),
             }
         }
-        if let Some(s) = present(&self.from) {
+        if let Some(s) = present(&this.from) {
             match day(s) {
                 Some(d) => filter.from = Some(d.with_time(Time::MIDNIGHT).assume_utc()),
                 None => errors.add("from", "Enter the start date as YYYY-MM-DD"),
             }
         }
-        if let Some(s) = present(&self.to) {
+        if let Some(s) = present(&this.to) {
             match day(s).and_then(|d| d.next_day()) {
                 Some(d) => filter.until = Some(d.with_time(Time::MIDNIGHT).assume_utc()),
                 None => errors.add("to", "Enter the end date as YYYY-MM-DD"),
@@ -126,7 +175,7 @@ impl ListParams {
             errors.add("to", "The end date must be on or after the start date");
             filter.until = None;
         }
-        if let Some(s) = present(&self.nps) {
+        if let Some(s) = present(&this.nps) {
             match s {
                 "detractor" => filter.nps = Some(NpsBand::Detractor),
                 "passive" => filter.nps = Some(NpsBand::Passive),
@@ -134,30 +183,62 @@ impl ListParams {
                 _ => errors.add("nps", "Choose detractor, passive or promoter"),
             }
         }
-        if let Some(s) = present(&self.reporter) {
+        if let Some(s) = present(&this.reporter) {
             match s.parse::<i64>() {
                 Ok(v) => filter.reporter_id = Some(v),
                 Err(_) => errors.add("reporter", "Pick a reporter from the list"),
             }
         }
-        if let Some(s) = present(&self.import) {
+        if let Some(s) = present(&this.import) {
             match s.parse::<i64>() {
                 Ok(v) => filter.import_id = Some(v),
                 Err(_) => errors.add("import", "That import link is not valid"),
             }
         }
-        let cursor = present(&self.cursor).and_then(Cursor::decode);
-        if present(&self.cursor).is_some() && cursor.is_none() {
+        let cursor = present(&this.cursor).and_then(Cursor::decode);
+        if present(&this.cursor).is_some() && cursor.is_none() {
             errors.add(
                 "cursor",
                 "That page link is not valid any more; showing the first page",
             );
         }
-        let limit = present(&self.limit)
-            .and_then(|l| l.parse::<i64>().ok())
-            .unwrap_or(DEFAULT_LIMIT)
-            .clamp(1, MAX_LIMIT);
+        if let Some(s) = present(&this.sort) {
+            match s {
+                "relevance" => {}
+                "newest" => filter.newest_first = true,
+                _ => errors.add("sort", "Choose relevance or newest"),
+            }
+        }
+        let limit = match present(&this.limit).map(str::parse::<i64>) {
+            None => DEFAULT_LIMIT,
+            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(n) => {
+                errors.add(
+                    "limit",
+                    format!("Choose a limit from 1 to {MAX_LIMIT} items per page"),
+                );
+                n.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+            }
+        };
         (filter, cursor, limit, errors)
+    }
+
+    fn fields_mut(&mut self) -> [(&'static str, &mut Option<String>); 13] {
+        [
+            ("q", &mut self.q),
+            ("source", &mut self.source),
+            ("account", &mut self.account),
+            ("segment", &mut self.segment),
+            ("lifecycle", &mut self.lifecycle),
+            ("from", &mut self.from),
+            ("to", &mut self.to),
+            ("nps", &mut self.nps),
+            ("reporter", &mut self.reporter),
+            ("sort", &mut self.sort),
+            ("import", &mut self.import),
+            ("cursor", &mut self.cursor),
+            ("limit", &mut self.limit),
+        ]
     }
 
     /// The same filters as a query string, without the cursor (for links and exports).
@@ -172,6 +253,7 @@ impl ListParams {
             ("to", &self.to),
             ("nps", &self.nps),
             ("reporter", &self.reporter),
+            ("sort", &self.sort),
             ("import", &self.import),
         ]
         .into_iter()
@@ -193,6 +275,7 @@ impl ListParams {
             "to" => copy.to = None,
             "nps" => copy.nps = None,
             "reporter" => copy.reporter = None,
+            "sort" => copy.sort = None,
             "import" => copy.import = None,
             _ => {}
         }
@@ -261,6 +344,20 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_in_filters_are_reported_and_dropped() {
+        let p = ListParams {
+            q: Some("card\0".into()),
+            account: Some("crm-1\u{1}".into()),
+            ..ListParams::default()
+        };
+        let (f, _, _, errors) = p.parse();
+        assert_eq!(f.q, None);
+        assert_eq!(f.account_external_id, None);
+        assert!(errors.get("q").is_some_and(|m| m.contains("NUL")));
+        assert!(errors.has("account"));
+    }
+
+    #[test]
     fn params_parse_and_report_what_they_ignore() {
         let p = ListParams {
             q: Some("  refund ".into()),
@@ -281,6 +378,10 @@ mod tests {
         assert_eq!(f.nps.map(NpsBand::range), Some((0, 6)));
         assert_eq!(cursor, None);
         assert_eq!(limit, MAX_LIMIT);
+        assert_eq!(
+            errors.get("limit"),
+            Some("Choose a limit from 1 to 200 items per page")
+        );
         assert_eq!(
             p.to_query(),
             "q=refund&source=support&segment=galaxy&from=2026-01-01&to=2026-01-31&nps=detractor"

@@ -3,12 +3,9 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use bytes::Bytes;
 use serde_json::json;
 
 use super::db::{self, FeedbackDetail, ListedFeedback};
@@ -29,8 +26,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/feedback", get(list).post(super::form::create))
         .route("/feedback/new", get(super::form::new))
-        .route("/feedback/export.csv", get(export_csv))
-        .route("/feedback/export.json", get(export_json))
+        .route("/feedback/export.csv", get(super::export::export_csv))
+        .route("/feedback/export.json", get(super::export::export_json))
         .route("/feedback/{id}", get(detail))
         .route(
             "/feedback/{id}/edit",
@@ -179,7 +176,6 @@ pub struct ListPage {
     lifecycles: &'static [Lifecycle],
     reporters: Vec<(i64, String)>,
     searching: bool,
-    search_candidates: String,
 }
 
 fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> Vec<Chip> {
@@ -196,8 +192,8 @@ fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> V
     if let Some(s) = filter.source {
         push(format!("Source: {}", s.label()), "source");
     }
-    if let Some(id) = filter.account_id {
-        push(format!("Account #{id}"), "account");
+    if let Some(account) = &filter.account_external_id {
+        push(format!("Account: {account}"), "account");
     }
     if let Some(s) = filter.segment {
         push(format!("Segment: {}", s.label()), "segment");
@@ -273,7 +269,6 @@ async fn list(
         lifecycles: &Lifecycle::ALL,
         reporters,
         searching: filter.q.is_some(),
-        search_candidates: crate::web::format::thousands(db::SEARCH_CANDIDATES),
         params,
     })
 }
@@ -466,131 +461,6 @@ async fn restore(
     )
     .await?;
     Ok(Redirect::to(&format!("/feedback/{id}")).into_response())
-}
-
-/// Rows per database round trip while exporting.
-const EXPORT_PAGE: i64 = 2000;
-
-/// Stream every item matching the filters, page by page, through `encode`.
-fn export_stream(
-    state: AppState,
-    filter: Filter,
-    head: Bytes,
-    encode: impl Fn(&[ListedFeedback], bool) -> Bytes + Send + 'static,
-    tail: &'static [u8],
-) -> Body {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    tokio::spawn(async move {
-        if tx.send(Ok(head)).await.is_err() {
-            return;
-        }
-        let mut cursor = None;
-        let mut first = true;
-        loop {
-            let rows = match db::list(&state.pool, &filter, cursor, EXPORT_PAGE).await {
-                Ok(rows) => rows,
-                Err(err) => {
-                    tracing::error!(error = %err, "export failed");
-                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                    return;
-                }
-            };
-            if !rows.is_empty() {
-                if tx.send(Ok(encode(&rows, first))).await.is_err() {
-                    return;
-                }
-                first = false;
-            }
-            match next_cursor(&rows, EXPORT_PAGE) {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
-        let _ = tx.send(Ok(Bytes::from_static(tail))).await;
-    });
-    Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    }))
-}
-
-async fn export_csv(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Query(params): Query<ListParams>,
-) -> AppResult<Response> {
-    current.user.require(Permission::Read)?;
-    let (filter, _, _, _) = params.parse();
-    let mut header = csv::Writer::from_writer(Vec::new());
-    header
-        .write_record(super::export::csv_header())
-        .map_err(|e| anyhow::anyhow!(e))?;
-    let header = header
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!(e.to_string()))?;
-    let body = export_stream(
-        state,
-        filter,
-        Bytes::from(header),
-        |rows, _| {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            for row in rows {
-                let _ = super::export::write_csv_row(&mut w, &super::api::export_row(row));
-            }
-            Bytes::from(w.into_inner().unwrap_or_default())
-        },
-        b"",
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"feedback.csv\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-async fn export_json(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Query(params): Query<ListParams>,
-) -> AppResult<Response> {
-    current.user.require(Permission::Read)?;
-    let (filter, _, _, _) = params.parse();
-    let body = export_stream(
-        state,
-        filter,
-        Bytes::from_static(b"{\"items\":[\n"),
-        |rows, first| {
-            let mut out = Vec::with_capacity(rows.len() * 400);
-            if !first {
-                out.extend_from_slice(b",\n");
-            }
-            for (i, row) in rows.iter().enumerate() {
-                if i > 0 {
-                    out.extend_from_slice(b",\n");
-                }
-                let _ = serde_json::to_writer(&mut out, &super::api::FeedbackItem::from(row));
-            }
-            Bytes::from(out)
-        },
-        b"\n]}\n",
-    );
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"feedback.json\"",
-            ),
-        ],
-        body,
-    )
-        .into_response())
 }
 
 #[cfg(test)]

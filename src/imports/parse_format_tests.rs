@@ -156,6 +156,8 @@ fn our_export_reimports_into_the_same_values() {
         row.account_name = Some("Acme Inc".into());
         row.reporter_email = Some("pm@goldthread.test".into());
         row.arr_cents_snapshot = Some(120_000_000);
+        row.currency_snapshot = Some("EUR".into());
+        row.themes = vec!["Fees and pricing".into(), "Cards (suggested)".into()];
         export::write_csv_row(&mut w, &row).expect("row");
     }
     let bytes = w.into_inner().expect("flush");
@@ -167,6 +169,8 @@ fn our_export_reimports_into_the_same_values() {
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
     assert_eq!(parsed.mapping.target_of("id"), None);
     assert_eq!(parsed.mapping.target_of("arr_cents_snapshot"), None);
+    assert_eq!(parsed.mapping.target_of("currency_snapshot"), None);
+    assert_eq!(parsed.mapping.target_of("themes"), None);
     let back: Vec<NewFeedback> = parsed.rows.into_iter().map(|(_, f)| f).collect();
     assert_eq!(back, originals);
 }

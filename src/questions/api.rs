@@ -1,6 +1,6 @@
 //! JSON routes for questions: ask, list with the dashboard's filters, answer.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,7 @@ use super::web::AnswerForm;
 use super::{ClassifierCache, QuestionInput, db};
 use crate::app::AppState;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::{ApiResult, AppError};
 use crate::validation::FieldErrors;
 
@@ -93,7 +94,7 @@ pub struct QuestionList {
 pub async fn list_questions(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<QuestionList>> {
     user.require(Permission::Read)?;
     let mut errors = FieldErrors::default();
@@ -153,7 +154,7 @@ pub async fn create_question(
     State(state): State<AppState>,
     Extension(classifier): Extension<ClassifierCache>,
     ApiUser(user): ApiUser,
-    Json(input): Json<QuestionInput>,
+    ApiJson(input): ApiJson<QuestionInput>,
 ) -> ApiResult<(StatusCode, Json<Question>)> {
     user.require(Permission::LogFeedback)?;
     let team = super::TEAMS
@@ -186,8 +187,8 @@ pub struct AnswerInput {
 pub async fn answer_question(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-    Json(input): Json<AnswerInput>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<AnswerInput>,
 ) -> ApiResult<Json<Question>> {
     user.require(Permission::AnswerQuestions)?;
     let form = AnswerForm {

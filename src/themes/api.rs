@@ -2,18 +2,19 @@
 
 use axum::Extension;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::web::OverviewQuery;
 use super::{Theme, ThemeInput, db, edit};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::{ApiResult, AppError};
 use crate::insights::db::Scope;
 use crate::insights::figures::{self, Period, ThemeFigures};
+use crate::validation::FieldErrors;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -84,6 +85,57 @@ impl Figures {
     }
 }
 
+/// The period of the figures.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodParams {
+    /// YYYY-MM-DD; default 89 days before `to`.
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// YYYY-MM-DD; default today.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+}
+
+/// Filters of the theme list (as on the overview page).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct ThemeListParams {
+    #[param(schema_with = segment_schema)]
+    pub segment: Option<String>,
+    #[param(schema_with = crate::feedback::query::source_schema)]
+    pub source: Option<String>,
+    /// YYYY-MM-DD; default 89 days before `to`.
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// YYYY-MM-DD; default today.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+}
+
+fn segment_schema() -> utoipa::openapi::Object {
+    crate::feedback::query::enum_schema(crate::web::labels::SEGMENTS.iter().map(|(k, _)| *k))
+}
+
+fn present(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The period, or what is wrong with its dates.
+fn period(from: &Option<String>, to: &Option<String>, errors: &mut FieldErrors) -> Period {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    for (field, value) in [("from", from), ("to", to)] {
+        if let Some(v) = present(value)
+            && time::Date::parse(v, &fmt).is_err()
+        {
+            errors.add(field, "Enter the date as YYYY-MM-DD");
+        }
+    }
+    Period::parse(present(from), present(to))
+}
+
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ThemeWithFigures {
     #[serde(flatten)]
@@ -95,14 +147,10 @@ pub struct ThemeWithFigures {
 #[utoipa::path(
     get,
     path = "/api/v1/themes",
+    operation_id = "list_themes",
     tag = "themes",
     security(("bearer" = [])),
-    params(
-        ("segment" = Option<String>, Query, description = "smb, mid_market or enterprise"),
-        ("source" = Option<String>, Query, description = "sales, success, support, nps, research or other"),
-        ("from" = Option<String>, Query, description = "YYYY-MM-DD, default 89 days before `to`"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD, default today"),
-    ),
+    params(ThemeListParams),
     responses(
         (status = 200, description = "Active themes", body = Vec<ThemeWithFigures>),
         (status = 401, description = "Missing or wrong token", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -112,18 +160,36 @@ pub async fn list_themes(
     State(state): State<AppState>,
     Extension(caches): Extension<crate::insights::Caches>,
     ApiUser(user): ApiUser,
-    Query(q): Query<OverviewQuery>,
+    ApiQuery(q): ApiQuery<ThemeListParams>,
 ) -> ApiResult<Json<Vec<ThemeWithFigures>>> {
     user.require(Permission::Read)?;
-    let period = Period::parse(q.from.as_deref(), q.to.as_deref());
+    let mut errors = FieldErrors::default();
+    let period = period(&q.from, &q.to, &mut errors);
+    let source = present(&q.source).map(str::to_owned);
+    if let Some(s) = &source
+        && !crate::web::labels::SOURCES.contains(&s.as_str())
+    {
+        errors.add(
+            "source",
+            format!("There is no source called \"{}\"", s.escape_debug()),
+        );
+    }
+    let segment = present(&q.segment).map(str::to_owned);
+    if let Some(s) = &segment
+        && !crate::web::labels::SEGMENTS.iter().any(|(k, _)| k == s)
+    {
+        errors.add(
+            "segment",
+            format!("There is no segment called \"{}\"", s.escape_debug()),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors).into());
+    }
     let scope = Scope {
         theme_id: None,
-        source: q
-            .source
-            .filter(|s| crate::web::labels::SOURCES.contains(&s.as_str())),
-        segment: q
-            .segment
-            .filter(|s| crate::web::labels::SEGMENTS.iter().any(|(k, _)| k == s)),
+        source,
+        segment,
     };
     let figs = figures::all_themes(&state.pool, &caches.figures, &scope, period).await?;
     let themes = db::list(&state.pool, Some("active")).await?;
@@ -147,7 +213,7 @@ pub async fn list_themes(
     path = "/api/v1/themes/{id}",
     tag = "themes",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Theme id")),
+    params(("id" = i64, Path, description = "Theme id"), PeriodParams),
     responses(
         (status = 200, description = "The theme", body = ThemeWithFigures),
         (status = 404, description = "No such theme", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -156,12 +222,16 @@ pub async fn list_themes(
 pub async fn get_theme(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-    Query(q): Query<OverviewQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<PeriodParams>,
 ) -> ApiResult<Json<ThemeWithFigures>> {
     user.require(Permission::Read)?;
+    let mut errors = FieldErrors::default();
+    let period = period(&q.from, &q.to, &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors).into());
+    }
     let theme = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    let period = Period::parse(q.from.as_deref(), q.to.as_deref());
     let scope = Scope {
         theme_id: Some(id),
         ..Scope::default()
@@ -192,7 +262,7 @@ pub async fn get_theme(
 pub async fn create_theme(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Json(input): Json<ThemeInput>,
+    ApiJson(input): ApiJson<ThemeInput>,
 ) -> ApiResult<(StatusCode, Json<Theme>)> {
     user.require(Permission::EditThemes)?;
     let fields = input.validate().map_err(AppError::Validation)?;

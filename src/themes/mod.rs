@@ -47,9 +47,12 @@ impl Theme {
 /// What a person types to create or edit a theme (the form and the API share it).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ThemeInput {
+    /// Required; unique among active themes.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 120)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
     /// Comma- or newline-separated keyword phrases.
     #[serde(default)]
@@ -101,6 +104,11 @@ fn optional_id(errors: &mut FieldErrors, field: &str, value: &str, what: &str) -
 impl ThemeInput {
     pub fn validate(&self) -> Result<ThemeFields, FieldErrors> {
         let mut errors = FieldErrors::default();
+        errors.check_text("name", Some(&self.name), false);
+        errors.check_text("description", Some(&self.description), true);
+        errors.check_text("keywords", Some(&self.keywords), true);
+        errors.check_text("parent_id", Some(&self.parent_id), false);
+        errors.check_text("owner_id", Some(&self.owner_id), false);
         let name = self.name.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.is_empty() {
             errors.add("name", "Enter a name for the theme");

@@ -148,7 +148,8 @@ async fn a_new_token_is_shown_once_then_only_its_prefix(pool: PgPool) {
             ],
         )
         .await;
-    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let res = client.get("/admin/tokens").await;
     let start =
         res.body.find("id=\"new-token\">").expect("token shown") + "id=\"new-token\">".len();
     let token: String = res.body[start..]

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod api;
 mod audit;
 mod auth;
 mod browser;
@@ -11,8 +12,10 @@ mod feedback;
 mod imports;
 mod money;
 mod nps;
+mod openapi;
 mod questions;
 mod roles;
+mod search;
 mod tagging;
 mod themes;
 mod themes_browser;

@@ -6,8 +6,8 @@
 //! `default_source` (a row error when there is none). A `metadata` column
 //! holding a JSON object is merged into metadata. `reporter_email` (or `reporter`,
 //! `owner`) names the user who logged the item. The export-only columns `id,
-//! account_name, arr_cents_snapshot` are ignored. Any other column is kept in
-//! metadata as a string under its header. A leading `'` that our export adds in
+//! account_name, arr_cents_snapshot, currency_snapshot, themes` are ignored. Any other
+//! column is kept in metadata as a string under its header. A leading `'` that our export adds in
 //! front of `= + - @` (spreadsheet formula protection) is removed. An account
 //! external id that matches no account is an error.
 
@@ -34,7 +34,7 @@ pub(super) fn target(n: &str) -> Target {
         "npsscore" => Target::Field(Field::NpsScore),
         "reporteremail" | "reporter" | "owner" | "owneremail" => Target::Field(Field::Reporter),
         "metadata" => Target::MetaJson,
-        "id" | "accountname" | "arrcentssnapshot" => Target::Ignore,
+        "id" | "accountname" | "arrcentssnapshot" | "currencysnapshot" | "themes" => Target::Ignore,
         _ => Target::MetaExtra,
     }
 }

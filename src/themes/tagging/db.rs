@@ -228,6 +228,54 @@ pub async fn get_tag(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Ta
     .await
 }
 
+/// A tag as the API lists it.
+#[derive(Debug, Clone)]
+pub struct TagListing {
+    pub id: i64,
+    pub feedback_id: i64,
+    pub theme_id: i64,
+    pub theme_name: String,
+    pub origin: String,
+    pub confidence: Option<f32>,
+    pub state: String,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+}
+
+/// Tags in id order after `after_id`: in one `state` (else suggested and confirmed ones), of
+/// some feedback items and/or one theme. Lists and exports use it to show an item's themes.
+#[tracing::instrument(skip_all)]
+pub async fn list_tags(
+    db: impl PgExecutor<'_>,
+    state: Option<&str>,
+    feedback_ids: Option<&[i64]>,
+    theme_id: Option<i64>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<TagListing>> {
+    sqlx::query_as!(
+        TagListing,
+        r#"select ft.id, ft.feedback_id, ft.theme_id, t.name as theme_name, ft.origin, ft.confidence,
+                  ft.state, ft.decided_by, ft.decided_at, ft.created_at
+           from feedback_themes ft
+           join themes t on t.id = ft.theme_id
+           where (case when $1::text is null then ft.state <> 'rejected' else ft.state = $1 end)
+             and ($2::bigint[] is null or ft.feedback_id = any($2))
+             and ($3::bigint is null or ft.theme_id = $3)
+             and ($4::bigint is null or ft.id > $4)
+           order by ft.id
+           limit $5"#,
+        state,
+        feedback_ids,
+        theme_id,
+        after_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Record a decision on tags; returns (tag id, theme id) of the tags that changed.
 #[tracing::instrument(skip_all)]
 pub async fn decide(

@@ -1,0 +1,202 @@
+//! Search and export that never stop short: every match, word prefixes, account names, and
+//! exports with currencies, themes and an optional BOM.
+
+use std::collections::HashSet;
+
+use axum::http::{Method, StatusCode};
+use goldthread::auth::Role;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{Client, TestApp};
+
+/// 2,100 items that match "card" (and 50 that do not), in one statement.
+async fn many_card_items(app: &TestApp) {
+    sqlx::query(
+        "insert into feedback (source, body, received_at)
+         select 'support',
+                case when g <= 2100 then 'My card was declined at the till, attempt ' || g
+                     else 'The statement page is slow, visit ' || g end,
+                now() - g * interval '1 minute'
+         from generate_series(1, 2150) g",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("insert items");
+}
+
+async fn all_pages(api: &mut Client, token: &str, query: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("/api/v1/feedback?{query}&limit=200&cursor={c}"),
+            None => format!("/api/v1/feedback?{query}&limit=200"),
+        };
+        let res = api.api(Method::GET, &url, Some(token), None).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let page = res.json();
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(ids.len() < 5000, "paging does not end");
+    }
+    ids
+}
+
+#[sqlx::test]
+async fn search_paging_and_exports_reach_every_match_past_2000(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    many_card_items(&app).await;
+    let (token, _) = app.token(Role::Viewer).await;
+    let mut api = app.client();
+
+    for query in ["q=card", "q=card&sort=newest"] {
+        let ids = all_pages(&mut api, &token, query).await;
+        assert_eq!(ids.len(), 2100, "{query}: every match, once");
+        assert_eq!(
+            ids.iter().collect::<HashSet<_>>().len(),
+            2100,
+            "{query}: no repeats"
+        );
+    }
+
+    let (mut client, _) = app.signed_in(Role::Viewer).await;
+    let csv = client.get("/feedback/export.csv?q=card").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+    assert_eq!(reader.records().count(), 2100, "the CSV has every match");
+
+    let json = client.get("/feedback/export.json?q=card").await;
+    let v: Value = serde_json::from_str(&json.body).expect("valid JSON export");
+    assert_eq!(v["items"].as_array().unwrap().len(), 2100);
+
+    let page = client.get("/feedback?q=card").await;
+    assert!(page.body.contains("Best matches first."));
+    assert!(
+        !page.body.contains("newest matches"),
+        "no silent cap is announced"
+    );
+}
+
+#[sqlx::test]
+async fn search_matches_word_prefixes_and_account_names(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    app.account("crm-77", "Globex Freight", 12_000_000, "enterprise")
+        .await;
+    let (token, _) = app.token(Role::Admin).await;
+    let mut api = app.client();
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/feedback",
+            Some(&token),
+            Some(json!({"items": [
+                {"source": "support", "body": "Still waiting for my refund"},
+                {"source": "sales", "body": "Asked about payouts", "account_external_id": "crm-77"},
+                {"source": "support", "body": "Nothing to see"}
+            ]})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    let bodies = |v: Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["body"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let found = api
+        .api(Method::GET, "/api/v1/feedback?q=refun", Some(&token), None)
+        .await;
+    assert_eq!(bodies(found.json()), ["Still waiting for my refund"]);
+    let found = api
+        .api(Method::GET, "/api/v1/feedback?q=globex", Some(&token), None)
+        .await;
+    assert_eq!(bodies(found.json()), ["Asked about payouts"]);
+
+    // account= takes the external id the items show.
+    let found = api
+        .api(
+            Method::GET,
+            "/api/v1/feedback?account=crm-77",
+            Some(&token),
+            None,
+        )
+        .await;
+    let v = found.json();
+    assert_eq!(bodies(v.clone()), ["Asked about payouts"]);
+    assert_eq!(v["items"][0]["account_external_id"], "crm-77");
+    let (mut client, _) = app.signed_in(Role::Viewer).await;
+    let page = client.get("/feedback?account=crm-77").await;
+    assert!(page.body.contains("Account: crm-77"));
+    assert!(page.body.contains("Asked about payouts"));
+    assert!(!page.body.contains("Nothing to see"));
+}
+
+#[sqlx::test]
+async fn exports_carry_the_currency_the_themes_and_an_optional_bom(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    sqlx::query(
+        "insert into accounts (external_id, name, arr_cents, currency, segment)
+         values ('eu-1', 'Euro Co', 5000000, 'EUR', 'smb')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (token, _) = app.token(Role::Admin).await;
+    let mut api = app.client();
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/feedback",
+            Some(&token),
+            Some(json!(
+                {"source": "sales", "body": "FX fees are high", "account_external_id": "eu-1"}
+            )),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let id = res.json()["id"].as_i64().unwrap();
+    sqlx::query(
+        "with t as (insert into themes (name) values ('Fees and pricing') returning id)
+         insert into feedback_themes (feedback_id, theme_id, origin, confidence, state)
+         select $1, t.id, 'auto', 0.8, 'suggested' from t",
+    )
+    .bind(id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let (mut client, _) = app.signed_in(Role::Viewer).await;
+    let csv = client.get("/feedback/export.csv").await;
+    assert!(!csv.body.starts_with('\u{feff}'), "no BOM unless asked");
+    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(col("currency_snapshot"), col("arr_cents_snapshot") + 1);
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[col("arr_cents_snapshot")], "5000000");
+    assert_eq!(&row[col("currency_snapshot")], "EUR");
+    assert_eq!(&row[col("themes")], "Fees and pricing (suggested)");
+
+    let bom = client.get("/feedback/export.csv?bom=1").await;
+    assert!(bom.body.starts_with("\u{feff}id,source,"), "BOM when asked");
+
+    let json = client.get("/feedback/export.json").await;
+    let v: Value = serde_json::from_str(&json.body).unwrap();
+    let item = &v["items"][0];
+    assert_eq!(item["currency_snapshot"], "EUR");
+    assert_eq!(item["themes"][0]["name"], "Fees and pricing");
+    assert_eq!(item["themes"][0]["state"], "suggested");
+}
