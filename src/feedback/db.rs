@@ -131,6 +131,10 @@ pub async fn list(
                    and ($8::int2 is null or f.nps_score between $8 and $9)
                    and ($10::bigint is null or f.reporter_id = $10)
                    and ($17::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $17))
+                   and ($18::bigint is null or exists (select 1 from feedback_themes ft
+                        where ft.feedback_id = f.id and ft.theme_id = $18 and ft.state <> 'rejected'))
+                   and (not $19::bool or not exists (select 1 from feedback_themes ft
+                        where ft.feedback_id = f.id and ft.state <> 'rejected'))
                ),
                page as (
                  select m.id, m.rank from matched m
@@ -170,7 +174,9 @@ pub async fn list(
             limit,
             by_time,
             filter.account_external_id,
-            filter.import_id
+            filter.import_id,
+            filter.theme_id,
+            filter.untagged
         )
         .fetch_all(db)
         .await?;
@@ -210,6 +216,10 @@ pub async fn list(
              and ($9::bigint is null or f.reporter_id = $9)
              and ($10::timestamptz is null or (f.received_at, f.id) < ($10, $11))
              and ($14::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $14))
+             and ($15::bigint is null or exists (select 1 from feedback_themes ft
+                  where ft.feedback_id = f.id and ft.theme_id = $15 and ft.state <> 'rejected'))
+             and (not $16::bool or not exists (select 1 from feedback_themes ft
+                  where ft.feedback_id = f.id and ft.state <> 'rejected'))
            order by f.received_at desc, f.id desc
            limit $12"#,
         source,
@@ -225,7 +235,9 @@ pub async fn list(
         before_id,
         limit,
         filter.account_external_id,
-        filter.import_id
+        filter.import_id,
+        filter.theme_id,
+        filter.untagged
     )
     .fetch_all(db)
     .await?;

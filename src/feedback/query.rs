@@ -42,6 +42,8 @@ pub struct ListParams {
     /// Import id: the items that import created or updated.
     #[param(value_type = Option<i64>)]
     pub import: Option<String>,
+    /// A theme id (items tagged with it, suggested or confirmed), or `untagged`.
+    pub theme: Option<String>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Items per page (1–200, default 50); a number out of range is refused.
@@ -95,6 +97,10 @@ pub struct Filter {
     /// Searches list newest first instead of best match first (exports walk them that way).
     pub newest_first: bool,
     pub import_id: Option<i64>,
+    /// Items carrying this theme (suggested or confirmed).
+    pub theme_id: Option<i64>,
+    /// Items carrying no theme at all (rejections aside).
+    pub untagged: bool,
 }
 
 /// Where the next page starts.
@@ -195,6 +201,15 @@ impl ListParams {
                 Err(_) => errors.add("import", "That import link is not valid"),
             }
         }
+        if let Some(s) = present(&this.theme) {
+            match s {
+                "untagged" => filter.untagged = true,
+                _ => match s.parse::<i64>() {
+                    Ok(v) if v > 0 => filter.theme_id = Some(v),
+                    _ => errors.add("theme", "Choose a theme from the list, or untagged"),
+                },
+            }
+        }
         let cursor = present(&this.cursor).and_then(Cursor::decode);
         if present(&this.cursor).is_some() && cursor.is_none() {
             errors.add(
@@ -223,7 +238,7 @@ impl ListParams {
         (filter, cursor, limit, errors)
     }
 
-    fn fields_mut(&mut self) -> [(&'static str, &mut Option<String>); 13] {
+    fn fields_mut(&mut self) -> [(&'static str, &mut Option<String>); 14] {
         [
             ("q", &mut self.q),
             ("source", &mut self.source),
@@ -236,6 +251,7 @@ impl ListParams {
             ("reporter", &mut self.reporter),
             ("sort", &mut self.sort),
             ("import", &mut self.import),
+            ("theme", &mut self.theme),
             ("cursor", &mut self.cursor),
             ("limit", &mut self.limit),
         ]
@@ -255,6 +271,7 @@ impl ListParams {
             ("reporter", &self.reporter),
             ("sort", &self.sort),
             ("import", &self.import),
+            ("theme", &self.theme),
         ]
         .into_iter()
         .filter_map(|(k, v)| present(v).map(|v| (k, v)))
@@ -277,6 +294,7 @@ impl ListParams {
             "reporter" => copy.reporter = None,
             "sort" => copy.sort = None,
             "import" => copy.import = None,
+            "theme" => copy.theme = None,
             _ => {}
         }
         copy.to_query()

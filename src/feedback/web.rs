@@ -175,10 +175,16 @@ pub struct ListPage {
     segments: &'static [Segment],
     lifecycles: &'static [Lifecycle],
     reporters: Vec<(i64, String)>,
+    themes: Vec<(i64, String)>,
     searching: bool,
 }
 
-fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> Vec<Chip> {
+fn chips(
+    params: &ListParams,
+    filter: &Filter,
+    reporters: &[(i64, String)],
+    themes: &[(i64, String)],
+) -> Vec<Chip> {
     let mut chips = Vec::new();
     let mut push = |label: String, field: &str| {
         chips.push(Chip {
@@ -212,6 +218,17 @@ fn chips(params: &ListParams, filter: &Filter, reporters: &[(i64, String)]) -> V
     }
     if let Some(id) = filter.import_id {
         push(format!("Import #{id}"), "import");
+    }
+    if filter.untagged {
+        push("No theme".to_owned(), "theme");
+    }
+    if let Some(t) = filter.theme_id {
+        let name = themes
+            .iter()
+            .find(|(id, _)| *id == t)
+            .map(|(_, n)| n.clone())
+            .unwrap_or_else(|| format!("#{t}"));
+        push(format!("Theme: {name}"), "theme");
     }
     if let Some(r) = filter.reporter_id {
         let name = reporters
@@ -249,6 +266,11 @@ async fn list(
     let (filter, cursor, limit, errors) = params.parse();
     let rows = db::list(&state.pool, &filter, cursor, limit).await?;
     let reporters = db::reporters(&state.pool).await?;
+    let themes: Vec<(i64, String)> = crate::themes::db::list(&state.pool, Some("active"))
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
     let query = params.to_query();
     let next = next_cursor(&rows, limit).map(|c| {
         let sep = if query.is_empty() { "" } else { "&" };
@@ -257,7 +279,7 @@ async fn list(
     Ok(ListPage {
         layout: Layout::for_user(&current, "Feedback", "feedback").await?,
         items: with_arr(&state, &rows).await?,
-        chips: chips(&params, &filter, &reporters),
+        chips: chips(&params, &filter, &reporters, &themes),
         errors,
         next,
         is_later_page: cursor.is_some(),
@@ -268,6 +290,7 @@ async fn list(
         segments: &Segment::ALL,
         lifecycles: &Lifecycle::ALL,
         reporters,
+        themes,
         searching: filter.q.is_some(),
         params,
     })

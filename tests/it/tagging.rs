@@ -420,3 +420,82 @@ async fn a_theme_made_from_a_cluster_starts_with_its_items(pool: PgPool) {
     assert_eq!(confirmed as usize, n);
     assert_rollups_match(&app.pool).await;
 }
+
+/// `/feedback` filters by theme (suggested or confirmed, not rejected) and by "no theme yet";
+/// the theme page links to its items there.
+#[sqlx::test]
+async fn the_feedback_list_filters_by_theme_and_untagged(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let fees = theme(&app.pool, "Fees and pricing", "fees").await;
+    let tagged = feedback(
+        &app.pool,
+        "support",
+        "Why is the transfer fee so high",
+        None,
+        None,
+        1,
+    )
+    .await;
+    let suggested = feedback(
+        &app.pool,
+        "sales",
+        "Pricing questions from the CFO",
+        None,
+        None,
+        2,
+    )
+    .await;
+    let rejected = feedback(
+        &app.pool,
+        "support",
+        "Fee on the card looked odd",
+        None,
+        None,
+        3,
+    )
+    .await;
+    feedback(
+        &app.pool,
+        "support",
+        "The app logs me out every hour",
+        None,
+        None,
+        4,
+    )
+    .await;
+    tag(&app.pool, tagged, fees, "confirmed").await;
+    tag(&app.pool, suggested, fees, "suggested").await;
+    tag(&app.pool, rejected, fees, "rejected").await;
+    let (mut viewer, _) = app.signed_in(Role::Viewer).await;
+
+    let page = viewer.get(&format!("/feedback?theme={fees}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Theme: Fees and pricing"),
+        "the filter chip"
+    );
+    assert!(page.body.contains("transfer fee so high"));
+    assert!(page.body.contains("Pricing questions"));
+    assert!(
+        !page.body.contains("looked odd"),
+        "a rejected tag does not count"
+    );
+    assert!(!page.body.contains("logs me out"));
+
+    let page = viewer.get("/feedback?theme=untagged").await;
+    assert!(page.body.contains("logs me out"));
+    assert!(
+        page.body.contains("looked odd"),
+        "only a rejected tag: still untagged"
+    );
+    assert!(!page.body.contains("transfer fee so high"));
+
+    let page = viewer.get("/feedback?theme=everything").await;
+    assert!(
+        page.body
+            .contains("Choose a theme from the list, or untagged")
+    );
+
+    let theme_page = viewer.get(&format!("/themes/{fees}")).await;
+    assert!(theme_page.body.contains(&format!("/feedback?theme={fees}")));
+}
