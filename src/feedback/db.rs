@@ -120,7 +120,7 @@ pub async fn list(
                  from hits h
                  join feedback f on f.id = h.id
                  left join accounts a on a.id = f.account_id
-                 where f.archived_at is null
+                 where (f.archived_at is not null) = $20::bool
                    and ($2::text is null or f.source = $2)
                    and ($16::text is null
                         or f.account_id in (select id from accounts where external_id = $16 or id = $3))
@@ -176,7 +176,8 @@ pub async fn list(
             filter.account_external_id,
             filter.import_id,
             filter.theme_id,
-            filter.untagged
+            filter.untagged,
+            filter.archived
         )
         .fetch_all(db)
         .await?;
@@ -204,7 +205,7 @@ pub async fn list(
            from feedback f
            left join accounts a on a.id = f.account_id
            left join users u on u.id = f.reporter_id
-           where f.archived_at is null
+           where (f.archived_at is not null) = $17::bool
              and ($1::text is null or f.source = $1)
              and ($13::text is null
                   or f.account_id in (select id from accounts where external_id = $13 or id = $2))
@@ -237,7 +238,8 @@ pub async fn list(
         filter.account_external_id,
         filter.import_id,
         filter.theme_id,
-        filter.untagged
+        filter.untagged,
+        filter.archived
     )
     .fetch_all(db)
     .await?;
@@ -454,6 +456,24 @@ pub async fn set_archived(db: impl PgExecutor<'_>, id: i64, archived: bool) -> s
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// Archive or restore many items at once; returns the ids whose state changed.
+#[tracing::instrument(skip_all, fields(n = ids.len()))]
+pub async fn set_archived_many(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    archived: bool,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "update feedback set archived_at = case when $2 then now() else null end
+         where id = any($1) and (archived_at is not null) <> $2
+         returning id",
+        ids,
+        archived
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// Accounts to offer in the quick-log form's account picker, biggest first.

@@ -7,6 +7,7 @@
 //! path so a million-row file does not allocate an input struct per row.
 
 pub mod api;
+pub mod bulk;
 pub mod db;
 pub mod export;
 pub mod form;

@@ -44,11 +44,18 @@ pub struct ListParams {
     pub import: Option<String>,
     /// A theme id (items tagged with it, suggested or confirmed), or `untagged`.
     pub theme: Option<String>,
+    /// `active` (the default) or `archived`.
+    #[param(schema_with = status_schema)]
+    pub status: Option<String>,
     /// Opaque cursor from the previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// Items per page (1–200, default 50); a number out of range is refused.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
+}
+
+pub fn status_schema() -> utoipa::openapi::Object {
+    enum_schema(["active", "archived"])
 }
 
 /// A text parameter that takes one of `values` (for the OpenAPI document).
@@ -101,6 +108,8 @@ pub struct Filter {
     pub theme_id: Option<i64>,
     /// Items carrying no theme at all (rejections aside).
     pub untagged: bool,
+    /// Archived items instead of live ones.
+    pub archived: bool,
 }
 
 /// Where the next page starts.
@@ -210,6 +219,13 @@ impl ListParams {
                 },
             }
         }
+        if let Some(s) = present(&this.status) {
+            match s {
+                "active" => {}
+                "archived" => filter.archived = true,
+                _ => errors.add("status", "Choose active or archived"),
+            }
+        }
         let cursor = present(&this.cursor).and_then(Cursor::decode);
         if present(&this.cursor).is_some() && cursor.is_none() {
             errors.add(
@@ -238,7 +254,7 @@ impl ListParams {
         (filter, cursor, limit, errors)
     }
 
-    fn fields_mut(&mut self) -> [(&'static str, &mut Option<String>); 14] {
+    fn fields_mut(&mut self) -> [(&'static str, &mut Option<String>); 15] {
         [
             ("q", &mut self.q),
             ("source", &mut self.source),
@@ -252,6 +268,7 @@ impl ListParams {
             ("sort", &mut self.sort),
             ("import", &mut self.import),
             ("theme", &mut self.theme),
+            ("status", &mut self.status),
             ("cursor", &mut self.cursor),
             ("limit", &mut self.limit),
         ]
@@ -272,6 +289,7 @@ impl ListParams {
             ("sort", &self.sort),
             ("import", &self.import),
             ("theme", &self.theme),
+            ("status", &self.status),
         ]
         .into_iter()
         .filter_map(|(k, v)| present(v).map(|v| (k, v)))
@@ -295,6 +313,7 @@ impl ListParams {
             "sort" => copy.sort = None,
             "import" => copy.import = None,
             "theme" => copy.theme = None,
+            "status" => copy.status = None,
             _ => {}
         }
         copy.to_query()

@@ -171,6 +171,9 @@ pub struct ListPage {
     query: String,
     can_log: bool,
     can_import: bool,
+    /// May act on a selection (archive, restore, tag).
+    can_curate: bool,
+    archived: bool,
     sources: &'static [Source],
     segments: &'static [Segment],
     lifecycles: &'static [Lifecycle],
@@ -286,6 +289,8 @@ async fn list(
         query,
         can_log: current.user.can(Permission::LogFeedback),
         can_import: current.user.can(Permission::ManageData),
+        can_curate: current.user.can(Permission::TagFeedback),
+        archived: filter.archived,
         sources: &Source::ALL,
         segments: &Segment::ALL,
         lifecycles: &Lifecycle::ALL,

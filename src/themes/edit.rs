@@ -407,3 +407,30 @@ pub async fn create_with_items(
     tx.commit().await?;
     Ok((theme, n))
 }
+
+/// Tag `items` with `theme` by hand (confirmed, credited to the actor), audited as one entry;
+/// returns (the theme id, how many were newly tagged).
+pub async fn tag_items(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    theme: &Theme,
+    items: &[i64],
+) -> AppResult<(i64, usize)> {
+    let mut tx = pool.begin().await?;
+    let n = tags::start_theme_with(&mut *tx, theme.id, items, "confirmed", actor.id()).await?;
+    audit::db::record(
+        &mut *tx,
+        actor,
+        Entry {
+            action: "tag.manual",
+            entity_type: "theme",
+            entity_id: Some(theme.id.to_string()),
+            summary: format!("Tagged {n} feedback items with {} by hand", theme.name),
+            before: None,
+            after: Some(json!({ "items": items, "tagged": n })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((theme.id, n))
+}

@@ -570,3 +570,61 @@ async fn every_filtered_view_exports_to_csv_and_json(pool: PgPool) {
         "an empty export is still valid JSON"
     );
 }
+
+/// A curator archives, restores and tags a selection from the list; archived items are found
+/// with the status filter; one audit entry per action; a viewer cannot.
+#[sqlx::test]
+async fn bulk_actions_archive_restore_and_tag_a_selection(pool: PgPool) {
+    let app = crate::helpers::TestApp::new(pool).await;
+    let theme = crate::helpers::theme(&app.pool, "Payouts", "payout").await;
+    let a = crate::helpers::feedback(&app.pool, "sales", "Bulk item one", None, None, 1).await;
+    let b = crate::helpers::feedback(&app.pool, "sales", "Bulk item two", None, None, 2).await;
+    let (mut pm, _) = app.signed_in(goldthread::auth::Role::Pm).await;
+    let list = pm.get("/feedback").await;
+    assert!(list.body.contains("With the ticked items"));
+    let (a_s, b_s) = (a.to_string(), b.to_string());
+    let res = pm
+        .post_form(
+            "/feedback/bulk",
+            &[
+                ("action", "archive"),
+                ("item", &a_s),
+                ("item", &b_s),
+                ("back", "/feedback"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::SEE_OTHER);
+    let list = pm.get("/feedback").await;
+    assert!(
+        list.body.contains("Archived 2 of 2 items."),
+        "{}",
+        list.body
+    );
+    assert!(!list.body.contains("Bulk item one"));
+    let archived = pm.get("/feedback?status=archived").await;
+    assert!(archived.body.contains("Bulk item one") && archived.body.contains("Bulk item two"));
+    pm.post_form("/feedback/bulk", &[("action", "restore"), ("item", &a_s)])
+        .await;
+    let list = pm.get("/feedback").await;
+    assert!(list.body.contains("Bulk item one") && !list.body.contains("Bulk item two"));
+    let theme_s = theme.to_string();
+    pm.post_form(
+        "/feedback/bulk",
+        &[("action", "tag"), ("theme_id", &theme_s), ("item", &a_s)],
+    )
+    .await;
+    let tagged = pm.get(&format!("/feedback?theme={theme}")).await;
+    assert!(tagged.body.contains("Bulk item one"));
+    let entries = app
+        .count(
+            "select count(*) from audit_log where action in ('archive', 'restore', 'tag.manual')",
+        )
+        .await;
+    assert_eq!(entries, 3, "one entry per action");
+    let (mut viewer, _) = app.signed_in(goldthread::auth::Role::Viewer).await;
+    let res = viewer
+        .post_form("/feedback/bulk", &[("action", "archive"), ("item", &a_s)])
+        .await;
+    assert_eq!(res.status, axum::http::StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,112 @@
+//! Actions on a selection of the feedback list: archive, restore, tag with a theme. One audit
+//! entry per action with its counts.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+
+use super::db;
+use crate::app::AppState;
+use crate::audit::{self, Actor, Batch};
+use crate::auth::session::{FlashKind, set_flash};
+use crate::auth::{CurrentUser, Permission};
+use crate::error::AppResult;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/feedback/bulk", post(bulk))
+}
+
+/// At most this many items per action (a page holds at most 200).
+const MAX_ITEMS: usize = 500;
+
+fn pairs(body: &Bytes) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+async fn bulk(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    body: Bytes,
+) -> AppResult<Response> {
+    current.user.require(Permission::TagFeedback)?;
+    let p = pairs(&body);
+    let field = |name: &str| {
+        p.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let back = match field("back") {
+        b if b.starts_with("/feedback") && !b.starts_with("//") => b,
+        _ => "/feedback".to_owned(),
+    };
+    let mut ids: Vec<i64> = p
+        .iter()
+        .filter(|(k, _)| k == "item")
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.truncate(MAX_ITEMS);
+    let session = current.session.clone();
+    let back_to = back.clone();
+    let warn = |message: &'static str| async move {
+        set_flash(&session, FlashKind::Warning, message, None).await?;
+        AppResult::Ok(Redirect::to(&back_to).into_response())
+    };
+    if ids.is_empty() {
+        return warn("Tick the items first.").await;
+    }
+    let actor = Actor::User(&current.user);
+    let message = match field("action").as_str() {
+        "archive" | "restore" => {
+            let archived = field("action") == "archive";
+            let mut tx = state.pool.begin().await?;
+            let changed = db::set_archived_many(&mut *tx, &ids, archived).await?;
+            audit::db::record_batch(
+                &mut *tx,
+                &actor,
+                Batch {
+                    action: if archived { "archive" } else { "restore" },
+                    entity_type: "feedback",
+                    summary: format!(
+                        "{} {} feedback items from the list",
+                        if archived { "Archived" } else { "Restored" },
+                        changed.len()
+                    ),
+                    inserted: 0,
+                    updated: changed.len() as i64,
+                    unchanged: (ids.len() - changed.len()) as i64,
+                    detail: serde_json::json!({ "ids": changed }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            let verb = if archived { "Archived" } else { "Restored" };
+            format!("{verb} {} of {} items.", changed.len(), ids.len())
+        }
+        "tag" => {
+            let Ok(theme_id) = field("theme_id").parse::<i64>() else {
+                return warn("Choose the theme to tag them with.").await;
+            };
+            let Some(theme) = crate::themes::db::get(&state.pool, theme_id)
+                .await?
+                .filter(|t| t.status == "active")
+            else {
+                return warn("Choose an active theme.").await;
+            };
+            let (_, tagged) =
+                crate::themes::edit::tag_items(&state.pool, &actor, &theme, &ids).await?;
+            format!(
+                "Tagged {tagged} of {} items with {}.",
+                ids.len(),
+                theme.name
+            )
+        }
+        _ => return warn("Choose what to do with the ticked items.").await,
+    };
+    set_flash(&current.session, FlashKind::Success, message, None).await?;
+    Ok(Redirect::to(&back).into_response())
+}
