@@ -244,6 +244,8 @@ pub struct OverviewPage {
     can_tag: bool,
     to_review: i64,
     total_themes: usize,
+    /// Archived and merged themes: (id, name, status), so they can be found and restored.
+    retired: Vec<(i64, String, &'static str)>,
 }
 
 fn sort_rows(rows: &mut [OverviewRow], sort: &str, desc: bool) {
@@ -311,7 +313,20 @@ async fn overview(
         })
         .collect();
     let to_review = figures::suggested(&state.pool, &caches.suggested, None).await?;
+    let retired = themes
+        .iter()
+        .filter(|t| !t.is_active())
+        .map(|t| {
+            let status = if t.status == "merged" {
+                "Merged"
+            } else {
+                "Archived"
+            };
+            (t.id, t.name.clone(), status)
+        })
+        .collect();
     Ok(OverviewPage {
+        retired,
         layout: Layout::for_user(&current, "Themes", "themes").await?,
         total_themes: rows.len(),
         rows,

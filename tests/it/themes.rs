@@ -495,3 +495,25 @@ async fn the_trend_compares_complete_weeks_not_the_week_under_way(pool: PgPool) 
             .contains("The last, paler bar is the week still under way.")
     );
 }
+
+/// Archived themes leave the overview's table but can still be found there, and restored.
+#[sqlx::test]
+async fn archived_themes_can_be_found_from_the_overview(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let old = theme(&app.pool, "Paper statements", "paper").await;
+    let (mut pm, _) = app.signed_in(Role::Pm).await;
+    let res = pm.post_form(&format!("/themes/{old}/archive"), &[]).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let page = pm.get("/themes").await;
+    assert!(
+        page.body.contains("Archived and merged themes (1)"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("<a href=\"/themes/{old}\">Paper statements</a>"))
+    );
+    let theme_page = pm.get(&format!("/themes/{old}")).await;
+    assert!(theme_page.body.contains("restore"), "{}", theme_page.body);
+}
