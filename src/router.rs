@@ -90,6 +90,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::accounts::api::router())
         .merge(crate::themes::api::router())
         .merge(crate::themes::tagging::api::router())
+        .merge(crate::launches::api::router())
 }
 
 /// The OpenAPI document, as `/api/openapi.json` serves it.
@@ -123,6 +124,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::themes::tagging::item::router())
         .merge(crate::nps::web::router())
         .merge(crate::accounts::web::router())
+        .merge(crate::launches::web::router())
         .merge(api)
         .route(
             "/api/openapi.json",

@@ -5,6 +5,7 @@ pub mod charts;
 pub mod cursor;
 pub mod error_page;
 pub mod format;
+pub mod markdown;
 pub mod labels;
 pub mod money;
 
@@ -42,6 +43,7 @@ const SECTIONS: &[(&str, &str, &str, Permission)] = &[
     ("themes", "/themes", "Themes", Permission::Read),
     ("accounts", "/accounts", "Accounts", Permission::Read),
     ("nps", "/nps", "NPS", Permission::Read),
+    ("launches", "/launches", "Launches", Permission::Read),
     ("admin", "/admin", "Admin", Permission::Administer),
 ];
 

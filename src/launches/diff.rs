@@ -1,0 +1,88 @@
+//! Word-level differences between two guide revisions, section by section.
+
+use similar::{ChangeTag, TextDiff};
+
+use super::guide::GuideContent;
+
+/// A run of words that is unchanged, inserted or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DiffPart {
+    /// `same`, `ins` or `del`.
+    pub kind: &'static str,
+    pub text: String,
+}
+
+/// One section's changes.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SectionDiff {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub parts: Vec<DiffPart>,
+    pub inserted_words: usize,
+    pub deleted_words: usize,
+}
+
+/// The word-level diff of two texts, adjacent runs of one kind joined.
+pub fn words(old: &str, new: &str) -> Vec<DiffPart> {
+    let diff = TextDiff::configure().diff_words(old, new);
+    let mut parts: Vec<DiffPart> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let kind = match change.tag() {
+            ChangeTag::Equal => "same",
+            ChangeTag::Insert => "ins",
+            ChangeTag::Delete => "del",
+        };
+        let text = change.value();
+        // Whitespace between two changed words stays inside the change, so a replaced phrase
+        // reads as one deletion and one insertion rather than a word-by-word zebra.
+        match parts.last_mut() {
+            Some(last) if last.kind == kind => last.text.push_str(text),
+            _ => parts.push(DiffPart {
+                kind,
+                text: text.to_owned(),
+            }),
+        }
+    }
+    parts
+}
+
+fn count_words(parts: &[DiffPart], kind: &str) -> usize {
+    parts
+        .iter()
+        .filter(|p| p.kind == kind)
+        .map(|p| p.text.split_whitespace().count())
+        .sum()
+}
+
+/// Only the sections that changed between `old` and `new`.
+pub fn guide(old: &GuideContent, new: &GuideContent) -> Vec<SectionDiff> {
+    old.sections()
+        .into_iter()
+        .zip(new.sections())
+        .filter(|(a, b)| a.2 != b.2)
+        .map(|((key, label, a), (_, _, b))| {
+            let parts = words(&a, &b);
+            SectionDiff {
+                key,
+                label,
+                inserted_words: count_words(&parts, "ins"),
+                deleted_words: count_words(&parts, "del"),
+                parts,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaced_words_show_as_del_and_ins() {
+        let parts = words("the quick brown fox", "the slow brown fox jumps");
+        assert!(parts.iter().any(|p| p.kind == "del" && p.text.contains("quick")));
+        assert!(parts.iter().any(|p| p.kind == "ins" && p.text.contains("slow")));
+        assert!(parts.iter().any(|p| p.kind == "ins" && p.text.contains("jumps")));
+        assert!(parts.iter().any(|p| p.kind == "same" && p.text.contains("brown fox")));
+    }
+}
