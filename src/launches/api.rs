@@ -47,7 +47,10 @@ async fn launch_or_404(state: &AppState, id: i64) -> Result<Launch, AppError> {
         (status = 200, description = "Launches, by date", body = Vec<Launch>),
         (status = 401, description = "Missing or wrong token", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list_launches(State(state): State<AppState>, ApiUser(user): ApiUser) -> ApiResult<Json<Vec<Launch>>> {
+pub async fn list_launches(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> ApiResult<Json<Vec<Launch>>> {
     user.require(Permission::Read)?;
     Ok(Json(db::list(&state.pool).await?))
 }
@@ -67,7 +70,13 @@ pub async fn create_launch(
 ) -> ApiResult<(StatusCode, Json<Launch>)> {
     user.require(EDIT_LAUNCHES)?;
     let fields = body.fields.validate().map_err(AppError::Validation)?;
-    let id = edit::create_launch(&state.pool, &Actor::User(&user), &fields, &body.theme_ids.unwrap_or_default()).await?;
+    let id = edit::create_launch(
+        &state.pool,
+        &Actor::User(&user),
+        &fields,
+        &body.theme_ids.unwrap_or_default(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(launch_or_404(&state, id).await?)))
 }
 
@@ -78,7 +87,11 @@ pub async fn create_launch(
         (status = 200, description = "The launch", body = Launch),
         (status = 404, description = "No such launch", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn get_launch(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Launch>> {
+pub async fn get_launch(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Launch>> {
     user.require(Permission::Read)?;
     Ok(Json(launch_or_404(&state, id).await?))
 }
@@ -152,9 +165,16 @@ pub async fn get_guide(
 ) -> ApiResult<Json<Revision>> {
     user.require(Permission::Read)?;
     launch_or_404(&state, id).await?;
-    let guide = db::guide_state(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    let number = q.revision.or(guide.published_number).ok_or(AppError::NotFound)?;
-    let rev = db::revision(&state.pool, id, number).await?.ok_or(AppError::NotFound)?;
+    let guide = db::guide_state(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let number = q
+        .revision
+        .or(guide.published_number)
+        .ok_or(AppError::NotFound)?;
+    let rev = db::revision(&state.pool, id, number)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if rev.published_at.is_none() && !user.can(WRITE_GUIDES) {
         return Err(AppError::NotFound.into());
     }
@@ -195,9 +215,22 @@ pub async fn save_guide(
 ) -> ApiResult<(StatusCode, Json<SavedRevision>)> {
     user.require(WRITE_GUIDES)?;
     launch_or_404(&state, id).await?;
-    match edit::save_guide(&state.pool, &Actor::User(&user), id, body.base_revision, &body.content, &body.note, body.minor).await? {
+    match edit::save_guide(
+        &state.pool,
+        &Actor::User(&user),
+        id,
+        body.base_revision,
+        &body.content,
+        &body.note,
+        body.minor,
+    )
+    .await?
+    {
         Saved::Revision(revision) => Ok((StatusCode::CREATED, Json(SavedRevision { revision }))),
-        Saved::Stale { head } => Err(AppError::Conflict(format!("Revision {head} was saved after your base revision; fetch it and save again")).into()),
+        Saved::Stale { head } => Err(AppError::Conflict(format!(
+            "Revision {head} was saved after your base revision; fetch it and save again"
+        ))
+        .into()),
     }
 }
 
@@ -278,7 +311,11 @@ pub async fn acknowledge(
 #[utoipa::path(get, path = "/api/v1/launches/{id}/tasks", tag = "launches", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Launch id")),
     responses((status = 200, description = "Tasks", body = Vec<db::Task>)))]
-pub async fn list_tasks(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Vec<db::Task>>> {
+pub async fn list_tasks(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<db::Task>>> {
     user.require(Permission::Read)?;
     launch_or_404(&state, id).await?;
     Ok(Json(db::tasks(&state.pool, id).await?))
@@ -296,7 +333,11 @@ pub struct Created {
         (status = 200, description = "How many were created", body = Created),
         (status = 403, description = "The token's role may not create tasks", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn create_tasks(State(state): State<AppState>, ApiUser(user): ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Created>> {
+pub async fn create_tasks(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Created>> {
     if !(user.can(REVIEW_GUIDES) || user.can(EDIT_LAUNCHES)) {
         return Err(AppError::Forbidden.into());
     }
@@ -325,10 +366,17 @@ pub async fn update_task(
     Json(body): Json<TaskBody>,
 ) -> ApiResult<Json<db::Task>> {
     user.require(Permission::Acknowledge)?;
-    let task = db::task(&state.pool, task).await?.filter(|t| t.launch_id == id).ok_or(AppError::NotFound)?;
+    let task = db::task(&state.pool, task)
+        .await?
+        .filter(|t| t.launch_id == id)
+        .ok_or(AppError::NotFound)?;
     if !super::web::may_close_task(&user, &task) {
         return Err(AppError::Forbidden.into());
     }
     edit::set_task_done(&state.pool, &Actor::User(&user), &task, body.done).await?;
-    Ok(Json(db::task(&state.pool, task.id).await?.ok_or(AppError::NotFound)?))
+    Ok(Json(
+        db::task(&state.pool, task.id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    ))
 }

@@ -37,9 +37,12 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Launch
 
 #[tracing::instrument(skip_all)]
 pub async fn id_by_name(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!("select id from launches where lower(name) = lower($1)", name)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        "select id from launches where lower(name) = lower($1)",
+        name
+    )
+    .fetch_optional(db)
+    .await
 }
 
 #[tracing::instrument(skip_all)]
@@ -244,7 +247,10 @@ impl From<StateRow> for GuideState {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn guide_state(db: impl PgExecutor<'_>, launch_id: i64) -> sqlx::Result<Option<GuideState>> {
+pub async fn guide_state(
+    db: impl PgExecutor<'_>,
+    launch_id: i64,
+) -> sqlx::Result<Option<GuideState>> {
     let row = sqlx::query_as!(
         StateRow,
         r#"select g.launch_id, g.state, g.published_number,
@@ -261,7 +267,10 @@ pub async fn guide_state(db: impl PgExecutor<'_>, launch_id: i64) -> sqlx::Resul
 
 /// The guide's state, locking its row until the transaction ends (one writer at a time).
 #[tracing::instrument(skip_all)]
-pub async fn lock_guide(db: impl PgExecutor<'_>, launch_id: i64) -> sqlx::Result<Option<GuideState>> {
+pub async fn lock_guide(
+    db: impl PgExecutor<'_>,
+    launch_id: i64,
+) -> sqlx::Result<Option<GuideState>> {
     let row = sqlx::query_as!(
         StateRow,
         r#"select g.launch_id, g.state, g.published_number,
@@ -390,7 +399,10 @@ pub async fn revisions(db: impl PgExecutor<'_>, launch_id: i64) -> sqlx::Result<
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn revision_facts(db: impl PgExecutor<'_>, launch_id: i64) -> sqlx::Result<Vec<RevisionFacts>> {
+pub async fn revision_facts(
+    db: impl PgExecutor<'_>,
+    launch_id: i64,
+) -> sqlx::Result<Vec<RevisionFacts>> {
     sqlx::query_as!(
         RevisionFacts,
         "select number, minor from guide_revisions where launch_id = $1 order by number",
@@ -451,7 +463,11 @@ pub async fn publish(
 
 /// The newest revision this person acknowledged.
 #[tracing::instrument(skip_all)]
-pub async fn acknowledged(db: impl PgExecutor<'_>, launch_id: i64, user_id: i64) -> sqlx::Result<Option<i32>> {
+pub async fn acknowledged(
+    db: impl PgExecutor<'_>,
+    launch_id: i64,
+    user_id: i64,
+) -> sqlx::Result<Option<i32>> {
     sqlx::query_scalar!(
         "select max(revision_number) from guide_acknowledgements where launch_id = $1 and user_id = $2",
         launch_id,
@@ -491,7 +507,10 @@ pub struct AckRow {
 
 /// Each active user's newest acknowledgement per launch.
 #[tracing::instrument(skip_all)]
-pub async fn acknowledgements(db: impl PgExecutor<'_>, launch_ids: &[i64]) -> sqlx::Result<Vec<AckRow>> {
+pub async fn acknowledgements(
+    db: impl PgExecutor<'_>,
+    launch_ids: &[i64],
+) -> sqlx::Result<Vec<AckRow>> {
     sqlx::query_as!(
         AckRow,
         r#"select a.launch_id, a.user_id, u.team, max(a.revision_number) as "revision!"
@@ -543,7 +562,10 @@ pub struct PublishedRow {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn published_numbers(db: impl PgExecutor<'_>, launch_ids: &[i64]) -> sqlx::Result<Vec<PublishedRow>> {
+pub async fn published_numbers(
+    db: impl PgExecutor<'_>,
+    launch_ids: &[i64],
+) -> sqlx::Result<Vec<PublishedRow>> {
     sqlx::query_as!(
         PublishedRow,
         "select launch_id, state, published_number from guides where launch_id = any($1)",
@@ -569,7 +591,10 @@ pub struct ChecklistItem {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn checklist(db: impl PgExecutor<'_>, launch_ids: &[i64]) -> sqlx::Result<Vec<ChecklistItem>> {
+pub async fn checklist(
+    db: impl PgExecutor<'_>,
+    launch_ids: &[i64],
+) -> sqlx::Result<Vec<ChecklistItem>> {
     sqlx::query_as!(
         ChecklistItem,
         r#"select c.id, c.launch_id, c.team, c.text, c.done_at, c.done_by, u.name as "done_by_name?"
@@ -582,7 +607,10 @@ pub async fn checklist(db: impl PgExecutor<'_>, launch_ids: &[i64]) -> sqlx::Res
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn checklist_item(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<ChecklistItem>> {
+pub async fn checklist_item(
+    db: impl PgExecutor<'_>,
+    id: i64,
+) -> sqlx::Result<Option<ChecklistItem>> {
     sqlx::query_as!(
         ChecklistItem,
         r#"select c.id, c.launch_id, c.team, c.text, c.done_at, c.done_by, u.name as "done_by_name?"
@@ -616,7 +644,12 @@ pub async fn insert_checklist_item(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn set_checklist_done(db: impl PgExecutor<'_>, id: i64, done_by: Option<i64>, done: bool) -> sqlx::Result<()> {
+pub async fn set_checklist_done(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    done_by: Option<i64>,
+    done: bool,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "update checklist_items set done_at = case when $3 then now() end, done_by = case when $3 then $2::bigint end where id = $1",
         id,
@@ -655,7 +688,10 @@ pub struct TellAccount {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn who_to_tell(db: impl PgExecutor<'_>, launch_id: i64) -> sqlx::Result<Vec<TellAccount>> {
+pub async fn who_to_tell(
+    db: impl PgExecutor<'_>,
+    launch_id: i64,
+) -> sqlx::Result<Vec<TellAccount>> {
     sqlx::query_as!(
         TellAccount,
         r#"with asked as (
@@ -720,7 +756,10 @@ pub struct TellItem {
 
 /// The items behind the list, newest first.
 #[tracing::instrument(skip_all)]
-pub async fn tell_items(db: impl PgExecutor<'_>, feedback_ids: &[i64]) -> sqlx::Result<Vec<TellItem>> {
+pub async fn tell_items(
+    db: impl PgExecutor<'_>,
+    feedback_ids: &[i64],
+) -> sqlx::Result<Vec<TellItem>> {
     sqlx::query_as!(
         TellItem,
         r#"select id as feedback_id, account_id, source, title, left(body, 400) as "body!", received_at
@@ -804,7 +843,12 @@ pub async fn create_tasks(db: impl PgExecutor<'_>, launch_id: i64) -> sqlx::Resu
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn set_task_done(db: impl PgExecutor<'_>, id: i64, by: Option<i64>, done: bool) -> sqlx::Result<()> {
+pub async fn set_task_done(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    by: Option<i64>,
+    done: bool,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "update followup_tasks set done_at = case when $3 then now() end, done_by = case when $3 then $2::bigint end where id = $1",
         id,

@@ -79,7 +79,8 @@ async fn user_id(pool: &PgPool, email: &str) -> anyhow::Result<Option<i64>> {
 
 /// Load the demo launches; launches that already exist (by name) are left as they are.
 pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
-    let launches: Vec<DemoLaunch> = serde_json::from_str(LAUNCHES_JSON).context("reading data/demo/launches.json")?;
+    let launches: Vec<DemoLaunch> =
+        serde_json::from_str(LAUNCHES_JSON).context("reading data/demo/launches.json")?;
     let actor = Actor::System("goldthread demo");
     let now = OffsetDateTime::now_utc();
     let today = now.date();
@@ -94,7 +95,10 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
             summary: l.summary.clone(),
             status: l.status.clone(),
             target_date: (today + Duration::days(l.target_days_from_now)).to_string(),
-            shipped_date: l.shipped_days_ago.map(|d| (today - Duration::days(d)).to_string()).unwrap_or_default(),
+            shipped_date: l
+                .shipped_days_ago
+                .map(|d| (today - Duration::days(d)).to_string())
+                .unwrap_or_default(),
             owner_id: owner.map(|o| o.to_string()).unwrap_or_default(),
             area: l.area.clone(),
             tracker_links: l.tracker_links.join("\n"),
@@ -126,9 +130,26 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
                 faq: r.guide.faq.clone(),
                 links: r.guide.links.clone(),
             };
-            db::insert_revision(&mut *tx, id, number, &content, &r.note, r.minor, author, Some(at)).await?;
+            db::insert_revision(
+                &mut *tx,
+                id,
+                number,
+                &content,
+                &r.note,
+                r.minor,
+                author,
+                Some(at),
+            )
+            .await?;
             if r.state == "published" {
-                db::publish(&mut *tx, id, number, reviewer, Some(at + Duration::hours(3))).await?;
+                db::publish(
+                    &mut *tx,
+                    id,
+                    number,
+                    reviewer,
+                    Some(at + Duration::hours(3)),
+                )
+                .await?;
             }
             last_state = match r.state.as_str() {
                 "published" => "published",
@@ -137,7 +158,15 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
             };
         }
         if last_state != "published" {
-            db::set_review(&mut *tx, id, last_state, reviewer, user_id(pool, "ops@example.com").await?, "").await?;
+            db::set_review(
+                &mut *tx,
+                id,
+                last_state,
+                reviewer,
+                user_id(pool, "ops@example.com").await?,
+                "",
+            )
+            .await?;
         }
         for item in &l.checklist {
             let by = user_id(pool, &format!("{}@example.com", item.team)).await?;
@@ -165,7 +194,13 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
 
 /// Some acknowledgements (one of them for an older revision, so that reader is asked again and
 /// sees what changed) and follow-up tasks, half of them done.
-async fn seed_readers(pool: &PgPool, id: i64, index: usize, l: &DemoLaunch, now: OffsetDateTime) -> anyhow::Result<()> {
+async fn seed_readers(
+    pool: &PgPool,
+    id: i64,
+    index: usize,
+    l: &DemoLaunch,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
     let published: Vec<i32> = l
         .revisions
         .iter()
@@ -173,12 +208,22 @@ async fn seed_readers(pool: &PgPool, id: i64, index: usize, l: &DemoLaunch, now:
         .filter(|(_, r)| r.state == "published")
         .map(|(i, _)| i as i32 + 1)
         .collect();
-    let Some(&current) = published.last() else { return Ok(()) };
+    let Some(&current) = published.last() else {
+        return Ok(());
+    };
     let first = published[0];
     let readers: &[(&str, bool)] = match index {
         // The sales lead read the first guide of the first launch, before two big revisions.
-        0 => &[("sales@example.com", false), ("success@example.com", true), ("support@example.com", true), ("viewer@example.com", true)],
-        1 => &[("success@example.com", true), ("support@example.com", false)],
+        0 => &[
+            ("sales@example.com", false),
+            ("success@example.com", true),
+            ("support@example.com", true),
+            ("viewer@example.com", true),
+        ],
+        1 => &[
+            ("success@example.com", true),
+            ("support@example.com", false),
+        ],
         _ => &[("sales@example.com", true), ("support@example.com", true)],
     };
     for (email, current_one) in readers {

@@ -22,19 +22,20 @@ pub struct SectionDiff {
     pub deleted_words: usize,
 }
 
-/// The word-level diff of two texts, adjacent runs of one kind joined.
+/// The word-level diff of two texts. A changed phrase reads as one deletion and one insertion
+/// (the spaces between its words belong to both), not as a word-by-word zebra.
 pub fn words(old: &str, new: &str) -> Vec<DiffPart> {
     let diff = TextDiff::configure().diff_words(old, new);
+    let changes: Vec<(ChangeTag, &str)> = diff
+        .iter_all_changes()
+        .map(|c| (c.tag(), c.value()))
+        .collect();
     let mut parts: Vec<DiffPart> = Vec::new();
-    for change in diff.iter_all_changes() {
-        let kind = match change.tag() {
-            ChangeTag::Equal => "same",
-            ChangeTag::Insert => "ins",
-            ChangeTag::Delete => "del",
-        };
-        let text = change.value();
-        // Whitespace between two changed words stays inside the change, so a replaced phrase
-        // reads as one deletion and one insertion rather than a word-by-word zebra.
+    let (mut del, mut ins) = (String::new(), String::new());
+    let push = |parts: &mut Vec<DiffPart>, kind: &'static str, text: &str| {
+        if text.is_empty() {
+            return;
+        }
         match parts.last_mut() {
             Some(last) if last.kind == kind => last.text.push_str(text),
             _ => parts.push(DiffPart {
@@ -42,7 +43,33 @@ pub fn words(old: &str, new: &str) -> Vec<DiffPart> {
                 text: text.to_owned(),
             }),
         }
+    };
+    for (i, (tag, text)) in changes.iter().enumerate() {
+        let in_change = !del.is_empty() || !ins.is_empty();
+        match tag {
+            ChangeTag::Delete => del.push_str(text),
+            ChangeTag::Insert => ins.push_str(text),
+            ChangeTag::Equal
+                if in_change
+                    && text.trim().is_empty()
+                    && changes
+                        .get(i + 1)
+                        .is_some_and(|(t, _)| *t != ChangeTag::Equal) =>
+            {
+                del.push_str(text);
+                ins.push_str(text);
+            }
+            ChangeTag::Equal => {
+                push(&mut parts, "del", &del);
+                push(&mut parts, "ins", &ins);
+                del.clear();
+                ins.clear();
+                push(&mut parts, "same", text);
+            }
+        }
     }
+    push(&mut parts, "del", &del);
+    push(&mut parts, "ins", &ins);
     parts
 }
 
@@ -80,9 +107,25 @@ mod tests {
     #[test]
     fn replaced_words_show_as_del_and_ins() {
         let parts = words("the quick brown fox", "the slow brown fox jumps");
-        assert!(parts.iter().any(|p| p.kind == "del" && p.text.contains("quick")));
-        assert!(parts.iter().any(|p| p.kind == "ins" && p.text.contains("slow")));
-        assert!(parts.iter().any(|p| p.kind == "ins" && p.text.contains("jumps")));
-        assert!(parts.iter().any(|p| p.kind == "same" && p.text.contains("brown fox")));
+        assert!(
+            parts
+                .iter()
+                .any(|p| p.kind == "del" && p.text.contains("quick"))
+        );
+        assert!(
+            parts
+                .iter()
+                .any(|p| p.kind == "ins" && p.text.contains("slow"))
+        );
+        assert!(
+            parts
+                .iter()
+                .any(|p| p.kind == "ins" && p.text.contains("jumps"))
+        );
+        assert!(
+            parts
+                .iter()
+                .any(|p| p.kind == "same" && p.text.contains("brown fox"))
+        );
     }
 }

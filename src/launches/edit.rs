@@ -11,7 +11,12 @@ use crate::auth::{Team, User};
 use crate::error::{AppError, AppResult, ResultExt};
 use crate::validation::FieldErrors;
 
-fn entry(action: &'static str, launch_id: i64, summary: String, after: serde_json::Value) -> Entry<'static> {
+fn entry(
+    action: &'static str,
+    launch_id: i64,
+    summary: String,
+    after: serde_json::Value,
+) -> Entry<'static> {
     Entry {
         action,
         entity_type: "launch",
@@ -51,7 +56,12 @@ pub async fn create_launch(
     audit::db::record(
         &mut *tx,
         actor,
-        entry("launch.create", id, format!("Created the launch \"{}\"", f.name), fields_json(f, theme_ids)),
+        entry(
+            "launch.create",
+            id,
+            format!("Created the launch \"{}\"", f.name),
+            fields_json(f, theme_ids),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -73,14 +83,24 @@ pub async fn update_launch(
             format!("A launch is already called \"{}\"", f.name)
         })?;
     db::set_themes(&mut *tx, id, theme_ids).await?;
-    let mut e = entry("launch.update", id, format!("Edited the launch \"{}\"", f.name), fields_json(f, theme_ids));
+    let mut e = entry(
+        "launch.update",
+        id,
+        format!("Edited the launch \"{}\"", f.name),
+        fields_json(f, theme_ids),
+    );
     e.before = serde_json::to_value(&before).ok();
     audit::db::record(&mut *tx, actor, e).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn link_themes(pool: &PgPool, actor: &Actor<'_>, id: i64, theme_ids: &[i64]) -> AppResult<()> {
+pub async fn link_themes(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    id: i64,
+    theme_ids: &[i64],
+) -> AppResult<()> {
     let before = db::get(pool, id).await?.ok_or(AppError::NotFound)?;
     let mut tx = pool.begin().await?;
     db::set_themes(&mut *tx, id, theme_ids).await?;
@@ -100,7 +120,9 @@ pub async fn link_themes(pool: &PgPool, actor: &Actor<'_>, id: i64, theme_ids: &
 pub enum Saved {
     Revision(i32),
     /// Someone saved revision `head` after the one the form was based on; nothing was saved.
-    Stale { head: i32 },
+    Stale {
+        head: i32,
+    },
 }
 
 /// Save the editor's text as a new revision, unless someone saved since `base` (the revision
@@ -124,25 +146,52 @@ pub async fn save_guide(
     }
     let mut tx = pool.begin().await?;
     db::ensure_guide(&mut *tx, launch_id).await?;
-    let state = db::lock_guide(&mut *tx, launch_id).await?.ok_or(AppError::NotFound)?;
+    let state = db::lock_guide(&mut *tx, launch_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if state.head_number != base {
         return Ok(Saved::Stale {
             head: state.head_number.unwrap_or(0),
         });
     }
     let number = state.head_number.unwrap_or(0) + 1;
-    db::insert_revision(&mut *tx, launch_id, number, content, note, minor, actor.id(), None).await?;
+    db::insert_revision(
+        &mut *tx,
+        launch_id,
+        number,
+        content,
+        note,
+        minor,
+        actor.id(),
+        None,
+    )
+    .await?;
     // A change after submitting goes back to draft: the reviewer approves what they read.
-    let next = if state.state == "published" { "draft" } else { state.state.as_str() };
+    let next = if state.state == "published" {
+        "draft"
+    } else {
+        state.state.as_str()
+    };
     let next = if next == "in_review" { "draft" } else { next };
-    db::set_review(&mut *tx, launch_id, next, state.reviewer_id, state.submitted_by, &state.review_comment).await?;
+    db::set_review(
+        &mut *tx,
+        launch_id,
+        next,
+        state.reviewer_id,
+        state.submitted_by,
+        &state.review_comment,
+    )
+    .await?;
     audit::db::record(
         &mut *tx,
         actor,
         entry(
             "guide.revise",
             launch_id,
-            format!("Saved revision {number} of the guide{}", if minor { " (minor)" } else { "" }),
+            format!(
+                "Saved revision {number} of the guide{}",
+                if minor { " (minor)" } else { "" }
+            ),
             json!({ "revision": number, "note": note, "minor": minor }),
         ),
     )
@@ -152,9 +201,18 @@ pub async fn save_guide(
 }
 
 /// Restore an old revision's text as a new revision on top.
-pub async fn restore(pool: &PgPool, actor: &Actor<'_>, launch_id: i64, number: i32) -> AppResult<i32> {
-    let old = db::revision(pool, launch_id, number).await?.ok_or(AppError::NotFound)?;
-    let head = db::guide_state(pool, launch_id).await?.and_then(|s| s.head_number);
+pub async fn restore(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    launch_id: i64,
+    number: i32,
+) -> AppResult<i32> {
+    let old = db::revision(pool, launch_id, number)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let head = db::guide_state(pool, launch_id)
+        .await?
+        .and_then(|s| s.head_number);
     match save_guide(
         pool,
         actor,
@@ -184,25 +242,45 @@ fn require_state(state: &GuideState, allowed: &[&str], what: &str) -> AppResult<
     }
 }
 
-pub async fn submit(pool: &PgPool, actor: &Actor<'_>, launch_id: i64, reviewer_id: Option<i64>) -> AppResult<()> {
+pub async fn submit(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    launch_id: i64,
+    reviewer_id: Option<i64>,
+) -> AppResult<()> {
     let reviewers = db::reviewer_options(pool).await?;
-    let Some(reviewer) = reviewer_id.and_then(|id| reviewers.into_iter().find(|r| r.id == id)) else {
+    let Some(reviewer) = reviewer_id.and_then(|id| reviewers.into_iter().find(|r| r.id == id))
+    else {
         return Err(AppError::Validation(FieldErrors::single(
             "reviewer_id",
             "Choose a reviewer: a product ops lead or an admin",
         )));
     };
     let mut tx = pool.begin().await?;
-    let state = db::lock_guide(&mut *tx, launch_id).await?.ok_or(AppError::NotFound)?;
+    let state = db::lock_guide(&mut *tx, launch_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     require_state(&state, &["draft", "published"], "submit")?;
-    db::set_review(&mut *tx, launch_id, "in_review", Some(reviewer.id), actor.id(), "").await?;
+    db::set_review(
+        &mut *tx,
+        launch_id,
+        "in_review",
+        Some(reviewer.id),
+        actor.id(),
+        "",
+    )
+    .await?;
     audit::db::record(
         &mut *tx,
         actor,
         entry(
             "guide.submit",
             launch_id,
-            format!("Submitted revision {} for review by {}", state.head_number.unwrap_or(0), reviewer.name),
+            format!(
+                "Submitted revision {} for review by {}",
+                state.head_number.unwrap_or(0),
+                reviewer.name
+            ),
             json!({ "revision": state.head_number, "reviewer_id": reviewer.id }),
         ),
     )
@@ -214,21 +292,33 @@ pub async fn submit(pool: &PgPool, actor: &Actor<'_>, launch_id: i64, reviewer_i
 /// Publish the newest revision; readers see it from now on.
 pub async fn approve(pool: &PgPool, actor: &Actor<'_>, launch_id: i64) -> AppResult<i32> {
     let mut tx = pool.begin().await?;
-    let state = db::lock_guide(&mut *tx, launch_id).await?.ok_or(AppError::NotFound)?;
+    let state = db::lock_guide(&mut *tx, launch_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     require_state(&state, &["in_review"], "approve")?;
     let number = state.head_number.unwrap_or(0);
     db::publish(&mut *tx, launch_id, number, actor.id(), None).await?;
     audit::db::record(
         &mut *tx,
         actor,
-        entry("guide.publish", launch_id, format!("Approved and published revision {number}"), json!({ "revision": number })),
+        entry(
+            "guide.publish",
+            launch_id,
+            format!("Approved and published revision {number}"),
+            json!({ "revision": number }),
+        ),
     )
     .await?;
     tx.commit().await?;
     Ok(number)
 }
 
-pub async fn send_back(pool: &PgPool, actor: &Actor<'_>, launch_id: i64, comment: &str) -> AppResult<()> {
+pub async fn send_back(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    launch_id: i64,
+    comment: &str,
+) -> AppResult<()> {
     let comment = comment.trim();
     if comment.is_empty() {
         return Err(AppError::Validation(FieldErrors::single(
@@ -237,13 +327,31 @@ pub async fn send_back(pool: &PgPool, actor: &Actor<'_>, launch_id: i64, comment
         )));
     }
     let mut tx = pool.begin().await?;
-    let state = db::lock_guide(&mut *tx, launch_id).await?.ok_or(AppError::NotFound)?;
+    let state = db::lock_guide(&mut *tx, launch_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     require_state(&state, &["in_review"], "send back")?;
-    db::set_review(&mut *tx, launch_id, "draft", state.reviewer_id, state.submitted_by, comment).await?;
+    db::set_review(
+        &mut *tx,
+        launch_id,
+        "draft",
+        state.reviewer_id,
+        state.submitted_by,
+        comment,
+    )
+    .await?;
     audit::db::record(
         &mut *tx,
         actor,
-        entry("guide.send_back", launch_id, format!("Sent revision {} back: {comment}", state.head_number.unwrap_or(0)), json!({ "comment": comment })),
+        entry(
+            "guide.send_back",
+            launch_id,
+            format!(
+                "Sent revision {} back: {comment}",
+                state.head_number.unwrap_or(0)
+            ),
+            json!({ "comment": comment }),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -251,10 +359,19 @@ pub async fn send_back(pool: &PgPool, actor: &Actor<'_>, launch_id: i64, comment
 }
 
 /// "I've read this and my team is ready", for the published revision. Returns its number.
-pub async fn acknowledge(pool: &PgPool, user: &User, launch_id: i64, number: Option<i32>) -> AppResult<i32> {
-    let state = db::guide_state(pool, launch_id).await?.ok_or(AppError::NotFound)?;
+pub async fn acknowledge(
+    pool: &PgPool,
+    user: &User,
+    launch_id: i64,
+    number: Option<i32>,
+) -> AppResult<i32> {
+    let state = db::guide_state(pool, launch_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let Some(published) = state.published_number else {
-        return Err(AppError::Conflict("The guide has not been published yet".into()));
+        return Err(AppError::Conflict(
+            "The guide has not been published yet".into(),
+        ));
     };
     if number.is_some_and(|n| n != published) {
         return Err(AppError::Conflict(format!(
@@ -266,7 +383,15 @@ pub async fn acknowledge(pool: &PgPool, user: &User, launch_id: i64, number: Opt
         audit::db::record(
             &mut *tx,
             &Actor::User(user),
-            entry("guide.acknowledge", launch_id, format!("Acknowledged revision {published} for {}", user.team.label()), json!({ "revision": published })),
+            entry(
+                "guide.acknowledge",
+                launch_id,
+                format!(
+                    "Acknowledged revision {published} for {}",
+                    user.team.label()
+                ),
+                json!({ "revision": published }),
+            ),
         )
         .await?;
     }
@@ -274,7 +399,13 @@ pub async fn acknowledge(pool: &PgPool, user: &User, launch_id: i64, number: Opt
     Ok(published)
 }
 
-pub async fn add_checklist_item(pool: &PgPool, actor: &Actor<'_>, launch_id: i64, team: &str, text: &str) -> AppResult<i64> {
+pub async fn add_checklist_item(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    launch_id: i64,
+    team: &str,
+    text: &str,
+) -> AppResult<i64> {
     let mut errors = FieldErrors::default();
     if team.parse::<Team>().is_err() {
         errors.add("team", "Choose the team that owns this item");
@@ -290,18 +421,37 @@ pub async fn add_checklist_item(pool: &PgPool, actor: &Actor<'_>, launch_id: i64
     }
     let mut tx = pool.begin().await?;
     let id = db::insert_checklist_item(&mut *tx, launch_id, team, &text, None, false).await?;
-    audit::db::record(&mut *tx, actor, entry("checklist.add", launch_id, format!("Added \"{text}\" to the {team} checklist"), json!({ "item": id, "team": team, "text": text }))).await?;
+    audit::db::record(
+        &mut *tx,
+        actor,
+        entry(
+            "checklist.add",
+            launch_id,
+            format!("Added \"{text}\" to the {team} checklist"),
+            json!({ "item": id, "team": team, "text": text }),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
-pub async fn tick_checklist_item(pool: &PgPool, actor: &Actor<'_>, item: &db::ChecklistItem, done: bool) -> AppResult<()> {
+pub async fn tick_checklist_item(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    item: &db::ChecklistItem,
+    done: bool,
+) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     db::set_checklist_done(&mut *tx, item.id, actor.id(), done).await?;
     let mut e = entry(
         "checklist.tick",
         item.launch_id,
-        format!("Marked \"{}\" {}", item.text, if done { "done" } else { "not done" }),
+        format!(
+            "Marked \"{}\" {}",
+            item.text,
+            if done { "done" } else { "not done" }
+        ),
         json!({ "item": item.id, "done": done }),
     );
     e.before = Some(json!({ "item": item.id, "done": item.done_at.is_some() }));
@@ -310,10 +460,19 @@ pub async fn tick_checklist_item(pool: &PgPool, actor: &Actor<'_>, item: &db::Ch
     Ok(())
 }
 
-pub async fn delete_checklist_item(pool: &PgPool, actor: &Actor<'_>, item: &db::ChecklistItem) -> AppResult<()> {
+pub async fn delete_checklist_item(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    item: &db::ChecklistItem,
+) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     db::delete_checklist_item(&mut *tx, item.id).await?;
-    let mut e = entry("checklist.remove", item.launch_id, format!("Removed \"{}\" from the checklist", item.text), json!(null));
+    let mut e = entry(
+        "checklist.remove",
+        item.launch_id,
+        format!("Removed \"{}\" from the checklist", item.text),
+        json!(null),
+    );
     e.after = None;
     e.before = serde_json::to_value(item).ok();
     audit::db::record(&mut *tx, actor, e).await?;
@@ -326,19 +485,38 @@ pub async fn create_tasks(pool: &PgPool, actor: &Actor<'_>, launch_id: i64) -> A
     let mut tx = pool.begin().await?;
     let n = db::create_tasks(&mut *tx, launch_id).await?;
     if n > 0 {
-        audit::db::record(&mut *tx, actor, entry("task.create", launch_id, format!("Created {n} follow-up tasks"), json!({ "created": n }))).await?;
+        audit::db::record(
+            &mut *tx,
+            actor,
+            entry(
+                "task.create",
+                launch_id,
+                format!("Created {n} follow-up tasks"),
+                json!({ "created": n }),
+            ),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(n)
 }
 
-pub async fn set_task_done(pool: &PgPool, actor: &Actor<'_>, task: &db::Task, done: bool) -> AppResult<()> {
+pub async fn set_task_done(
+    pool: &PgPool,
+    actor: &Actor<'_>,
+    task: &db::Task,
+    done: bool,
+) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     db::set_task_done(&mut *tx, task.id, actor.id(), done).await?;
     let mut e = entry(
         "task.done",
         task.launch_id,
-        format!("Marked telling {} {}", task.account_name, if done { "done" } else { "not done" }),
+        format!(
+            "Marked telling {} {}",
+            task.account_name,
+            if done { "done" } else { "not done" }
+        ),
         json!({ "task": task.id, "done": done }),
     );
     e.before = Some(json!({ "task": task.id, "done": task.done_at.is_some() }));

@@ -294,9 +294,18 @@ mod tests {
     #[test]
     fn minor_revisions_do_not_ask_again() {
         let revs = [
-            RevisionFacts { number: 1, minor: false },
-            RevisionFacts { number: 2, minor: true },
-            RevisionFacts { number: 3, minor: false },
+            RevisionFacts {
+                number: 1,
+                minor: false,
+            },
+            RevisionFacts {
+                number: 2,
+                minor: true,
+            },
+            RevisionFacts {
+                number: 3,
+                minor: false,
+            },
         ];
         assert!(asks_again(&revs, None, 1));
         assert!(!asks_again(&revs, Some(1), 1));

@@ -51,7 +51,13 @@ pub async fn ack_state(pool: &PgPool, user: &User, guide: &GuideState) -> AppRes
     let acknowledged = db::acknowledged(pool, guide.launch_id, user.id).await?;
     let may_acknowledge = user.can(Permission::Acknowledge);
     let Some(published) = guide.published_number else {
-        return Ok(AckState { may_acknowledge, published: None, acknowledged, asked: false, changes: Vec::new() });
+        return Ok(AckState {
+            may_acknowledge,
+            published: None,
+            acknowledged,
+            asked: false,
+            changes: Vec::new(),
+        });
     };
     let facts = db::revision_facts(pool, guide.launch_id).await?;
     let asked = guide::asks_again(&facts, acknowledged, published);
@@ -66,7 +72,13 @@ pub async fn ack_state(pool: &PgPool, user: &User, guide: &GuideState) -> AppRes
         }
         _ => Vec::new(),
     };
-    Ok(AckState { may_acknowledge, published: Some(published), acknowledged, asked, changes })
+    Ok(AckState {
+        may_acknowledge,
+        published: Some(published),
+        acknowledged,
+        asked,
+        changes,
+    })
 }
 
 async fn load(pool: &PgPool, id: i64) -> AppResult<(Launch, GuideState)> {
@@ -102,15 +114,24 @@ pub struct ReadPage {
 }
 
 /// Which revision a person may read: writers any; everyone else only published ones.
-pub async fn readable_revision(pool: &PgPool, user: &User, guide: &GuideState, wanted: Option<i32>) -> AppResult<Option<Revision>> {
+pub async fn readable_revision(
+    pool: &PgPool,
+    user: &User,
+    guide: &GuideState,
+    wanted: Option<i32>,
+) -> AppResult<Option<Revision>> {
     let writer = user.can(WRITE_GUIDES);
     let number = match wanted {
         Some(n) => Some(n),
         None if writer => guide.head_number,
         None => guide.published_number,
     };
-    let Some(number) = number else { return Ok(None) };
-    let rev = db::revision(pool, guide.launch_id, number).await?.ok_or(AppError::NotFound)?;
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let rev = db::revision(pool, guide.launch_id, number)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !writer && rev.published_at.is_none() {
         return Err(AppError::NotFound);
     }
@@ -134,9 +155,15 @@ async fn read(
         .filter(|l| l.mine)
         .collect();
     Ok(ReadPage {
-        layout: Layout::for_user(&current, format!("{} · readiness guide", launch.name), "launches").await?,
+        layout: Layout::for_user(
+            &current,
+            format!("{} · readiness guide", launch.name),
+            "launches",
+        )
+        .await?,
         rendered: revision.as_ref().map(|r| r.content.render()),
-        is_published_view: revision.as_ref().map(|r| Some(r.number)) == Some(guide.published_number),
+        is_published_view: revision.as_ref().map(|r| Some(r.number))
+            == Some(guide.published_number),
         revision,
         own: guide::section_for_team(user.team),
         ack,
@@ -226,15 +253,27 @@ fn faq_rows(content: &GuideContent, extra: usize) -> Vec<(usize, String, String)
     rows
 }
 
-async fn editor(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<EditorPage> {
+async fn editor(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<EditorPage> {
     current.user.require(WRITE_GUIDES)?;
     let (launch, guide) = load(&state.pool, id).await?;
     let content = match guide.head_number {
-        Some(n) => db::revision(&state.pool, id, n).await?.map(|r| r.content).unwrap_or_default(),
+        Some(n) => db::revision(&state.pool, id, n)
+            .await?
+            .map(|r| r.content)
+            .unwrap_or_default(),
         None => GuideContent::default(),
     };
     Ok(EditorPage {
-        layout: Layout::for_user(&current, format!("Edit the guide for {}", launch.name), "launches").await?,
+        layout: Layout::for_user(
+            &current,
+            format!("Edit the guide for {}", launch.name),
+            "launches",
+        )
+        .await?,
         faq_rows: faq_rows(&content, if content.faq.is_empty() { 1 } else { 0 }),
         content,
         sections: guide::SECTIONS,
@@ -250,7 +289,11 @@ async fn editor(State(state): State<AppState>, current: CurrentUser, Path(id): P
 }
 
 fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
 }
 
 async fn save(
@@ -268,7 +311,12 @@ async fn save(
     let base: Option<i32> = base_text.parse().ok();
     let action = field(&pairs, "action");
     let mut page = EditorPage {
-        layout: Layout::for_user(&current, format!("Edit the guide for {}", launch.name), "launches").await?,
+        layout: Layout::for_user(
+            &current,
+            format!("Edit the guide for {}", launch.name),
+            "launches",
+        )
+        .await?,
         faq_rows: faq_rows(&content, 0),
         content: content.clone(),
         sections: guide::SECTIONS,
@@ -292,7 +340,17 @@ async fn save(
         }
         _ => {}
     }
-    match edit::save_guide(&state.pool, &Actor::User(&current.user), id, base, &content, &note, minor).await {
+    match edit::save_guide(
+        &state.pool,
+        &Actor::User(&current.user),
+        id,
+        base,
+        &content,
+        &note,
+        minor,
+    )
+    .await
+    {
         Ok(Saved::Revision(n)) => {
             set_flash(
                 &current.session,
@@ -305,9 +363,15 @@ async fn save(
         }
         Ok(Saved::Stale { head }) => {
             // Show what the other person changed since the form was opened; keep the typed text.
-            let theirs = db::revision(&state.pool, id, head).await?.map(|r| r.content).unwrap_or_default();
+            let theirs = db::revision(&state.pool, id, head)
+                .await?
+                .map(|r| r.content)
+                .unwrap_or_default();
             let old = match base {
-                Some(b) => db::revision(&state.pool, id, b).await?.map(|r| r.content).unwrap_or_default(),
+                Some(b) => db::revision(&state.pool, id, b)
+                    .await?
+                    .map(|r| r.content)
+                    .unwrap_or_default(),
                 None => GuideContent::default(),
             };
             page.conflict = Some((head, diff::guide(&old, &theirs)));
@@ -362,7 +426,11 @@ pub fn revision_state(r: &Revision, guide: &GuideState) -> &'static str {
     } else if r.published_at.is_some() {
         "Published earlier"
     } else if Some(r.number) == guide.head_number {
-        guide::state_label(if guide.state == "in_review" { "in_review" } else { "draft" })
+        guide::state_label(if guide.state == "in_review" {
+            "in_review"
+        } else {
+            "draft"
+        })
     } else {
         "Draft"
     }
@@ -385,7 +453,9 @@ async fn history(
         .collect();
     let newest = revisions.first().map(|r| r.number).unwrap_or(0);
     let to = q.to.unwrap_or(newest);
-    let from = q.from.unwrap_or_else(|| revisions.get(1).map(|r| r.number).unwrap_or(to));
+    let from = q
+        .from
+        .unwrap_or_else(|| revisions.get(1).map(|r| r.number).unwrap_or(to));
     let find = |n: i32| revisions.iter().find(|r| r.number == n);
     let compare = match (find(from), find(to)) {
         (Some(a), Some(b)) => diff::guide(&a.content, &b.content),
@@ -393,7 +463,12 @@ async fn history(
         _ => Vec::new(),
     };
     Ok(HistoryPage {
-        layout: Layout::for_user(&current, format!("{} · guide history", launch.name), "launches").await?,
+        layout: Layout::for_user(
+            &current,
+            format!("{} · guide history", launch.name),
+            "launches",
+        )
+        .await?,
         rows: revisions
             .iter()
             .map(|r| HistoryRow {
@@ -428,7 +503,16 @@ async fn restore(
     current.user.require(WRITE_GUIDES)?;
     load(&state.pool, id).await?;
     let n = edit::restore(&state.pool, &Actor::User(&current.user), id, form.revision).await?;
-    set_flash(&current.session, FlashKind::Success, format!("Restored revision {} as revision {n}, a draft.", form.revision), None).await?;
+    set_flash(
+        &current.session,
+        FlashKind::Success,
+        format!(
+            "Restored revision {} as revision {n}, a draft.",
+            form.revision
+        ),
+        None,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/launches/{id}/guide/history")).into_response())
 }
 
@@ -442,7 +526,11 @@ pub struct SubmitForm {
 
 async fn flash_error(current: &CurrentUser, e: AppError) -> AppResult<()> {
     let msg = match &e {
-        AppError::Validation(errors) => errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(". "),
+        AppError::Validation(errors) => errors
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join(". "),
         AppError::Conflict(msg) => msg.clone(),
         _ => return Err(e),
     };
@@ -458,18 +546,45 @@ async fn submit(
 ) -> AppResult<Response> {
     current.user.require(WRITE_GUIDES)?;
     load(&state.pool, id).await?;
-    match edit::submit(&state.pool, &Actor::User(&current.user), id, form.reviewer_id.trim().parse().ok()).await {
-        Ok(()) => set_flash(&current.session, FlashKind::Success, "Submitted for review. The reviewer approves it or sends it back with a comment.", None).await?,
+    match edit::submit(
+        &state.pool,
+        &Actor::User(&current.user),
+        id,
+        form.reviewer_id.trim().parse().ok(),
+    )
+    .await
+    {
+        Ok(()) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                "Submitted for review. The reviewer approves it or sends it back with a comment.",
+                None,
+            )
+            .await?
+        }
         Err(e) => flash_error(&current, e).await?,
     }
     Ok(Redirect::to(&format!("/launches/{id}/guide")).into_response())
 }
 
-async fn approve(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn approve(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     current.user.require(REVIEW_GUIDES)?;
     load(&state.pool, id).await?;
     match edit::approve(&state.pool, &Actor::User(&current.user), id).await {
-        Ok(n) => set_flash(&current.session, FlashKind::Success, format!("Published revision {n}. Readers see it now."), None).await?,
+        Ok(n) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                format!("Published revision {n}. Readers see it now."),
+                None,
+            )
+            .await?
+        }
         Err(e) => flash_error(&current, e).await?,
     }
     Ok(Redirect::to(&format!("/launches/{id}/guide")).into_response())
@@ -490,7 +605,15 @@ async fn send_back(
     current.user.require(REVIEW_GUIDES)?;
     load(&state.pool, id).await?;
     match edit::send_back(&state.pool, &Actor::User(&current.user), id, &form.comment).await {
-        Ok(()) => set_flash(&current.session, FlashKind::Success, "Sent back to the writer with your comment.", None).await?,
+        Ok(()) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                "Sent back to the writer with your comment.",
+                None,
+            )
+            .await?
+        }
         Err(e) => flash_error(&current, e).await?,
     }
     Ok(Redirect::to(&format!("/launches/{id}/guide")).into_response())
@@ -510,8 +633,26 @@ async fn acknowledge(
 ) -> AppResult<Response> {
     current.user.require(Permission::Acknowledge)?;
     load(&state.pool, id).await?;
-    match edit::acknowledge(&state.pool, &current.user, id, form.revision.trim().parse().ok()).await {
-        Ok(n) => set_flash(&current.session, FlashKind::Success, format!("Thanks: you acknowledged revision {n} for {}.", current.user.team.label()), None).await?,
+    match edit::acknowledge(
+        &state.pool,
+        &current.user,
+        id,
+        form.revision.trim().parse().ok(),
+    )
+    .await
+    {
+        Ok(n) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                format!(
+                    "Thanks: you acknowledged revision {n} for {}.",
+                    current.user.team.label()
+                ),
+                None,
+            )
+            .await?
+        }
         Err(e) => flash_error(&current, e).await?,
     }
     Ok(Redirect::to(&format!("/launches/{id}/guide")).into_response())

@@ -146,7 +146,9 @@ pub fn is_web_url(url: &str) -> bool {
                 && host
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-.:[]@".contains(c))
-                && !url.chars().any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+                && !url
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
         }
         None => false,
     }
@@ -301,12 +303,12 @@ impl TeamCoverage {
     /// acknowledged and nothing is ticked. Anything in between is at risk.
     pub fn readiness(&self) -> Readiness {
         let share = if self.members == 0 {
-            1.0
+            0.0
         } else {
             self.acknowledged as f64 / self.members as f64
         };
         let checklist_done = self.items_done == self.items;
-        if self.members > 0 && self.acknowledged == 0 && self.items_done == 0 {
+        if self.acknowledged == 0 && self.items_done == 0 {
             Readiness::NotStarted
         } else if share >= READY_SHARE && checklist_done {
             Readiness::Ready

@@ -16,7 +16,10 @@ use crate::web::Layout;
 
 /// Each guide team's coverage of each launch: members who acknowledged the current published
 /// revision (a minor revision since keeps an acknowledgement current) and checklist progress.
-pub async fn coverage(pool: &PgPool, launch_ids: &[i64]) -> AppResult<HashMap<i64, Vec<TeamCoverage>>> {
+pub async fn coverage(
+    pool: &PgPool,
+    launch_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<TeamCoverage>>> {
     let sizes = db::team_sizes(pool).await?;
     let acks = db::acknowledgements(pool, launch_ids).await?;
     let facts = db::facts_for(pool, launch_ids).await?;
@@ -27,7 +30,10 @@ pub async fn coverage(pool: &PgPool, launch_ids: &[i64]) -> AppResult<HashMap<i6
         let facts: Vec<RevisionFacts> = facts
             .iter()
             .filter(|f| f.launch_id == id)
-            .map(|f| RevisionFacts { number: f.number, minor: f.minor })
+            .map(|f| RevisionFacts {
+                number: f.number,
+                minor: f.minor,
+            })
             .collect();
         let current = published
             .iter()
@@ -50,7 +56,9 @@ pub async fn coverage(pool: &PgPool, launch_ids: &[i64]) -> AppResult<HashMap<i6
                         .count() as i64,
                     None => 0,
                 };
-                let mine = items.iter().filter(|i| i.launch_id == id && i.team == team.as_str());
+                let mine = items
+                    .iter()
+                    .filter(|i| i.launch_id == id && i.team == team.as_str());
                 TeamCoverage {
                     team: *team,
                     members,
@@ -108,7 +116,12 @@ pub fn cells(teams: &[TeamCoverage]) -> Vec<Cell> {
             ack: if c.members == 0 {
                 "nobody in the team".into()
             } else {
-                format!("{} of {} acknowledged ({} %)", c.acknowledged, c.members, c.ack_percent())
+                format!(
+                    "{} of {} acknowledged ({} %)",
+                    c.acknowledged,
+                    c.members,
+                    c.ack_percent()
+                )
             },
             checklist: c.checklist_text(),
         })
@@ -142,7 +155,10 @@ pub async fn page(State(state): State<AppState>, current: CurrentUser) -> AppRes
                 })
                 .unwrap_or("No guide");
             Row {
-                at_risk: cells.iter().filter(|c| c.readiness != Readiness::Ready).count(),
+                at_risk: cells
+                    .iter()
+                    .filter(|c| c.readiness != Readiness::Ready)
+                    .count(),
                 launch,
                 guide_state,
                 cells,

@@ -71,7 +71,13 @@ pub fn csv(accounts: &[TellAccount], tasks: &[Task]) -> String {
             a.segment.clone().unwrap_or_default(),
             cell(a.owner_name.as_deref().unwrap_or("")),
             a.items.to_string(),
-            cell(&a.feedback_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")),
+            cell(
+                &a.feedback_ids
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             cell(&a.reporter_names.join("; ")),
             follow.to_owned(),
         ];

@@ -66,7 +66,11 @@ pub async fn launches_answering(pool: &PgPool, theme_id: i64) -> AppResult<Vec<A
                 (None, Some(t)) => format!("target {t}"),
                 _ => "no date yet".into(),
             },
-            guide: if l.published { "guide published" } else { "no published guide yet" },
+            guide: if l.published {
+                "guide published"
+            } else {
+                "no published guide yet"
+            },
         })
         .collect())
 }
@@ -115,7 +119,8 @@ pub fn timeline(launches: &[Launch], today: Date) -> Timeline {
     let start = today - time::Duration::days(30);
     let end = today + time::Duration::days(90);
     let span = (end - start).whole_days();
-    let x_of = |d: Date| TL_LEFT + (d - start).whole_days() * (TL_WIDTH - TL_LEFT - TL_RIGHT) / span;
+    let x_of =
+        |d: Date| TL_LEFT + (d - start).whole_days() * (TL_WIDTH - TL_LEFT - TL_RIGHT) / span;
     let mut dated: Vec<(&Launch, Date)> = launches
         .iter()
         .filter_map(|l| l.timeline_date().map(|d| (l, d)))
@@ -190,7 +195,11 @@ async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<
         .map(|(key, label)| StatusGroup {
             key,
             label,
-            launches: launches.iter().filter(|l| l.status == *key).cloned().collect(),
+            launches: launches
+                .iter()
+                .filter(|l| l.status == *key)
+                .cloned()
+                .collect(),
         })
         .collect();
     Ok(ListPage {
@@ -255,8 +264,18 @@ async fn render_form(
     errors: FieldErrors,
 ) -> AppResult<FormPage> {
     let (heading, action, back, button) = match editing {
-        Some(l) => (format!("Edit {}", l.name), format!("/launches/{}/edit", l.id), format!("/launches/{}", l.id), "Save changes"),
-        None => ("New launch".to_owned(), "/launches".to_owned(), "/launches".to_owned(), "Create launch"),
+        Some(l) => (
+            format!("Edit {}", l.name),
+            format!("/launches/{}/edit", l.id),
+            format!("/launches/{}", l.id),
+            "Save changes",
+        ),
+        None => (
+            "New launch".to_owned(),
+            "/launches".to_owned(),
+            "/launches".to_owned(),
+            "Create launch",
+        ),
     };
     Ok(FormPage {
         layout: Layout::for_user(current, heading.clone(), "launches").await?,
@@ -270,7 +289,11 @@ async fn render_form(
         themes: db::theme_options(&state.pool)
             .await?
             .into_iter()
-            .map(|t| ThemePick { checked: theme_ids.contains(&t.id), id: t.id, name: t.name })
+            .map(|t| ThemePick {
+                checked: theme_ids.contains(&t.id),
+                id: t.id,
+                name: t.name,
+            })
             .collect(),
         statuses: STATUSES,
     })
@@ -283,7 +306,15 @@ async fn new_form(State(state): State<AppState>, current: CurrentUser) -> AppRes
         status: "planned".into(),
         ..Default::default()
     };
-    render_form(&state, &current, None, form, Vec::new(), FieldErrors::default()).await
+    render_form(
+        &state,
+        &current,
+        None,
+        form,
+        Vec::new(),
+        FieldErrors::default(),
+    )
+    .await
 }
 
 async fn create(
@@ -299,7 +330,13 @@ async fn create(
     };
     match result {
         Ok(id) => {
-            set_flash(&current.session, FlashKind::Success, format!("Created the launch \"{}\".", input.name.trim()), None).await?;
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                format!("Created the launch \"{}\".", input.name.trim()),
+                None,
+            )
+            .await?;
             Ok(Redirect::to(&format!("/launches/{id}")).into_response())
         }
         Err(AppError::Validation(errors)) => Ok((
@@ -311,11 +348,23 @@ async fn create(
     }
 }
 
-async fn edit_form(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<FormPage> {
+async fn edit_form(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<FormPage> {
     current.user.require(EDIT_LAUNCHES)?;
     let launch = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     let themes = launch.theme_ids.clone();
-    render_form(&state, &current, Some(&launch), LaunchInput::from(&launch), themes, FieldErrors::default()).await
+    render_form(
+        &state,
+        &current,
+        Some(&launch),
+        LaunchInput::from(&launch),
+        themes,
+        FieldErrors::default(),
+    )
+    .await
 }
 
 async fn update(
@@ -328,12 +377,20 @@ async fn update(
     let launch = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     let (input, themes) = read_form(&pairs);
     let result = match input.validate() {
-        Ok(f) => edit::update_launch(&state.pool, &Actor::User(&current.user), id, &f, &themes).await,
+        Ok(f) => {
+            edit::update_launch(&state.pool, &Actor::User(&current.user), id, &f, &themes).await
+        }
         Err(e) => Err(AppError::Validation(e)),
     };
     match result {
         Ok(()) => {
-            set_flash(&current.session, FlashKind::Success, "Saved the launch.", None).await?;
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                "Saved the launch.",
+                None,
+            )
+            .await?;
             Ok(Redirect::to(&format!("/launches/{id}")).into_response())
         }
         Err(AppError::Validation(errors)) => Ok((
@@ -391,7 +448,13 @@ pub async fn theme_lines(
     theme_ids: &[i64],
 ) -> AppResult<Vec<ThemeLine>> {
     let names = db::theme_names(pool, theme_ids).await?;
-    let figs = figures::all_themes(pool, &caches.figures, &Scope::default(), Period::parse(None, None)).await?;
+    let figs = figures::all_themes(
+        pool,
+        &caches.figures,
+        &Scope::default(),
+        Period::parse(None, None),
+    )
+    .await?;
     let mut lines: Vec<ThemeLine> = names
         .into_iter()
         .map(|t| {
@@ -406,7 +469,7 @@ pub async fn theme_lines(
             }
         })
         .collect();
-    lines.sort_by(|a, b| b.items_90.cmp(&a.items_90));
+    lines.sort_by_key(|l| std::cmp::Reverse(l.items_90));
     Ok(lines)
 }
 
@@ -420,7 +483,9 @@ async fn launch_page(
     user.require(Permission::Read)?;
     let launch = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     db::ensure_guide(&state.pool, id).await?;
-    let guide = db::guide_state(&state.pool, id).await?.ok_or(AppError::NotFound)?;
+    let guide = db::guide_state(&state.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let ack = super::guide_web::ack_state(&state.pool, user, &guide).await?;
     let themes = theme_lines(&state.pool, &caches, &launch.theme_ids).await?;
     let coverage = super::readiness::coverage(&state.pool, &[id]).await?;
@@ -428,9 +493,17 @@ async fn launch_page(
     let items = db::checklist(&state.pool, &[id]).await?;
     let mut checklist: Vec<ChecklistTeam> = Vec::new();
     for team in Team::ALL {
-        let mine: Vec<db::ChecklistItem> = items.iter().filter(|i| i.team == team.as_str()).cloned().collect();
+        let mine: Vec<db::ChecklistItem> = items
+            .iter()
+            .filter(|i| i.team == team.as_str())
+            .cloned()
+            .collect();
         if !mine.is_empty() {
-            checklist.push(ChecklistTeam { team, items: mine, may_tick: super::may_tick(user, team) });
+            checklist.push(ChecklistTeam {
+                team,
+                items: mine,
+                may_tick: super::may_tick(user, team),
+            });
         }
     }
     let tasks = db::tasks(&state.pool, id).await?;
@@ -475,11 +548,37 @@ async fn add_item(
 ) -> AppResult<Response> {
     current.user.require(REVIEW_GUIDES)?;
     db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
-    match edit::add_checklist_item(&state.pool, &Actor::User(&current.user), id, &form.team, &form.text).await {
-        Ok(_) => set_flash(&current.session, FlashKind::Success, "Added the checklist item.", None).await?,
+    match edit::add_checklist_item(
+        &state.pool,
+        &Actor::User(&current.user),
+        id,
+        &form.team,
+        &form.text,
+    )
+    .await
+    {
+        Ok(_) => {
+            set_flash(
+                &current.session,
+                FlashKind::Success,
+                "Added the checklist item.",
+                None,
+            )
+            .await?
+        }
         Err(AppError::Validation(e)) => {
-            let msg = e.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join(". ");
-            set_flash(&current.session, FlashKind::Error, format!("The item was not added: {msg}."), None).await?
+            let msg = e
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join(". ");
+            set_flash(
+                &current.session,
+                FlashKind::Error,
+                format!("The item was not added: {msg}."),
+                None,
+            )
+            .await?
         }
         Err(e) => return Err(e),
     }
@@ -511,7 +610,13 @@ async fn tick_item(
     if !super::may_tick(&current.user, team) {
         return Err(AppError::Forbidden);
     }
-    edit::tick_checklist_item(&state.pool, &Actor::User(&current.user), &item, form.done == "true").await?;
+    edit::tick_checklist_item(
+        &state.pool,
+        &Actor::User(&current.user),
+        &item,
+        form.done == "true",
+    )
+    .await?;
     Ok(Redirect::to(&format!("/launches/{id}#checklist")).into_response())
 }
 
@@ -523,13 +628,23 @@ async fn remove_item(
     current.user.require(REVIEW_GUIDES)?;
     let item = item_of(&state, id, item).await?;
     edit::delete_checklist_item(&state.pool, &Actor::User(&current.user), &item).await?;
-    set_flash(&current.session, FlashKind::Success, format!("Removed \"{}\".", item.text), None).await?;
+    set_flash(
+        &current.session,
+        FlashKind::Success,
+        format!("Removed \"{}\".", item.text),
+        None,
+    )
+    .await?;
     Ok(Redirect::to(&format!("/launches/{id}#checklist")).into_response())
 }
 
 // ---- follow-up tasks ----
 
-async fn create_tasks(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn create_tasks(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     if !(current.user.can(REVIEW_GUIDES) || current.user.can(EDIT_LAUNCHES)) {
         return Err(AppError::Forbidden);
     }
@@ -556,15 +671,28 @@ async fn tick_task(
     Form(form): Form<DoneForm>,
 ) -> AppResult<Response> {
     current.user.require(Permission::Acknowledge)?;
-    let task = db::task(&state.pool, task).await?.filter(|t| t.launch_id == id).ok_or(AppError::NotFound)?;
+    let task = db::task(&state.pool, task)
+        .await?
+        .filter(|t| t.launch_id == id)
+        .ok_or(AppError::NotFound)?;
     if !may_close_task(&current.user, &task) {
         return Err(AppError::Forbidden);
     }
-    edit::set_task_done(&state.pool, &Actor::User(&current.user), &task, form.done == "true").await?;
+    edit::set_task_done(
+        &state.pool,
+        &Actor::User(&current.user),
+        &task,
+        form.done == "true",
+    )
+    .await?;
     Ok(Redirect::to(&format!("/launches/{id}#tell")).into_response())
 }
 
-async fn tell_csv(State(state): State<AppState>, current: CurrentUser, Path(id): Path<i64>) -> AppResult<Response> {
+async fn tell_csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
     current.user.require(Permission::Read)?;
     let launch = db::get(&state.pool, id).await?.ok_or(AppError::NotFound)?;
     let accounts = db::who_to_tell(&state.pool, id).await?;
@@ -572,12 +700,21 @@ async fn tell_csv(State(state): State<AppState>, current: CurrentUser, Path(id):
     let name: String = launch
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"who-to-tell-{name}.csv\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"who-to-tell-{name}.csv\""),
+            ),
         ],
         tell::csv(&accounts, &tasks),
     )

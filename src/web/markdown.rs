@@ -62,7 +62,10 @@ mod tests {
         let html = render("# Hi\n\n- one\n- [two](https://example.com)");
         assert!(html.as_str().contains("<h1>Hi</h1>"));
         assert!(html.as_str().contains("<li>one</li>"));
-        assert!(html.as_str().contains("rel=\"noopener noreferrer\""), "{html}");
+        assert!(
+            html.as_str().contains("rel=\"noopener noreferrer\""),
+            "{html}"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ pub mod charts;
 pub mod cursor;
 pub mod error_page;
 pub mod format;
-pub mod markdown;
 pub mod labels;
+pub mod markdown;
 pub mod money;
 
 use tower_sessions::Session;

@@ -8,6 +8,8 @@ mod auth;
 mod browser;
 mod feedback;
 mod imports;
+mod launches;
+mod launches_browser;
 mod nps;
 mod roles;
 mod tagging;
