@@ -12,12 +12,21 @@ pub struct DiffPart {
     pub text: String,
 }
 
+/// One line of a section's changes, or a gap standing for unchanged lines left out.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DiffLine {
+    pub gap: bool,
+    pub parts: Vec<DiffPart>,
+}
+
 /// One section's changes.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SectionDiff {
     pub key: &'static str,
     pub label: &'static str,
     pub parts: Vec<DiffPart>,
+    /// Only the lines that changed, unchanged stretches folded into gaps.
+    pub lines: Vec<DiffLine>,
     pub inserted_words: usize,
     pub deleted_words: usize,
 }
@@ -73,6 +82,45 @@ pub fn words(old: &str, new: &str) -> Vec<DiffPart> {
     parts
 }
 
+/// Keep the lines holding a change; each run of unchanged lines becomes one gap.
+pub fn changed_lines(parts: &[DiffPart]) -> Vec<DiffLine> {
+    let mut lines: Vec<Vec<DiffPart>> = vec![Vec::new()];
+    for p in parts {
+        for (i, piece) in p.text.split('\n').enumerate() {
+            if i > 0 {
+                lines.push(Vec::new());
+            }
+            if !piece.is_empty() {
+                lines.last_mut().unwrap_or(&mut Vec::new()).push(DiffPart {
+                    kind: p.kind,
+                    text: piece.to_owned(),
+                });
+            }
+        }
+    }
+    let mut out: Vec<DiffLine> = Vec::new();
+    for line in lines {
+        if line.iter().any(|p| p.kind != "same") {
+            out.push(DiffLine {
+                gap: false,
+                parts: line,
+            });
+        } else if !out.last().is_some_and(|l| l.gap) {
+            out.push(DiffLine {
+                gap: true,
+                parts: Vec::new(),
+            });
+        }
+    }
+    while out.last().is_some_and(|l| l.gap) {
+        out.pop();
+    }
+    if out.first().is_some_and(|l| l.gap) {
+        out.remove(0);
+    }
+    out
+}
+
 fn count_words(parts: &[DiffPart], kind: &str) -> usize {
     parts
         .iter()
@@ -94,6 +142,7 @@ pub fn guide(old: &GuideContent, new: &GuideContent) -> Vec<SectionDiff> {
                 label,
                 inserted_words: count_words(&parts, "ins"),
                 deleted_words: count_words(&parts, "del"),
+                lines: changed_lines(&parts),
                 parts,
             }
         })

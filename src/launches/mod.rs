@@ -295,7 +295,7 @@ impl TeamCoverage {
         if self.items == 0 {
             "no checklist items".into()
         } else {
-            format!("{} of {} items done", self.items_done, self.items)
+            format!("{} of {} done", self.items_done, self.items)
         }
     }
 

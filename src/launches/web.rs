@@ -432,6 +432,9 @@ pub struct LaunchPage {
     teams: Vec<(&'static str, &'static str)>,
     mine: Vec<TellLine>,
     others: Vec<TellLine>,
+    /// Accounts left out of the page's list (all are in the CSV).
+    others_more: usize,
+    asked_total: usize,
     reporters: Vec<db::Reporter>,
     told: usize,
     tasks_total: usize,
@@ -473,6 +476,9 @@ pub async fn theme_lines(
     Ok(lines)
 }
 
+/// Accounts listed on the launch page beyond the viewer's own; the CSV has them all.
+const TELL_ROWS: usize = 25;
+
 async fn launch_page(
     State(state): State<AppState>,
     Extension(caches): Extension<crate::insights::Caches>,
@@ -508,7 +514,11 @@ async fn launch_page(
     }
     let tasks = db::tasks(&state.pool, id).await?;
     let lines = tell::lines(user, db::who_to_tell(&state.pool, id).await?, &tasks);
-    let (mine, others): (Vec<TellLine>, Vec<TellLine>) = lines.into_iter().partition(|l| l.mine);
+    let asked_total = lines.len();
+    let (mine, mut others): (Vec<TellLine>, Vec<TellLine>) =
+        lines.into_iter().partition(|l| l.mine);
+    let others_more = others.len().saturating_sub(TELL_ROWS);
+    others.truncate(TELL_ROWS);
     Ok(LaunchPage {
         layout: Layout::for_user(&current, launch.name.clone(), "launches").await?,
         guide,
@@ -519,6 +529,8 @@ async fn launch_page(
         teams: Team::ALL.iter().map(|t| (t.as_str(), t.label())).collect(),
         mine,
         others,
+        others_more,
+        asked_total,
         reporters: db::reporters(&state.pool, id).await?,
         told: tasks.iter().filter(|t| t.done_at.is_some()).count(),
         tasks_total: tasks.len(),

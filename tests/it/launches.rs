@@ -909,7 +909,7 @@ async fn launches_checklist_is_edited_by_product_ops_and_ticked_by_the_team(pool
         StatusCode::SEE_OTHER
     );
     let page = sales.get(&format!("/launches/{id}")).await;
-    assert!(page.body.contains("1 of 1 items done"), "{}", page.body);
+    assert!(page.body.contains("1 of 1 done"), "{}", page.body);
     let readiness = ops.get("/readiness").await;
     assert!(
         readiness.body.contains("Cards")
