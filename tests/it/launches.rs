@@ -917,3 +917,49 @@ async fn launches_checklist_is_edited_by_product_ops_and_ticked_by_the_team(pool
             && readiness.body.contains("At risk")
     );
 }
+
+#[sqlx::test]
+async fn launches_demo_loads_five_launches_with_histories_and_readers(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    goldthread::demo::load_users(&app.pool).await.unwrap();
+    goldthread::launches::demo::load(&app.pool).await.unwrap();
+    goldthread::launches::demo::load(&app.pool).await.unwrap(); // safe to run twice
+    let launches = db::list(&app.pool).await.unwrap();
+    assert_eq!(launches.len(), 5);
+    let tracking = launches
+        .iter()
+        .find(|l| l.name == "Real-time transfer tracking")
+        .unwrap();
+    let state = db::guide_state(&app.pool, tracking.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (state.published_number, state.head_number),
+        (Some(4), Some(4))
+    );
+    assert_eq!(
+        db::revisions(&app.pool, tracking.id).await.unwrap().len(),
+        4
+    );
+    let fx = launches
+        .iter()
+        .find(|l| l.name == "Transparent FX and fee breakdown")
+        .unwrap();
+    let fx_state = db::guide_state(&app.pool, fx.id).await.unwrap().unwrap();
+    assert_eq!(
+        (fx_state.state.as_str(), fx_state.published_number),
+        ("in_review", None)
+    );
+    // The demo sales lead read the first revision only, so is asked again with the changes.
+    let sales = goldthread::auth::db::find_by_email(&app.pool, "sales@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let ack = goldthread::launches::guide_web::ack_state(&app.pool, &sales, &state)
+        .await
+        .unwrap();
+    assert!(ack.asked && ack.acknowledged == Some(1) && !ack.changes.is_empty());
+    let items = db::checklist(&app.pool, &[tracking.id]).await.unwrap();
+    assert!(items.iter().any(|i| i.done_at.is_some()) && items.iter().any(|i| i.done_at.is_none()));
+}
