@@ -413,6 +413,13 @@ pub struct ThemeLine {
     pub arr_exact: String,
 }
 
+impl db::ChecklistItem {
+    /// When it was ticked, for a `<time>` element.
+    pub fn done_when(&self) -> Option<crate::web::format::When> {
+        self.done_at.map(crate::web::format::When::from)
+    }
+}
+
 pub struct ChecklistTeam {
     pub team: Team,
     pub items: Vec<db::ChecklistItem>,

@@ -70,7 +70,12 @@ async fn launches_ops_edits_previews_submits_admin_publishes_sales_sees_changes_
     c.goto(&format!("http://{addr}/launches/{id}/guide/edit"))
         .await
         .unwrap();
-    let sales_field = c.wait().for_element(Locator::Id("sales")).await.unwrap();
+    let sales_field = c
+        .wait()
+        .at_most(std::time::Duration::from_secs(60))
+        .for_element(Locator::Id("sales"))
+        .await
+        .unwrap();
     sales_field.clear().await.unwrap();
     sales_field
         .send_keys("Lead with control over spend, and offer single-use cards for every supplier.")
@@ -127,6 +132,7 @@ async fn launches_ops_edits_previews_submits_admin_publishes_sales_sees_changes_
         .await
         .unwrap();
     c.wait()
+        .at_most(std::time::Duration::from_secs(60))
         .for_element(Locator::Css("form[action$='/guide/approve'] button"))
         .await
         .unwrap()
