@@ -10,6 +10,7 @@ pub mod guide;
 pub mod guide_web;
 pub mod readiness;
 pub mod tell;
+pub mod timeline;
 pub mod web;
 
 use serde::{Deserialize, Serialize};
