@@ -16,6 +16,7 @@ pub mod home;
 pub mod imports;
 pub mod insights;
 pub mod jobs;
+pub mod launches;
 pub mod nps;
 pub mod questions;
 pub mod router;

@@ -180,6 +180,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::themes::api::router())
         .merge(crate::themes::tagging::api::router())
         .merge(crate::questions::api::router())
+        .merge(crate::launches::api::router())
 }
 
 /// The OpenAPI document, as `/api/openapi.json` serves it.
@@ -278,6 +279,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::feedback::bulk::router())
         .merge(crate::nps::web::router())
         .merge(crate::accounts::web::router())
+        .merge(crate::launches::web::router())
         .merge(api)
         .route(
             "/api/openapi.json",

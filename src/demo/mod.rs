@@ -75,6 +75,9 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     crate::themes::demo::load(pool)
         .await
         .map_err(|e| anyhow::anyhow!("demo themes: {e:#}"))?;
+    crate::launches::demo::load(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo launches: {e:#}"))?;
     crate::questions::demo::load(pool)
         .await
         .map_err(|e| anyhow::anyhow!("demo questions: {e:#}"))?;

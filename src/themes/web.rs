@@ -40,6 +40,8 @@ pub struct OverviewQuery {
     pub to: Option<String>,
     pub sort: Option<String>,
     pub dir: Option<String>,
+    /// `none`: only themes no launch answers yet.
+    pub launch: Option<String>,
 }
 
 /// The filters as the page understood them (invalid values dropped).
@@ -51,6 +53,7 @@ pub struct Filters {
     pub to: String,
     pub sort: String,
     pub desc: bool,
+    pub unanswered: bool,
 }
 
 impl Filters {
@@ -82,6 +85,7 @@ impl Filters {
             to: period.to.to_string(),
             sort,
             desc,
+            unanswered: q.launch.as_deref() == Some("none"),
         }
     }
 
@@ -102,6 +106,9 @@ impl Filters {
         if !self.source.is_empty() {
             pairs.push(("source", &self.source));
         }
+        if self.unanswered {
+            pairs.push(("launch", "none"));
+        }
         pairs.push(("from", &self.from));
         pairs.push(("to", &self.to));
         pairs.push(("sort", sort));
@@ -113,7 +120,7 @@ impl Filters {
     }
 
     pub fn is_filtered(&self) -> bool {
-        !self.segment.is_empty() || !self.source.is_empty()
+        !self.segment.is_empty() || !self.source.is_empty() || self.unanswered
     }
 }
 
@@ -277,9 +284,14 @@ async fn overview(
     let figs = figures::all_themes(&state.pool, &caches.figures, &filters.scope(), period).await?;
     let reporting = crate::insights::db::reporting_currency(&state.pool).await?;
     let name_of = |id: i64| themes.iter().find(|t| t.id == id).map(|t| t.name.clone());
+    let answered = if filters.unanswered {
+        crate::launches::web::answered_theme_ids(&state.pool).await?
+    } else {
+        Default::default()
+    };
     let mut rows: Vec<OverviewRow> = themes
         .iter()
-        .filter(|t| t.is_active())
+        .filter(|t| t.is_active() && !answered.contains(&t.id))
         .map(|t| {
             let f = figs.get(&t.id).cloned().unwrap_or_else(|| ThemeFigures {
                 spark: vec![0; figures::SPARK_WEEKS as usize],
@@ -387,6 +399,7 @@ pub struct ThemePage {
     period: Period,
     can_edit: bool,
     can_tag: bool,
+    launches: Vec<crate::launches::web::AnsweringLaunch>,
 }
 
 const CHART_WEEKS: i64 = 26;
@@ -543,6 +556,7 @@ async fn theme_page(
         quotes,
         accounts,
         to_review: figures::suggested(&state.pool, &caches.suggested, Some(id)).await?,
+        launches: crate::launches::web::launches_answering(&state.pool, id).await?,
         review,
         period,
         can_edit: current.user.can(Permission::EditThemes),

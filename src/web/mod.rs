@@ -6,6 +6,7 @@ pub mod cursor;
 pub mod error_page;
 pub mod format;
 pub mod labels;
+pub mod markdown;
 pub mod money;
 
 use tower_sessions::Session;
@@ -42,6 +43,7 @@ const SECTIONS: &[(&str, &str, &str, Permission)] = &[
     ("themes", "/themes", "Themes", Permission::Read),
     ("accounts", "/accounts", "Accounts", Permission::Read),
     ("nps", "/nps", "NPS", Permission::Read),
+    ("launches", "/launches", "Launches", Permission::Read),
     ("questions", "/questions", "Questions", Permission::Read),
     ("admin", "/admin", "Admin", Permission::Administer),
 ];

@@ -10,6 +10,8 @@ mod auth;
 mod browser;
 mod feedback;
 mod imports;
+mod launches;
+mod launches_browser;
 mod money;
 mod nps;
 mod openapi;

@@ -21,6 +21,11 @@ const MANAGE_DATA: &[Role] = DATA;
 const CURATORS: &[Role] = &[Role::Admin, Role::ProductOps, Role::Pm];
 /// Create, edit, merge themes and review tags: pm, product_ops, admin.
 const EDIT_THEMES: &[Role] = &[Role::Admin, Role::ProductOps, Role::Pm];
+/// Launches: pm, product_ops, admin edit and write guides; product_ops and admin review and
+/// keep checklists; whoever acknowledges (admin, product_ops, revenue) ticks their own team's items.
+const EDIT_LAUNCHES: &[Role] = EDIT_THEMES;
+const REVIEW_GUIDES: &[Role] = DATA;
+const ACKNOWLEDGERS: &[Role] = &[Role::Admin, Role::ProductOps, Role::Revenue];
 
 enum Method {
     Get,
@@ -38,7 +43,78 @@ struct RouteCase {
 /// someone else (so only curators may edit it), `{import}` a staged import.
 fn matrix() -> Vec<RouteCase> {
     use Method::*;
-    vec![
+    let launches: Vec<RouteCase> = [
+        (Get, "/launches", ALL),
+        (Get, "/launches/new", EDIT_LAUNCHES),
+        (Post(&[("name", "")]), "/launches", EDIT_LAUNCHES),
+        (Get, "/launches/{launch}", ALL),
+        (Get, "/launches/{launch}/edit", EDIT_LAUNCHES),
+        (
+            Post(&[("name", "")]),
+            "/launches/{launch}/edit",
+            EDIT_LAUNCHES,
+        ),
+        (
+            Post(&[("team", "")]),
+            "/launches/{launch}/checklist",
+            REVIEW_GUIDES,
+        ),
+        (
+            Post(&[("done", "false")]),
+            "/launches/{launch}/checklist/{item}",
+            ACKNOWLEDGERS,
+        ),
+        (
+            Post(&[]),
+            "/launches/{launch}/checklist/999999/remove",
+            REVIEW_GUIDES,
+        ),
+        (Post(&[]), "/launches/{launch}/tasks", EDIT_LAUNCHES),
+        (
+            Post(&[("done", "false")]),
+            "/launches/{launch}/tasks/{task}",
+            REVIEW_GUIDES,
+        ),
+        (Get, "/launches/{launch}/tell.csv", ALL),
+        (Get, "/readiness", ALL),
+        (Get, "/launches/{launch}/guide", ALL),
+        (Get, "/launches/{launch}/guide/edit", EDIT_LAUNCHES),
+        (
+            Post(&[("action", "preview")]),
+            "/launches/{launch}/guide/edit",
+            EDIT_LAUNCHES,
+        ),
+        (Get, "/launches/{launch}/guide/history", ALL),
+        (
+            Post(&[("revision", "999")]),
+            "/launches/{launch}/guide/restore",
+            EDIT_LAUNCHES,
+        ),
+        (
+            Post(&[("reviewer_id", "")]),
+            "/launches/{launch}/guide/submit",
+            EDIT_LAUNCHES,
+        ),
+        (Post(&[]), "/launches/{launch}/guide/approve", REVIEW_GUIDES),
+        (
+            Post(&[("comment", "")]),
+            "/launches/{launch}/guide/send-back",
+            REVIEW_GUIDES,
+        ),
+        (
+            Post(&[]),
+            "/launches/{launch}/guide/acknowledge",
+            ACKNOWLEDGERS,
+        ),
+    ]
+    .into_iter()
+    .map(|(method, path, allowed)| RouteCase {
+        method,
+        path,
+        allowed,
+    })
+    .collect();
+    let mut cases = vec![
         RouteCase {
             method: Get,
             path: "/",
@@ -299,7 +375,9 @@ fn matrix() -> Vec<RouteCase> {
             path: "/accounts/{account}/edit",
             allowed: MANAGE_DATA,
         },
-    ]
+    ];
+    cases.extend(launches);
+    cases
 }
 
 #[sqlx::test]
@@ -344,6 +422,26 @@ async fn every_route_checks_the_role(pool: PgPool) {
     let job = goldthread::themes::tagging::enqueue_retag(&app.pool, None)
         .await
         .unwrap();
+    let launch = crate::launches::launch(&app.pool, "Matrix launch", &[theme]).await;
+    let item = goldthread::launches::edit::add_checklist_item(
+        &app.pool,
+        &Actor::System("test"),
+        launch,
+        "sales",
+        "Matrix item",
+    )
+    .await
+    .unwrap();
+    let asked =
+        crate::helpers::feedback(&app.pool, "sales", "matrix ask", Some(account), None, 1).await;
+    crate::helpers::tag(&app.pool, asked, theme, "confirmed").await;
+    goldthread::launches::db::create_tasks(&app.pool, launch)
+        .await
+        .unwrap();
+    let task = goldthread::launches::db::tasks(&app.pool, launch)
+        .await
+        .unwrap()[0]
+        .id;
 
     let mut failures = Vec::new();
     for role in ALL {
@@ -357,7 +455,10 @@ async fn every_route_checks_the_role(pool: PgPool) {
                 .replace("{import}", &import.to_string())
                 .replace("{theme}", &theme.to_string())
                 .replace("{job}", &job.to_string())
-                .replace("{account}", &account.to_string());
+                .replace("{account}", &account.to_string())
+                .replace("{launch}", &launch.to_string())
+                .replace("{item}", &item.to_string())
+                .replace("{task}", &task.to_string());
             let res = match case.method {
                 Method::Get => client.get(&path).await,
                 Method::Post(fields) => client.post_form(&path, fields).await,
@@ -407,7 +508,10 @@ async fn anonymous_visitors_are_sent_to_sign_in_everywhere(pool: PgPool) {
             .replace("{import}", "1")
             .replace("{theme}", "1")
             .replace("{job}", "1")
-            .replace("{account}", "1");
+            .replace("{account}", "1")
+            .replace("{launch}", "1")
+            .replace("{item}", "1")
+            .replace("{task}", "1");
         let res = client.get(&path).await;
         assert_eq!(res.status, StatusCode::SEE_OTHER, "GET {path}");
         assert!(
@@ -426,7 +530,66 @@ async fn anonymous_visitors_are_sent_to_sign_in_everywhere(pool: PgPool) {
 async fn every_api_route_checks_the_role(pool: PgPool) {
     use axum::http::Method as M;
     let app = TestApp::new(pool).await;
-    let cases: Vec<(M, &str, Option<serde_json::Value>, &[Role])> = vec![
+    let launch = crate::launches::launch(&app.pool, "API matrix launch", &[]).await;
+    let at = |p: &str| -> &'static str {
+        Box::leak(p.replace("{id}", &launch.to_string()).into_boxed_str())
+    };
+    use serde_json::json;
+    let mut cases: Vec<(M, &str, Option<serde_json::Value>, &[Role])> = vec![
+        (M::GET, "/api/v1/launches", None, ALL),
+        (
+            M::POST,
+            "/api/v1/launches",
+            Some(json!({"name": ""})),
+            EDIT_LAUNCHES,
+        ),
+        (M::GET, at("/api/v1/launches/{id}"), None, ALL),
+        (
+            M::PUT,
+            at("/api/v1/launches/{id}"),
+            Some(json!({"name": ""})),
+            EDIT_LAUNCHES,
+        ),
+        (
+            M::PUT,
+            at("/api/v1/launches/{id}/themes"),
+            Some(json!({"theme_ids": []})),
+            EDIT_LAUNCHES,
+        ),
+        (M::GET, at("/api/v1/launches/{id}/guide"), None, ALL),
+        (
+            M::POST,
+            at("/api/v1/launches/{id}/guide"),
+            Some(json!({"base_revision": 999, "value": "x"})),
+            EDIT_LAUNCHES,
+        ),
+        (
+            M::GET,
+            at("/api/v1/launches/{id}/guide/revisions"),
+            None,
+            ALL,
+        ),
+        (
+            M::POST,
+            at("/api/v1/launches/{id}/acknowledgements"),
+            Some(json!({})),
+            ACKNOWLEDGERS,
+        ),
+        (M::GET, at("/api/v1/launches/{id}/tasks"), None, ALL),
+        (
+            M::POST,
+            at("/api/v1/launches/{id}/tasks"),
+            None,
+            EDIT_LAUNCHES,
+        ),
+        (
+            M::PUT,
+            at("/api/v1/launches/{id}/tasks/999999"),
+            Some(json!({"done": true})),
+            ACKNOWLEDGERS,
+        ),
+    ];
+    cases.extend(vec![
         (M::GET, "/api/v1/me", None, ALL),
         (M::GET, "/api/v1/feedback", None, ALL),
         (M::GET, "/api/v1/accounts", None, ALL),
@@ -455,7 +618,7 @@ async fn every_api_route_checks_the_role(pool: PgPool) {
             Some(serde_json::json!({"id": "m1", "description": "matrix"})),
             LOGGERS,
         ),
-    ];
+    ]);
     let mut failures = Vec::new();
     for role in ALL {
         let (token, _) = app.token(*role).await;
