@@ -2,7 +2,7 @@
 //! db functions as the pages).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,6 +14,7 @@ use super::{EDIT_LAUNCHES, Launch, LaunchInput, REVIEW_GUIDES, WRITE_GUIDES, db}
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Permission};
+use crate::error::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::error::{ApiResult, AppError};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -66,7 +67,7 @@ pub async fn list_launches(
 pub async fn create_launch(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Json(body): Json<LaunchBody>,
+    ApiJson(body): ApiJson<LaunchBody>,
 ) -> ApiResult<(StatusCode, Json<Launch>)> {
     user.require(EDIT_LAUNCHES)?;
     let fields = body.fields.validate().map_err(AppError::Validation)?;
@@ -90,7 +91,7 @@ pub async fn create_launch(
 pub async fn get_launch(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Launch>> {
     user.require(Permission::Read)?;
     Ok(Json(launch_or_404(&state, id).await?))
@@ -108,8 +109,8 @@ pub async fn get_launch(
 pub async fn update_launch(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<LaunchBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<LaunchBody>,
 ) -> ApiResult<Json<Launch>> {
     user.require(EDIT_LAUNCHES)?;
     let before = launch_or_404(&state, id).await?;
@@ -135,8 +136,8 @@ pub struct ThemeLinks {
 pub async fn link_themes(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<ThemeLinks>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ThemeLinks>,
 ) -> ApiResult<Json<Launch>> {
     user.require(EDIT_LAUNCHES)?;
     launch_or_404(&state, id).await?;
@@ -145,6 +146,7 @@ pub async fn link_themes(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct GuideQuery {
     /// A revision number; readers may ask only for published ones.
     pub revision: Option<i32>,
@@ -160,8 +162,8 @@ pub struct GuideQuery {
 pub async fn get_guide(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-    Query(q): Query<GuideQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<GuideQuery>,
 ) -> ApiResult<Json<Revision>> {
     user.require(Permission::Read)?;
     launch_or_404(&state, id).await?;
@@ -210,8 +212,8 @@ pub struct SavedRevision {
 pub async fn save_guide(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<GuideBody>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<GuideBody>,
 ) -> ApiResult<(StatusCode, Json<SavedRevision>)> {
     user.require(WRITE_GUIDES)?;
     launch_or_404(&state, id).await?;
@@ -253,7 +255,7 @@ pub struct RevisionSummary {
 pub async fn list_revisions(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<RevisionSummary>>> {
     user.require(Permission::Read)?;
     launch_or_404(&state, id).await?;
@@ -297,7 +299,7 @@ pub struct Acknowledged {
 pub async fn acknowledge(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: Option<Json<AckBody>>,
 ) -> ApiResult<(StatusCode, Json<Acknowledged>)> {
     user.require(Permission::Acknowledge)?;
@@ -314,7 +316,7 @@ pub async fn acknowledge(
 pub async fn list_tasks(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<db::Task>>> {
     user.require(Permission::Read)?;
     launch_or_404(&state, id).await?;
@@ -336,7 +338,7 @@ pub struct Created {
 pub async fn create_tasks(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Created>> {
     if !(user.can(REVIEW_GUIDES) || user.can(EDIT_LAUNCHES)) {
         return Err(AppError::Forbidden.into());
@@ -362,8 +364,8 @@ pub struct TaskBody {
 pub async fn update_task(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
-    Path((id, task)): Path<(i64, i64)>,
-    Json(body): Json<TaskBody>,
+    ApiPath((id, task)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<TaskBody>,
 ) -> ApiResult<Json<db::Task>> {
     user.require(Permission::Acknowledge)?;
     let task = db::task(&state.pool, task)
