@@ -275,6 +275,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::themes::tagging::review::router())
         .merge(crate::themes::tagging::emerging::router())
         .merge(crate::themes::tagging::item::router())
+        .merge(crate::themes::tagging::retag::router())
         .merge(crate::questions::web::router())
         .merge(crate::feedback::bulk::router())
         .merge(crate::nps::web::router())

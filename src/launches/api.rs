@@ -372,7 +372,7 @@ pub async fn update_task(
         .await?
         .filter(|t| t.launch_id == id)
         .ok_or(AppError::NotFound)?;
-    if !super::web::may_close_task(&user, &task) {
+    if !super::actions::may_close_task(&user, &task) {
         return Err(AppError::Forbidden.into());
     }
     edit::set_task_done(&state.pool, &Actor::User(&user), &task, body.done).await?;

@@ -1,6 +1,7 @@
 //! Launches: what product builds, the themes each answers, its readiness guide (revisions,
 //! review, acknowledgements), per-team checklists, and who to tell.
 
+pub mod actions;
 pub mod api;
 pub mod db;
 pub mod demo;
@@ -12,6 +13,7 @@ pub mod readiness;
 pub mod tell;
 pub mod timeline;
 pub mod web;
+pub mod workflow;
 
 use serde::{Deserialize, Serialize};
 use time::Date;

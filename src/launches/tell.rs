@@ -34,7 +34,7 @@ pub fn lines(user: &User, accounts: Vec<TellAccount>, tasks: &[Task]) -> Vec<Tel
             may_close: tasks
                 .iter()
                 .find(|t| t.account_id == a.account_id)
-                .is_some_and(|t| super::web::may_close_task(user, t)),
+                .is_some_and(|t| super::actions::may_close_task(user, t)),
             mine: a.owner_id == Some(user.id) || a.reporter_ids.contains(&user.id),
             account: a,
         })

@@ -1,4 +1,5 @@
-//! Theme pages: the overview, one theme's page, and the retag job's progress.
+//! Theme pages: the overview and one theme's page (the retag job's pages are in
+//! `tagging/retag.rs`).
 
 use super::tagging::db as tags;
 use askama::Template;
@@ -6,13 +7,11 @@ use askama_web::WebTemplate;
 use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use serde::Deserialize;
 
 use super::{Theme, db};
 use crate::app::AppState;
-use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::insights::Trend;
@@ -27,8 +26,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/themes", get(overview).post(super::forms::create))
         .route("/themes/{id}", get(theme_page))
-        .route("/themes/retag", post(start_retag))
-        .route("/themes/jobs/{id}", get(job_page))
         .merge(super::forms::router())
 }
 
@@ -562,53 +559,5 @@ async fn theme_page(
         can_edit: current.user.can(Permission::EditThemes),
         can_tag: current.user.can(Permission::TagFeedback),
         theme,
-    })
-}
-
-async fn start_retag(State(state): State<AppState>, current: CurrentUser) -> AppResult<Response> {
-    current.user.require(Permission::EditThemes)?;
-    let id = super::tagging::enqueue_retag(&state.pool, Some(current.user.id)).await?;
-    set_flash(
-        &current.session,
-        FlashKind::Info,
-        "Re-tagging every item in the background. You can keep working meanwhile.",
-        None,
-    )
-    .await?;
-    Ok(Redirect::to(&format!("/themes/jobs/{id}")).into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "themes/job.html")]
-pub struct JobPage {
-    layout: Layout,
-    job: crate::jobs::Job,
-    percent: i64,
-    finished: Option<When>,
-    refresh: bool,
-}
-
-async fn job_page(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<i64>,
-) -> AppResult<JobPage> {
-    current.user.require(Permission::Read)?;
-    let job = crate::jobs::db::get(&state.pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let percent = if job.state == "done" {
-        100
-    } else if job.progress_total > 0 {
-        i64::from(job.progress_done) * 100 / i64::from(job.progress_total)
-    } else {
-        0
-    };
-    Ok(JobPage {
-        layout: Layout::for_user(&current, "Re-tagging", "themes").await?,
-        refresh: job.state == "queued" || job.state == "running",
-        finished: job.finished_at.map(When::from),
-        percent,
-        job,
     })
 }

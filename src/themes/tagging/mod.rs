@@ -9,6 +9,7 @@ pub mod api;
 pub mod db;
 pub mod emerging;
 pub mod item;
+pub mod retag;
 pub mod review;
 
 use std::collections::HashMap;
