@@ -19,7 +19,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/launches/{id}/checklist", post(add_item))
         .route("/launches/{id}/checklist/{item}", post(tick_item))
-        .route("/launches/{id}/checklist/{item}/remove", post(remove_item))
+        .route(
+            "/launches/{id}/checklist/{item}/remove",
+            get(confirm_remove).post(remove_item),
+        )
         .route("/launches/{id}/tasks", post(create_tasks))
         .route("/launches/{id}/tasks/{task}", post(tick_task))
         .route("/launches/{id}/tell.csv", get(tell_csv))
@@ -113,6 +116,27 @@ async fn tick_item(
     )
     .await?;
     Ok(Redirect::to(&format!("/launches/{id}#checklist")).into_response())
+}
+
+/// "Remove this checklist item?" before it goes (it is audited, but not restorable).
+async fn confirm_remove(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((id, item)): Path<(i64, i64)>,
+) -> AppResult<crate::web::ConfirmPage> {
+    current.user.require(REVIEW_GUIDES)?;
+    let item = item_of(&state, id, item).await?;
+    Ok(crate::web::ConfirmPage {
+        layout: crate::web::Layout::for_user(&current, "Remove checklist item", "launches").await?,
+        heading: "Remove this checklist item?".into(),
+        explanation: format!(
+            "\"{}\" leaves the launch's readiness checklist, and its team's checklist completion is counted without it. The removal is recorded in the audit log.",
+            item.text
+        ),
+        action: format!("/launches/{id}/checklist/{}/remove", item.id),
+        button: "Remove",
+        back: format!("/launches/{id}#checklist"),
+    })
 }
 
 async fn remove_item(

@@ -963,3 +963,38 @@ async fn launches_demo_loads_five_launches_with_histories_and_readers(pool: PgPo
     let items = db::checklist(&app.pool, &[tracking.id]).await.unwrap();
     assert!(items.iter().any(|i| i.done_at.is_some()) && items.iter().any(|i| i.done_at.is_none()));
 }
+
+/// Removing a checklist item asks first, says what will happen, then removes it (audited).
+#[sqlx::test]
+async fn removing_a_checklist_item_asks_first(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let id = launch(&app.pool, "Confirm launch", &[]).await;
+    let item = edit::add_checklist_item(
+        &app.pool,
+        &Actor::System("test"),
+        id,
+        "sales",
+        "Brief the team",
+    )
+    .await
+    .unwrap();
+    let (mut ops, _) = app.signed_in(Role::ProductOps).await;
+    let page = ops.get(&format!("/launches/{id}")).await;
+    assert!(
+        page.body
+            .contains(&format!("/launches/{id}/checklist/{item}/remove\">Remove…")),
+        "{}",
+        page.body
+    );
+    let confirm = ops
+        .get(&format!("/launches/{id}/checklist/{item}/remove"))
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(confirm.body.contains("Remove this checklist item?"));
+    assert!(confirm.body.contains("Brief the team"));
+    let res = ops
+        .post_form(&format!("/launches/{id}/checklist/{item}/remove"), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(db::checklist(&app.pool, &[id]).await.unwrap().is_empty());
+}

@@ -65,6 +65,11 @@ fn matrix() -> Vec<RouteCase> {
             ACKNOWLEDGERS,
         ),
         (
+            Get,
+            "/launches/{launch}/checklist/{item}/remove",
+            REVIEW_GUIDES,
+        ),
+        (
             Post(&[]),
             "/launches/{launch}/checklist/999999/remove",
             REVIEW_GUIDES,
