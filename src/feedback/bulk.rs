@@ -13,6 +13,7 @@ use crate::audit::{self, Actor, Batch};
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
+use crate::web::form::{field, ids, pairs};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/feedback/bulk", post(bulk))
@@ -21,10 +22,6 @@ pub fn router() -> Router<AppState> {
 /// At most this many items per action (a page holds at most 200).
 const MAX_ITEMS: usize = 500;
 
-fn pairs(body: &Bytes) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
 async fn bulk(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -32,21 +29,12 @@ async fn bulk(
 ) -> AppResult<Response> {
     current.user.require(Permission::TagFeedback)?;
     let p = pairs(&body);
-    let field = |name: &str| {
-        p.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| field(&p, name).trim().to_owned();
     let back = match field("back") {
         b if b.starts_with("/feedback") && !b.starts_with("//") => b,
         _ => "/feedback".to_owned(),
     };
-    let mut ids: Vec<i64> = p
-        .iter()
-        .filter(|(k, _)| k == "item")
-        .filter_map(|(_, v)| v.trim().parse().ok())
-        .collect();
+    let mut ids = ids(&p, "item");
     ids.sort_unstable();
     ids.dedup();
     ids.truncate(MAX_ITEMS);

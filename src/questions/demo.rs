@@ -50,6 +50,15 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
             .map(|u| u.map(|u| u.id))
     };
     let pm = user("pm@example.com").await?;
+    // The three demo askers with accounts, looked up once rather than per question.
+    let mut askers = std::collections::HashMap::new();
+    for email in [
+        "sales@example.com",
+        "success@example.com",
+        "support@example.com",
+    ] {
+        askers.insert(email, user(email).await?);
+    }
     let today = OffsetDateTime::now_utc().replace_time(Time::MIDNIGHT);
     let (before, after): (Vec<&DemoQuestion>, Vec<&DemoQuestion>) =
         questions.iter().partition(|q| q.phase == "before_guide");
@@ -62,10 +71,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
                 + Duration::hours(9 + (i * 5) % 8)
                 + Duration::minutes((i * 17) % 60);
             let (email, name) = asker(&q.team);
-            let asked_by_id = match email {
-                Some(e) => user(e).await?,
-                None => None,
-            };
+            let asked_by_id = email.and_then(|e| askers.get(e).copied().flatten());
             let question = NewQuestion {
                 text: q.text.clone(),
                 team: super::TEAMS

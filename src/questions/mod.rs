@@ -130,11 +130,8 @@ impl QuestionInput {
             errors.add("text", "Type the question");
         } else if text.chars().count() > 4000 {
             errors.add("text", "Keep the question under 4,000 characters");
-        } else if has_control_chars(text) {
-            errors.add(
-                "text",
-                "The question contains control characters; remove them",
-            );
+        } else if let Some(message) = crate::validation::control_character(text, true) {
+            errors.add("text", message);
         }
         let team = match clean(Some(&self.team)).or(default_team) {
             None => "other",
@@ -233,11 +230,10 @@ pub async fn answer(
     let text = form.answer.trim();
     if text.is_empty() {
         errors.add("answer", "Write the answer");
-    } else if text.chars().count() > 20_000 || has_control_chars(text) {
-        errors.add(
-            "answer",
-            "Keep the answer under 20,000 characters, without control characters",
-        );
+    } else if text.chars().count() > 20_000 {
+        errors.add("answer", "Keep the answer under 20,000 characters");
+    } else if let Some(message) = crate::validation::control_character(text, true) {
+        errors.add("answer", message);
     }
     let minutes = match clean(Some(&form.minutes)) {
         None => None,
@@ -303,12 +299,6 @@ pub async fn override_kind(
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// NUL and other control characters (tab and newlines are fine in a question).
-fn has_control_chars(s: &str) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
 /// Readiness share = readiness ÷ (awareness + readiness), in percent; `None` when a period has

@@ -18,6 +18,7 @@ use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::validation::FieldErrors;
+use crate::web::form::{field, ids, pairs};
 use crate::web::{ConfirmPage, Layout};
 
 pub fn router() -> Router<AppState> {
@@ -475,27 +476,6 @@ async fn split_form(
         FieldErrors::default(),
     )
     .await
-}
-
-/// A form body with repeated keys (checkbox lists), as pairs.
-pub fn pairs(body: &Bytes) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes(body).unwrap_or_default()
-}
-
-pub fn field(pairs: &[(String, String)], name: &str) -> String {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-pub fn ids(pairs: &[(String, String)], name: &str) -> Vec<i64> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .filter_map(|(_, v)| v.trim().parse().ok())
-        .collect()
 }
 
 async fn split(

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod charts;
 pub mod cursor;
 pub mod error_page;
+pub mod form;
 pub mod format;
 pub mod labels;
 pub mod markdown;

@@ -16,9 +16,9 @@ use crate::audit::Actor;
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
-use crate::themes::forms::{field, ids, pairs};
 use crate::themes::{Decision, Theme, edit};
 use crate::web::Layout;
+use crate::web::form::{field, ids, pairs};
 use crate::web::format::When;
 use crate::web::labels::source_label;
 
