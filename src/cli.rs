@@ -21,6 +21,17 @@ pub struct Cli {
     /// PostgreSQL URL. Defaults to the `goldthread` database on the local server's Unix socket.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
     pub database_url: String,
+    /// SMTP server for digest email, e.g. smtp://127.0.0.1:2525 or smtps://user:pass@mail.example.com.
+    #[arg(
+        long,
+        env = "GOLDTHREAD_SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of digest email.
+    #[arg(long, env = "GOLDTHREAD_MAIL_FROM", global = true, default_value = crate::config::DEFAULT_MAIL_FROM)]
+    pub mail_from: String,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -160,6 +171,12 @@ pub enum TokensCommand {
 fn config(cli: &Cli, serve: Option<&ServeArgs>) -> Config {
     let mut config = Config::for_tests(&cli.database_url);
     config.session_idle = Duration::from_secs(12 * 3600);
+    config.smtp_url = cli.smtp_url.clone().filter(|u| !u.trim().is_empty());
+    config.mail_from = cli.mail_from.clone();
+    // Background jobs run from the command line write links too.
+    config.public_url = std::env::var("GOLDTHREAD_PUBLIC_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty());
     if let Some(args) = serve {
         config.bind = args.bind;
         config.demo = args.demo;
@@ -268,9 +285,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eval_questions(&pool, test).await
         }
         Command::Retag => {
-            let pool = crate::db::connect(&config(&cli, None)).await?;
+            let config = config(&cli, None);
+            let pool = crate::db::connect(&config).await?;
             crate::db::migrate(&pool).await?;
-            retag(&pool).await
+            retag(&pool, &config).await
         }
         Command::Demo => {
             let pool = crate::db::connect(&config(&cli, None)).await?;
@@ -394,10 +412,10 @@ async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Res
 }
 
 /// `goldthread retag`: re-tag everything now, then run whatever else is queued.
-async fn retag(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+async fn retag(pool: &sqlx::PgPool, config: &Config) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let run = crate::themes::tagging::retag_all(pool, None).await?;
-    let others = crate::worker::run_pending(pool).await?;
+    let others = crate::worker::run_pending(pool, config).await?;
     println!(
         "Re-tagged {} items ({} with a suggestion) in {:.1} s; ran {others} queued job(s).",
         run.items,

@@ -8,6 +8,7 @@ use sqlx::postgres::PgConnectOptions;
 /// The default database: `goldthread` on the local server, over the Unix socket, as the current OS user.
 pub const DEFAULT_DATABASE_URL: &str = "postgres:///goldthread?host=/var/run/postgresql";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_MAIL_FROM: &str = "Goldthread <goldthread@localhost>";
 
 #[derive(Clone)]
 pub struct Config {
@@ -27,6 +28,11 @@ pub struct Config {
     pub trust_proxy: bool,
     pub request_timeout: Duration,
     pub session_idle: Duration,
+    /// Where digest email goes out (`GOLDTHREAD_SMTP_URL`, e.g. `smtp://127.0.0.1:2525`,
+    /// `smtps://user:pass@mail.example.com`); no email is sent without it.
+    pub smtp_url: Option<String>,
+    /// The sender of digest email (`GOLDTHREAD_MAIL_FROM`).
+    pub mail_from: String,
 }
 
 impl Config {
@@ -42,6 +48,22 @@ impl Config {
             trust_proxy: false,
             request_timeout: Duration::from_secs(30),
             session_idle: Duration::from_secs(12 * 3600),
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+        }
+    }
+
+    /// The address links in email, feeds and chat messages start with: the public URL, else
+    /// the address the server listens on.
+    pub fn base_url(&self) -> String {
+        match self
+            .public_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
         }
     }
 
@@ -69,6 +91,8 @@ impl std::fmt::Debug for Config {
             .field("metrics_bind", &self.metrics_bind)
             .field("trust_proxy", &self.trust_proxy)
             .field("request_timeout", &self.request_timeout)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }
@@ -116,6 +140,26 @@ mod tests {
         let mut c = Config::for_tests(DEFAULT_DATABASE_URL);
         c.metrics_token = Some("s3cret-token".into());
         assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn debug_never_prints_the_smtp_password() {
+        let mut c = Config::for_tests(DEFAULT_DATABASE_URL);
+        c.smtp_url = Some("smtps://mailer:hunter2@mail.example.com".into());
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("mail.example.com"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn links_start_with_the_public_url() {
+        let mut c = Config::for_tests(DEFAULT_DATABASE_URL);
+        c.public_url = Some("https://hub.example.com/".into());
+        assert_eq!(c.base_url(), "https://hub.example.com");
+        c.public_url = None;
+        assert!(c.base_url().starts_with("http://127.0.0.1:"));
     }
 
     #[test]

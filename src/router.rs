@@ -181,6 +181,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::themes::tagging::api::router())
         .merge(crate::questions::api::router())
         .merge(crate::launches::api::router())
+        .merge(crate::digests::api::router())
+        .merge(crate::notify::api::router())
 }
 
 /// The OpenAPI document, as `/api/openapi.json` serves it.
@@ -281,6 +283,9 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::nps::web::router())
         .merge(crate::accounts::web::router())
         .merge(crate::launches::web::router())
+        .merge(crate::digests::web::router())
+        .merge(crate::digests::profile::router())
+        .merge(crate::notify::web::router())
         .merge(api)
         .route(
             "/api/openapi.json",

@@ -22,7 +22,7 @@ pub async fn serve(config: Config, pool: PgPool) -> anyhow::Result<()> {
         );
     }
     let housekeeping = tokio::spawn(housekeeping(pool.clone()));
-    let worker = tokio::spawn(crate::worker::run(pool.clone()));
+    let worker = tokio::spawn(crate::worker::run(pool.clone(), state.config.clone()));
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;

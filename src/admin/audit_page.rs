@@ -85,6 +85,9 @@ fn entity_href(entity_type: &str, id: Option<&str>) -> Option<String> {
         "user" => "/admin/users",
         "theme" => "/themes",
         "account" => "/accounts",
+        "launch" => "/launches",
+        "digest" => "/digests",
+        "webhook" => "/admin/webhooks",
         _ => return None,
     };
     Some(format!("{base}/{id}"))

@@ -3,7 +3,7 @@
 //! The token lives in the server-side session (tower-sessions). The middleware checks every
 //! POST/PUT/PATCH/DELETE outside `/api` (which uses bearer tokens, not cookies): the token may come
 //! as the `csrf_token` form field, the `X-CSRF-Token` header, or, for multipart uploads, the
-//! `csrf_token` query parameter. A request without a matching token is refused with 403 before
+//! `csrf_token` query parameter. `/unsubscribe` is exempt: its signed link is the authority. A request without a matching token is refused with 403 before
 //! any handler runs, so nothing changes.
 
 use axum::body::{Body, to_bytes};
@@ -53,7 +53,12 @@ pub async fn protect(request: Request, next: Next) -> Response {
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if !unsafe_method || request.uri().path().starts_with("/api/") {
+    // `/unsubscribe` is authorised by the signed link itself, not by a session: a mail client's
+    // RFC 8058 one-click POST carries no cookie and no token.
+    if !unsafe_method
+        || request.uri().path().starts_with("/api/")
+        || request.uri().path() == "/unsubscribe"
+    {
         return next.run(request).await;
     }
     let Some(session) = request.extensions().get::<Session>().cloned() else {

@@ -81,6 +81,9 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     crate::questions::demo::load(pool)
         .await
         .map_err(|e| anyhow::anyhow!("demo questions: {e:#}"))?;
+    crate::digests::demo::load(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo digests: {e:#}"))?;
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Actions on a selection of the feedback list: archive, restore, tag with a theme. One audit
-//! entry per action with its counts.
+//! Actions on a selection of the feedback list: archive, restore, tag with a theme, set the
+//! account. One audit entry per action with its counts.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -91,6 +91,62 @@ async fn bulk(
                 "Tagged {tagged} of {} items with {}.",
                 ids.len(),
                 theme.name
+            )
+        }
+        "set_account" => {
+            let text = field("account");
+            if text.is_empty() {
+                return warn("Give the account: its name, domain or external id.").await;
+            }
+            if crate::validation::control_character(&text, false).is_some() {
+                return warn("The account may hold only printable text.").await;
+            }
+            let found =
+                crate::accounts::db::match_by_text(&state.pool, std::slice::from_ref(&text))
+                    .await?
+                    .remove(&text);
+            let account = match found {
+                Some(external_id) => {
+                    crate::accounts::db::get_by_external_id(&state.pool, &external_id).await?
+                }
+                None => None,
+            };
+            let Some(account) = account else {
+                set_flash(
+                    &current.session,
+                    FlashKind::Warning,
+                    format!("No account is called \"{text}\" or has that domain or external id."),
+                    None,
+                )
+                .await?;
+                return Ok(Redirect::to(&back).into_response());
+            };
+            let mut tx = state.pool.begin().await?;
+            let changed = db::set_account_many(&mut *tx, &ids, account.id).await?;
+            audit::db::record_batch(
+                &mut *tx,
+                &actor,
+                Batch {
+                    action: "set_account",
+                    entity_type: "feedback",
+                    summary: format!(
+                        "Set the account of {} feedback items to {}",
+                        changed.len(),
+                        account.name
+                    ),
+                    inserted: 0,
+                    updated: changed.len() as i64,
+                    unchanged: (ids.len() - changed.len()) as i64,
+                    detail: serde_json::json!({ "ids": changed, "account_id": account.id }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            format!(
+                "Set the account of {} of {} items to {}.",
+                changed.len(),
+                ids.len(),
+                account.name
             )
         }
         _ => return warn("Choose what to do with the ticked items.").await,

@@ -476,6 +476,25 @@ pub async fn set_archived_many(
     .await
 }
 
+/// Give items an account; returns the ids that changed. Their ARR snapshot follows from the
+/// account's history (trigger of migration 0012) and the rollups move with them.
+#[tracing::instrument(skip_all)]
+pub async fn set_account_many(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    account_id: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        "update feedback set account_id = $2
+         where id = any($1) and account_id is distinct from $2
+         returning id",
+        ids,
+        account_id
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Accounts to offer in the quick-log form's account picker, biggest first.
 #[tracing::instrument(skip_all)]
 pub async fn account_choices(

@@ -23,24 +23,27 @@ pub async fn enqueue(
     kind: &str,
     payload: &serde_json::Value,
     created_by: Option<i64>,
+    delay_seconds: f64,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "insert into jobs (kind, payload, created_by) values ($1, $2, $3) returning id",
+        "insert into jobs (kind, payload, created_by, run_after)
+         values ($1, $2, $3, now() + make_interval(secs => $4)) returning id",
         kind,
         payload,
-        created_by
+        created_by,
+        delay_seconds
     )
     .fetch_one(db)
     .await
 }
 
-/// Take the oldest queued job; concurrent workers skip each other's rows.
+/// Take the oldest queued job whose time has come; concurrent workers skip each other's rows.
 #[tracing::instrument(skip_all)]
 pub async fn claim(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Job>> {
     sqlx::query_as!(
         Job,
         "update jobs set state = 'running', started_at = now()
-         where id = (select id from jobs where state = 'queued' order by id for update skip locked limit 1)
+         where id = (select id from jobs where state = 'queued' and run_after <= now() order by id for update skip locked limit 1)
          returning id, kind, payload, state, progress_done, progress_total, error, created_at, started_at, finished_at"
     )
     .fetch_optional(db)

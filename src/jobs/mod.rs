@@ -31,7 +31,19 @@ pub async fn enqueue<K: JobKind>(
         return Ok(existing.id);
     }
     let payload = serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    db::enqueue(pool, K::NAME, &payload, created_by).await
+    db::enqueue(pool, K::NAME, &payload, created_by, 0.0).await
+}
+
+/// Queue `job` (in the caller's transaction, if `db` is one) to run no sooner than `delay` from
+/// now: a retry's backoff, or zero. Not for singleton kinds.
+pub async fn enqueue_after<K: JobKind>(
+    db: impl sqlx::PgExecutor<'_>,
+    job: &K,
+    created_by: Option<i64>,
+    delay: std::time::Duration,
+) -> sqlx::Result<i64> {
+    let payload = serde_json::to_value(job).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    db::enqueue(db, K::NAME, &payload, created_by, delay.as_secs_f64()).await
 }
 
 /// The payload of a claimed job, read as the kind it names.

@@ -309,6 +309,18 @@ pub async fn approve(pool: &PgPool, actor: &Actor<'_>, launch_id: i64) -> AppRes
         ),
     )
     .await?;
+    let launch = db::get(&mut *tx, launch_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::notify::emit_in(
+        &mut tx,
+        crate::notify::Event::GuidePublished {
+            launch_id,
+            launch: launch.name,
+            revision: number,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(number)
 }

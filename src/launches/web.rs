@@ -351,6 +351,8 @@ pub struct LaunchPage {
     others_more: usize,
     asked_total: usize,
     reporters: Vec<db::Reporter>,
+    /// The published digests that carry it, and who opened them.
+    digests: Vec<db::DigestReach>,
     told: usize,
     tasks_total: usize,
     can_edit: bool,
@@ -447,6 +449,7 @@ async fn launch_page(
         others_more,
         asked_total,
         reporters: db::reporters(&state.pool, id).await?,
+        digests: db::digest_reach(&state.pool, id).await?,
         told: tasks.iter().filter(|t| t.done_at.is_some()).count(),
         tasks_total: tasks.len(),
         can_edit: user.can(EDIT_LAUNCHES),

@@ -42,6 +42,24 @@ fn cleaner() -> &'static ammonia::Builder<'static> {
 
 /// Render Markdown to cleaned HTML.
 pub fn render(markdown: &str) -> SafeHtml {
+    SafeHtml(cleaner().clean(&to_html(markdown)).to_string())
+}
+
+/// [`render`] for a page read away from the site (an email, a feed reader): relative links are
+/// made absolute against `base` (e.g. `https://hub.example.com`).
+pub fn render_absolute(markdown: &str, base: &str) -> SafeHtml {
+    let Ok(base) = ammonia::Url::parse(&format!("{}/", base.trim_end_matches('/'))) else {
+        return render(markdown);
+    };
+    let mut b = ammonia::Builder::default();
+    b.link_rel(Some("noopener noreferrer"))
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .url_relative(ammonia::UrlRelative::RewriteWithBase(base))
+        .rm_tags(["img"]);
+    SafeHtml(b.clean(&to_html(markdown)).to_string())
+}
+
+fn to_html(markdown: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
     // Raw HTML in the source becomes visible text, so nothing typed as a tag is ever a tag.
     let events = Parser::new_ext(markdown, options).map(|event| match event {
@@ -50,7 +68,7 @@ pub fn render(markdown: &str) -> SafeHtml {
     });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, events);
-    SafeHtml(cleaner().clean(&out).to_string())
+    out
 }
 
 #[cfg(test)]
@@ -65,6 +83,28 @@ mod tests {
         assert!(
             html.as_str().contains("rel=\"noopener noreferrer\""),
             "{html}"
+        );
+    }
+
+    #[test]
+    fn away_from_the_site_relative_links_become_absolute() {
+        let html = super::render_absolute(
+            "[the guide](/launches/3/guide) and [docs](https://docs.example.com/x)",
+            "https://hub.example.com/",
+        );
+        assert!(
+            html.as_str()
+                .contains("href=\"https://hub.example.com/launches/3/guide\""),
+            "{html}"
+        );
+        assert!(
+            html.as_str()
+                .contains("href=\"https://docs.example.com/x\"")
+        );
+        assert!(
+            !super::render_absolute("<script>x</script>", "https://h")
+                .as_str()
+                .contains("<script")
         );
     }
 

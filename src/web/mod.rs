@@ -45,6 +45,7 @@ const SECTIONS: &[(&str, &str, &str, Permission)] = &[
     ("accounts", "/accounts", "Accounts", Permission::Read),
     ("nps", "/nps", "NPS", Permission::Read),
     ("launches", "/launches", "Launches", Permission::Read),
+    ("digests", "/digests", "Digests", Permission::Read),
     ("questions", "/questions", "Questions", Permission::Read),
     ("admin", "/admin", "Admin", Permission::Administer),
 ];

@@ -628,3 +628,69 @@ async fn bulk_actions_archive_restore_and_tag_a_selection(pool: PgPool) {
         .await;
     assert_eq!(res.status, axum::http::StatusCode::FORBIDDEN);
 }
+
+#[sqlx::test]
+async fn bulk_set_account_moves_items_with_their_arr_and_rollups(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let acme = crate::helpers::account(&app.pool, "Acme Freight", "enterprise", 120_000_00).await;
+    let theme = crate::helpers::theme(&app.pool, "Invoices", "invoice").await;
+    let a = crate::helpers::feedback(
+        &app.pool,
+        "sales",
+        "Invoices are hard to find",
+        None,
+        None,
+        3,
+    )
+    .await;
+    let b =
+        crate::helpers::feedback(&app.pool, "sales", "Invoice export breaks", None, None, 4).await;
+    crate::helpers::tag(&app.pool, a, theme, "confirmed").await;
+    let (mut pm, _) = app.signed_in(goldthread::auth::Role::Pm).await;
+    let (a_s, b_s) = (a.to_string(), b.to_string());
+    // An account nobody has: said, nothing changes.
+    pm.post_form(
+        "/feedback/bulk",
+        &[
+            ("action", "set_account"),
+            ("account", "Nobody Ltd"),
+            ("item", &a_s),
+        ],
+    )
+    .await;
+    let list = pm.get("/feedback").await;
+    assert!(list.body.contains("No account is called"), "{}", list.body);
+    assert_eq!(
+        app.count("select count(*) from feedback where account_id is not null")
+            .await,
+        0
+    );
+    // By name (any case): both move, with the account's ARR as their snapshot.
+    pm.post_form(
+        "/feedback/bulk",
+        &[
+            ("action", "set_account"),
+            ("account", "acme freight"),
+            ("item", &a_s),
+            ("item", &b_s),
+        ],
+    )
+    .await;
+    let list = pm.get("/feedback").await;
+    assert!(
+        list.body
+            .contains("Set the account of 2 of 2 items to Acme Freight."),
+        "{}",
+        list.body
+    );
+    assert_eq!(
+        app.count(&format!("select count(*) from feedback where account_id = {acme} and arr_cents_snapshot = 12000000")).await,
+        2
+    );
+    crate::helpers::assert_rollups_match(&app.pool).await;
+    assert_eq!(
+        app.count("select count(*) from audit_log where action = 'set_account'")
+            .await,
+        1
+    );
+}

@@ -18,6 +18,8 @@ pub const PASSWORD: &str = "a long test password";
 pub struct TestApp {
     pub pool: PgPool,
     pub router: Router,
+    /// The settings the app was built with (background jobs take the same).
+    pub config: Config,
 }
 
 impl TestApp {
@@ -29,8 +31,12 @@ impl TestApp {
         goldthread::db::migrate(&pool).await.expect("migrate");
         let mut config = Config::for_tests("postgres://unused");
         tweak(&mut config);
-        let router = goldthread::router::app(AppState::new(config, pool.clone()));
-        TestApp { pool, router }
+        let router = goldthread::router::app(AppState::new(config.clone(), pool.clone()));
+        TestApp {
+            pool,
+            router,
+            config,
+        }
     }
 
     /// A user with the role (and a matching team), password [`PASSWORD`].

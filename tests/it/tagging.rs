@@ -76,7 +76,12 @@ async fn the_tagger_suggests_themes_from_their_keywords_and_abstains_otherwise(p
     goldthread::feedback::announce_arrival(&app.pool, vec![f4])
         .await
         .unwrap();
-    assert_eq!(goldthread::worker::run_pending(&app.pool).await.unwrap(), 1);
+    assert_eq!(
+        goldthread::worker::run_pending(&app.pool, &app.config)
+            .await
+            .unwrap(),
+        1
+    );
     let t4: Option<i64> =
         sqlx::query_scalar("select theme_id from feedback_themes where feedback_id = $1")
             .bind(f4)

@@ -212,3 +212,32 @@ pub async fn delete_checklist_item(db: impl PgExecutor<'_>, id: i64) -> sqlx::Re
         .await?;
     Ok(())
 }
+
+/// A published digest that carries the launch, and who opened it.
+pub struct DigestReach {
+    pub digest_id: i64,
+    pub title: String,
+    pub audience: String,
+    pub readers: Vec<String>,
+}
+
+/// The published digests that carry `launch_id`, newest first, each with the names of the
+/// people who opened it (the read tracking of the digests).
+#[tracing::instrument(skip_all)]
+pub async fn digest_reach(
+    db: impl PgExecutor<'_>,
+    launch_id: i64,
+) -> sqlx::Result<Vec<DigestReach>> {
+    sqlx::query_as!(
+        DigestReach,
+        r#"select d.id as digest_id, d.title, d.audience,
+                  array(select u.name from digest_reads r join users u on u.id = r.user_id
+                        where r.digest_id = d.id order by r.first_read_at) as "readers!"
+           from digest_launches dl join digests d on d.id = dl.digest_id
+           where dl.launch_id = $1 and d.state = 'published'
+           order by d.published_at desc"#,
+        launch_id
+    )
+    .fetch_all(db)
+    .await
+}
