@@ -470,12 +470,12 @@ pub async fn set_unsubscribed(
 
 #[tracing::instrument(skip_all)]
 pub async fn is_unsubscribed(db: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<bool> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"select exists (select 1 from digest_unsubscribes where user_id = $1) as "x!""#,
         user_id
     )
     .fetch_one(db)
-    .await?)
+    .await
 }
 
 /// The server's secret called `name`, made on first use (every process then reads the same).

@@ -163,9 +163,9 @@ pub async fn run(pool: &PgPool, config: &Config, job: &Job) -> anyhow::Result<()
     for (i, r) in recipients.iter().enumerate() {
         let team: Option<Team> = serde_json::from_value(json!(r.team)).ok();
         let team = compose::reader_team(digest.audience, team);
-        if !views.contains_key(&team) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = views.entry(team) {
             let composed = compose::compose(pool, &caches, digest.clone(), team).await?;
-            views.insert(team, EmailView::new(&composed, &base, None));
+            slot.insert(EmailView::new(&composed, &base, None));
         }
         let mut view_for = |view: &mut EmailView| {
             view.unsubscribe_url = Some(unsubscribe_url_with(&key, &base, r.user_id));

@@ -632,7 +632,7 @@ async fn bulk_actions_archive_restore_and_tag_a_selection(pool: PgPool) {
 #[sqlx::test]
 async fn bulk_set_account_moves_items_with_their_arr_and_rollups(pool: PgPool) {
     let app = TestApp::new(pool).await;
-    let acme = crate::helpers::account(&app.pool, "Acme Freight", "enterprise", 120_000_00).await;
+    let acme = crate::helpers::account(&app.pool, "Acme Freight", "enterprise", 12_000_000).await;
     let theme = crate::helpers::theme(&app.pool, "Invoices", "invoice").await;
     let a = crate::helpers::feedback(
         &app.pool,
