@@ -145,6 +145,7 @@ impl From<Composed> for DigestJson {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReadAs {
     /// Read as this audience: its role sections first (default: the token owner's team).
     #[serde(default, rename = "as")]
