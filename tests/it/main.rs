@@ -26,3 +26,4 @@ mod search;
 mod tagging;
 mod themes;
 mod themes_browser;
+mod questions_browser;
