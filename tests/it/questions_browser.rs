@@ -41,29 +41,34 @@ async fn a_sales_user_asks_a_pm_answers_and_the_dashboard_shows_it(pool: PgPool)
         .send_keys(question)
         .await
         .unwrap();
-    c.find(Locator::Css("#home-quick form[action='/questions'] button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css(
+        "#home-quick form[action='/questions'] button[type='submit']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     b.see_containing(".flash, [role='status']", "Question logged as readiness")
         .await;
     let url = c.current_url().await.unwrap().to_string();
     let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
-    b.see_containing("#home-my-questions, #answer", "Not answered yet").await;
+    b.see_containing("#home-my-questions, #answer", "Not answered yet")
+        .await;
     sign_out().await;
 
     // The PM finds it on the dashboard among the questions waiting, and answers it.
     sign_in_as("pm").await;
     c.goto(&format!("http://{addr}/questions")).await.unwrap();
     b.see("#stat-open", "1").await;
-    c.find(Locator::Css(&format!("#open-head + ul a[href='/questions/{id}']")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css(&format!(
+        "#open-head + ul a[href='/questions/{id}']"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     b.see_containing("h1", &format!("Question #{id}")).await;
     c.find(Locator::Id("answer-text"))
         .await
@@ -77,19 +82,23 @@ async fn a_sales_user_asks_a_pm_answers_and_the_dashboard_shows_it(pool: PgPool)
         .send_keys("15")
         .await
         .unwrap();
-    c.find(Locator::Css("form[action$='/answer'] button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css(
+        "form[action$='/answer'] button[type='submit']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     b.see_containing(".prose strong", "rollout note").await;
 
     // The dashboard shows it answered: nothing open, this month's readiness share and PM time.
     c.goto(&format!("http://{addr}/questions")).await.unwrap();
     b.see("#stat-open", "0").await;
     b.see("#stat-share", "100 %").await;
-    let recent = b.see_containing("#recent-head + div", "approval rules").await;
+    let recent = b
+        .see_containing("#recent-head + div", "approval rules")
+        .await;
     assert!(recent.contains("Readiness"), "{recent}");
     let pm_time = b.see_containing("#by-pm", "15").await;
     assert!(pm_time.contains("1"), "{pm_time}");
