@@ -111,6 +111,9 @@ pub struct ServeArgs {
     /// Offer one-click demo sign-ins on the sign-in page.
     #[arg(long, env = "GOLDTHREAD_DEMO")]
     pub demo: bool,
+    /// Shared secret that chat slash commands (POST /api/v1/webhooks/chat) are signed with.
+    #[arg(long, env = "GOLDTHREAD_CHAT_SIGNING_SECRET", hide_env_values = true)]
+    pub chat_signing_secret: Option<String>,
     /// Where people reach the app, e.g. https://hub.example.com (turns on Secure cookies when https).
     #[arg(long, env = "GOLDTHREAD_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -180,6 +183,10 @@ fn config(cli: &Cli, serve: Option<&ServeArgs>) -> Config {
     if let Some(args) = serve {
         config.bind = args.bind;
         config.demo = args.demo;
+        config.chat_signing_secret = args
+            .chat_signing_secret
+            .clone()
+            .filter(|s| !s.trim().is_empty());
         config.public_url = args.public_url.clone();
         config.secure_cookies =
             crate::config::secure_cookies(args.secure_cookies, args.public_url.as_deref());

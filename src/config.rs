@@ -16,6 +16,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Offer one-click demo sign-ins on the sign-in page. Never on outside demo mode.
     pub demo: bool,
+    /// The shared secret chat slash commands are signed with (`GOLDTHREAD_CHAT_SIGNING_SECRET`);
+    /// `POST /api/v1/webhooks/chat` refuses every request without it.
+    pub chat_signing_secret: Option<String>,
     /// Where people reach the app (`GOLDTHREAD_PUBLIC_URL`), e.g. `https://hub.example.com`.
     pub public_url: Option<String>,
     /// Mark the session cookie `Secure`: on by default when the public URL is https.
@@ -41,6 +44,7 @@ impl Config {
             database_url: database_url.to_owned(),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             demo: false,
+            chat_signing_secret: None,
             public_url: None,
             secure_cookies: false,
             metrics_token: None,
@@ -85,6 +89,10 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("bind", &self.bind)
             .field("demo", &self.demo)
+            .field(
+                "chat_signing_secret",
+                &self.chat_signing_secret.as_ref().map(|_| "***"),
+            )
             .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))

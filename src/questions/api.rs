@@ -19,6 +19,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_questions, create_question))
         .routes(routes!(answer_question))
+        .routes(routes!(super::chat::chat_command))
 }
 
 /// A question as the API shows it.
@@ -39,6 +40,9 @@ pub struct Question {
     pub answer: Option<String>,
     pub answered_by: Option<String>,
     pub minutes: Option<i32>,
+    pub launch_id: Option<i64>,
+    pub launch_name: Option<String>,
+    pub theme_id: Option<i64>,
 }
 
 impl From<db::QuestionRow> for Question {
@@ -57,6 +61,9 @@ impl From<db::QuestionRow> for Question {
             answer: q.answer,
             answered_by: q.answered_by,
             minutes: q.minutes,
+            launch_id: q.launch_id,
+            launch_name: q.launch_name,
+            theme_id: q.theme_id,
         }
     }
 }
@@ -72,6 +79,16 @@ pub struct ListQuery {
     pub kind: Option<String>,
     /// `open` or `answered`.
     pub status: Option<String>,
+    /// `chat`, `email`, `meeting`, `form` or `other`.
+    pub channel: Option<String>,
+    /// A launch id: only questions about it.
+    pub launch: Option<i64>,
+    /// Asked on or after this day (YYYY-MM-DD, UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// Asked on or before this day (YYYY-MM-DD, UTC).
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
     /// 1–500 (default 100).
     pub limit: Option<i64>,
 }
@@ -81,7 +98,8 @@ pub struct QuestionList {
     pub items: Vec<Question>,
 }
 
-/// Questions, newest first, with the dashboard's filters.
+/// Questions, newest first, with the dashboard's filters (period, team, launch, channel) and
+/// kind and status.
 #[utoipa::path(
     get, path = "/api/v1/questions", operation_id = "list_questions", tag = "questions",
     security(("bearer" = [])), params(ListQuery),
@@ -120,6 +138,28 @@ pub async fn list_questions(
         &mut errors,
     );
     let status = pick(&q.status, &["open", "answered"], "status", &mut errors);
+    let channel = pick(
+        &q.channel,
+        &["chat", "email", "meeting", "form", "other"],
+        "channel",
+        &mut errors,
+    );
+    if q.launch.is_some_and(|l| l < 1) {
+        errors.add("launch", "Use a launch id (a positive number)");
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    let mut day = |v: &Option<String>, field: &str, plus: i64| {
+        let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+        match time::Date::parse(v, &fmt) {
+            Ok(d) => Some((d + time::Duration::days(plus)).midnight().assume_utc()),
+            Err(_) => {
+                errors.add(field, "Use a date as YYYY-MM-DD");
+                None
+            }
+        }
+    };
+    let from = day(&q.from, "from", 0);
+    let to = day(&q.to, "to", 1);
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
         errors.add("limit", "Use a limit from 1 to 500");
@@ -131,6 +171,10 @@ pub async fn list_questions(
         team,
         kind,
         status,
+        channel,
+        launch_id: q.launch,
+        from,
+        to,
         ..db::ListFilter::default()
     };
     let rows = db::list(&state.pool, &filter, limit).await?;

@@ -17,6 +17,9 @@ pub struct QuestionRow {
     pub asked_at: OffsetDateTime,
     pub theme_id: Option<i64>,
     pub theme_name: Option<String>,
+    pub launch_id: Option<i64>,
+    pub launch_name: Option<String>,
+    pub feedback_id: Option<i64>,
     pub status: String,
     pub answer: Option<String>,
     pub answered_by: Option<String>,
@@ -34,13 +37,15 @@ pub struct Asked<'a> {
     pub asked_at: Option<OffsetDateTime>,
     pub kind: Kind,
     pub confidence: f32,
+    pub launch_guess_id: Option<i64>,
 }
 
 #[tracing::instrument(skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, a: &Asked<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "insert into questions (text, asked_by_id, asked_by_name, team, channel, asked_at, theme_id, kind, kind_confidence)
-         values ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9) returning id",
+        "insert into questions (text, asked_by_id, asked_by_name, team, channel, asked_at, theme_id, kind, kind_confidence,
+                                launch_id, launch_guess_id)
+         values ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9, $10, $11) returning id",
         a.question.text,
         a.asked_by_id,
         a.question.asked_by_name,
@@ -49,7 +54,9 @@ pub async fn insert(db: impl PgExecutor<'_>, a: &Asked<'_>) -> sqlx::Result<i64>
         a.asked_at,
         a.question.theme_id,
         a.kind.as_str(),
-        a.confidence
+        a.confidence,
+        a.question.launch_id,
+        a.launch_guess_id
     )
     .fetch_one(db)
     .await
@@ -60,12 +67,13 @@ pub async fn get(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Questi
     sqlx::query_as!(
         QuestionRow,
         r#"select q.id, q.text, coalesce(u.name, q.asked_by_name) as asked_by, q.team, q.channel, q.asked_at,
-                  q.theme_id, t.name as "theme_name?", q.status, q.answer, a.name as "answered_by?", q.answered_at,
+                  q.theme_id, t.name as "theme_name?", q.launch_id, l.name as "launch_name?", q.feedback_id, q.status, q.answer, a.name as "answered_by?", q.answered_at,
                   q.minutes, q.kind, q.kind_confidence, (q.kind_overridden_at is not null) as "kind_overridden!"
            from questions q
            left join users u on u.id = q.asked_by_id
            left join users a on a.id = q.answered_by_id
            left join themes t on t.id = q.theme_id
+           left join launches l on l.id = q.launch_id
            where q.id = $1"#,
         id
     )
@@ -81,6 +89,8 @@ pub struct ListFilter {
     pub status: Option<String>,
     pub from: Option<OffsetDateTime>,
     pub to: Option<OffsetDateTime>,
+    pub launch_id: Option<i64>,
+    pub channel: Option<String>,
     /// Keyset: questions asked before this (asked_at, id).
     pub before: Option<(OffsetDateTime, i64)>,
 }
@@ -96,16 +106,18 @@ pub async fn list(
     sqlx::query_as!(
         QuestionRow,
         r#"select q.id, q.text, coalesce(u.name, q.asked_by_name) as asked_by, q.team, q.channel, q.asked_at,
-                  q.theme_id, t.name as "theme_name?", q.status, q.answer, a.name as "answered_by?", q.answered_at,
+                  q.theme_id, t.name as "theme_name?", q.launch_id, l.name as "launch_name?", q.feedback_id, q.status, q.answer, a.name as "answered_by?", q.answered_at,
                   q.minutes, q.kind, q.kind_confidence, (q.kind_overridden_at is not null) as "kind_overridden!"
            from questions q
            left join users u on u.id = q.asked_by_id
            left join users a on a.id = q.answered_by_id
            left join themes t on t.id = q.theme_id
+           left join launches l on l.id = q.launch_id
            where ($1::text is null or q.team = $1) and ($2::text is null or q.kind = $2)
              and ($3::text is null or q.status = $3)
              and ($4::timestamptz is null or q.asked_at >= $4) and ($5::timestamptz is null or q.asked_at < $5)
              and ($6::timestamptz is null or (q.asked_at, q.id) < ($6, $7::bigint))
+             and ($9::bigint is null or q.launch_id = $9) and ($10::text is null or q.channel = $10)
            order by q.asked_at desc, q.id desc
            limit $8"#,
         f.team,
@@ -115,7 +127,9 @@ pub async fn list(
         f.to,
         before_at,
         before_id,
-        limit
+        limit,
+        f.launch_id,
+        f.channel
     )
     .fetch_all(db)
     .await
@@ -127,11 +141,12 @@ pub async fn open_oldest(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Ve
     sqlx::query_as!(
         QuestionRow,
         r#"select q.id, q.text, coalesce(u.name, q.asked_by_name) as asked_by, q.team, q.channel, q.asked_at,
-                  q.theme_id, t.name as "theme_name?", q.status, q.answer, null::text as "answered_by?", q.answered_at,
+                  q.theme_id, t.name as "theme_name?", q.launch_id, l.name as "launch_name?", q.feedback_id, q.status, q.answer, null::text as "answered_by?", q.answered_at,
                   q.minutes, q.kind, q.kind_confidence, (q.kind_overridden_at is not null) as "kind_overridden!"
            from questions q
            left join users u on u.id = q.asked_by_id
            left join themes t on t.id = q.theme_id
+           left join launches l on l.id = q.launch_id
            where q.status = 'open'
            order by q.asked_at, q.id
            limit $1"#,
@@ -159,13 +174,19 @@ pub struct WeekRow {
     pub minutes: i64,
 }
 
-/// Counts per ISO week (Monday, UTC) and team of questions asked in `[from, to)`.
+/// What the dashboard's figures count: questions asked in `[from, to)`, of one launch and one
+/// channel when given (the team is picked from the rows, so "by team" stays complete).
+#[derive(Debug, Clone)]
+pub struct WeekFilter {
+    pub from: OffsetDateTime,
+    pub to: OffsetDateTime,
+    pub launch_id: Option<i64>,
+    pub channel: Option<String>,
+}
+
+/// Counts per ISO week (Monday, UTC) and team.
 #[tracing::instrument(skip_all)]
-pub async fn weekly(
-    db: impl PgExecutor<'_>,
-    from: OffsetDateTime,
-    to: OffsetDateTime,
-) -> sqlx::Result<Vec<WeekRow>> {
+pub async fn weekly(db: impl PgExecutor<'_>, f: &WeekFilter) -> sqlx::Result<Vec<WeekRow>> {
     sqlx::query_as!(
         WeekRow,
         r#"select date_trunc('week', asked_at at time zone 'UTC')::date as "week!", team,
@@ -174,9 +195,91 @@ pub async fn weekly(
                   count(*) filter (where kind = 'other') as "other!",
                   coalesce(sum(minutes), 0)::bigint as "minutes!"
            from questions where asked_at >= $1 and asked_at < $2
+             and ($3::bigint is null or launch_id = $3) and ($4::text is null or channel = $4)
            group by 1, 2 order by 1, 2"#,
-        from,
-        to
+        f.from,
+        f.to,
+        f.launch_id,
+        f.channel
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A launch's awareness and readiness questions before and after its guide was first published.
+#[derive(Debug, Clone)]
+pub struct LaunchShift {
+    pub launch_id: i64,
+    pub name: String,
+    pub published_at: Option<OffsetDateTime>,
+    pub awareness_before: i64,
+    pub readiness_before: i64,
+    pub awareness_after: i64,
+    pub readiness_after: i64,
+    pub minutes: i64,
+}
+
+/// Per launch with questions in the filter (team too), before vs after its guide's first
+/// published revision; a launch whose guide was never published counts everything "before".
+#[tracing::instrument(skip_all)]
+pub async fn launch_shift(
+    db: impl PgExecutor<'_>,
+    f: &WeekFilter,
+    team: Option<&str>,
+) -> sqlx::Result<Vec<LaunchShift>> {
+    sqlx::query_as!(
+        LaunchShift,
+        r#"select l.id as launch_id, l.name, p.first as published_at,
+                  count(*) filter (where q.kind = 'awareness' and (p.first is null or q.asked_at < p.first)) as "awareness_before!",
+                  count(*) filter (where q.kind = 'readiness' and (p.first is null or q.asked_at < p.first)) as "readiness_before!",
+                  count(*) filter (where q.kind = 'awareness' and q.asked_at >= p.first) as "awareness_after!",
+                  count(*) filter (where q.kind = 'readiness' and q.asked_at >= p.first) as "readiness_after!",
+                  coalesce(sum(q.minutes), 0)::bigint as "minutes!"
+           from questions q
+           join launches l on l.id = q.launch_id
+           left join lateral (select min(r.published_at) as first from guide_revisions r where r.launch_id = l.id) p on true
+           where q.asked_at >= $1 and q.asked_at < $2
+             and ($3::bigint is null or q.launch_id = $3) and ($4::text is null or q.channel = $4)
+             and ($5::text is null or q.team = $5)
+           group by l.id, l.name, p.first
+           order by count(*) desc, l.name"#,
+        f.from,
+        f.to,
+        f.launch_id,
+        f.channel,
+        team
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// PM minutes per answering person in the filter.
+#[derive(Debug, Clone)]
+pub struct PmMinutes {
+    pub name: String,
+    pub answered: i64,
+    pub minutes: i64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn minutes_by_pm(
+    db: impl PgExecutor<'_>,
+    f: &WeekFilter,
+    team: Option<&str>,
+) -> sqlx::Result<Vec<PmMinutes>> {
+    sqlx::query_as!(
+        PmMinutes,
+        r#"select u.name, count(*) as "answered!", coalesce(sum(q.minutes), 0)::bigint as "minutes!"
+           from questions q join users u on u.id = q.answered_by_id
+           where q.asked_at >= $1 and q.asked_at < $2
+             and ($3::bigint is null or q.launch_id = $3) and ($4::text is null or q.channel = $4)
+             and ($5::text is null or q.team = $5)
+           group by u.id, u.name order by 3 desc, u.name"#,
+        f.from,
+        f.to,
+        f.launch_id,
+        f.channel,
+        team
     )
     .fetch_all(db)
     .await
@@ -250,4 +353,190 @@ pub async fn overrides(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Labelled>> {
         .into_iter()
         .filter_map(|r| Kind::parse(&r.kind).map(|kind| Labelled { text: r.text, kind }))
         .collect())
+}
+
+/// Open questions about the launches or themes a person owns, or escalated to them from the
+/// triage, oldest first (a PM's home).
+#[tracing::instrument(skip_all)]
+pub async fn open_for_owner(
+    db: impl PgExecutor<'_>,
+    owner_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<QuestionRow>> {
+    sqlx::query_as!(
+        QuestionRow,
+        r#"select q.id, q.text, coalesce(u.name, q.asked_by_name) as asked_by, q.team, q.channel, q.asked_at,
+                  q.theme_id, t.name as "theme_name?", q.launch_id, l.name as "launch_name?", q.feedback_id, q.status, q.answer,
+                  null::text as "answered_by?", q.answered_at,
+                  q.minutes, q.kind, q.kind_confidence, (q.kind_overridden_at is not null) as "kind_overridden!"
+           from questions q
+           left join users u on u.id = q.asked_by_id
+           left join themes t on t.id = q.theme_id
+           left join launches l on l.id = q.launch_id
+           where q.status = 'open' and (l.owner_id = $1 or t.owner_id = $1 or q.escalated_to = $1)
+           order by q.asked_at, q.id
+           limit $2"#,
+        owner_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A person's own questions: open ones first (oldest first), then the latest answered.
+#[tracing::instrument(skip_all)]
+pub async fn asked_by(
+    db: impl PgExecutor<'_>,
+    user_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<QuestionRow>> {
+    sqlx::query_as!(
+        QuestionRow,
+        r#"select q.id, q.text, coalesce(u.name, q.asked_by_name) as asked_by, q.team, q.channel, q.asked_at,
+                  q.theme_id, t.name as "theme_name?", q.launch_id, l.name as "launch_name?", q.feedback_id, q.status, q.answer,
+                  a.name as "answered_by?", q.answered_at,
+                  q.minutes, q.kind, q.kind_confidence, (q.kind_overridden_at is not null) as "kind_overridden!"
+           from questions q
+           left join users u on u.id = q.asked_by_id
+           left join users a on a.id = q.answered_by_id
+           left join themes t on t.id = q.theme_id
+           left join launches l on l.id = q.launch_id
+           where q.asked_by_id = $1
+           order by (q.status = 'open') desc,
+                    case when q.status = 'open' then q.asked_at end asc,
+                    q.answered_at desc nulls last, q.id desc
+           limit $2"#,
+        user_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Confirm (the guess becomes the launch) or decline a question's guessed launch; returns the
+/// guess, `None` when the question has none.
+#[tracing::instrument(skip_all)]
+pub async fn settle_guess(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    confirm: bool,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        r#"update questions q set launch_id = case when $2 then q.launch_guess_id else q.launch_id end,
+                  launch_guess_id = null
+           from (select id, launch_guess_id as guess from questions where id = $1 for update) old
+           where q.id = old.id and old.guess is not null
+           returning old.guess as "guess!""#,
+        id,
+        confirm
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// A question's guessed launch, waiting to be confirmed.
+#[tracing::instrument(skip_all)]
+pub async fn launch_guess(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<(i64, String)>> {
+    let r = sqlx::query!(
+        "select l.id, l.name from questions q join launches l on l.id = q.launch_guess_id where q.id = $1",
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(r.map(|r| (r.id, r.name)))
+}
+
+/// The active user a chat name stands for: their name, or their email before the @, when
+/// exactly one user matches.
+#[tracing::instrument(skip_all)]
+pub async fn user_by_chat_name(
+    pool: &sqlx::PgPool,
+    name: &str,
+) -> anyhow::Result<Option<crate::auth::User>> {
+    if name.trim().is_empty() {
+        return Ok(None);
+    }
+    let ids = sqlx::query_scalar!(
+        "select id from users where disabled_at is null
+           and (lower(name) = lower($1) or split_part(email, '@', 1) = lower($1))
+         limit 2",
+        name.trim()
+    )
+    .fetch_all(pool)
+    .await?;
+    match ids.as_slice() {
+        [id] => crate::auth::db::find_active(pool, *id).await,
+        _ => Ok(None),
+    }
+}
+
+/// Every FAQ entry of every guide's published revision.
+#[tracing::instrument(skip_all)]
+pub async fn published_faqs(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<super::chat::FaqEntry>> {
+    let rows = sqlx::query!(
+        "select l.id, l.name, r.faq from guides g
+         join launches l on l.id = g.launch_id
+         join guide_revisions r on r.launch_id = g.launch_id and r.number = g.published_number
+         where g.published_number is not null and l.status <> 'retired'"
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|r| {
+            let faqs: Vec<crate::launches::guide::Faq> =
+                serde_json::from_value(r.faq).unwrap_or_default();
+            faqs.into_iter().map(move |faq| super::chat::FaqEntry {
+                launch_id: r.id,
+                launch_name: r.name.clone(),
+                faq,
+            })
+        })
+        .collect())
+}
+
+/// A question as the repeated-question grouping reads it.
+#[derive(Debug, Clone)]
+pub struct RepeatRow {
+    pub id: i64,
+    pub text: String,
+    pub answer: Option<String>,
+    pub launch_id: Option<i64>,
+    pub launch_name: Option<String>,
+}
+
+/// The newest questions asked since `since`, at most `limit`, oldest first (stable input order
+/// for the seeded clustering).
+#[tracing::instrument(skip_all)]
+pub async fn recent_for_grouping(
+    db: impl PgExecutor<'_>,
+    since: OffsetDateTime,
+    limit: i64,
+) -> sqlx::Result<Vec<RepeatRow>> {
+    sqlx::query_as!(
+        RepeatRow,
+        r#"select * from (
+             select q.id, q.text, q.answer, q.launch_id, l.name as "launch_name?"
+             from questions q left join launches l on l.id = q.launch_id
+             where q.asked_at >= $1
+             order by q.asked_at desc, q.id desc limit $2
+           ) recent order by id"#,
+        since,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Remember the feedback item a question was logged as.
+#[tracing::instrument(skip_all)]
+pub async fn set_feedback(db: impl PgExecutor<'_>, id: i64, feedback_id: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update questions set feedback_id = $2 where id = $1",
+        id,
+        feedback_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

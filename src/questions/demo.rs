@@ -62,6 +62,9 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     let today = OffsetDateTime::now_utc().replace_time(Time::MIDNIGHT);
     let (before, after): (Vec<&DemoQuestion>, Vec<&DemoQuestion>) =
         questions.iter().partition(|q| q.phase == "before_guide");
+    // Demo questions name their launch the way people do; link them as a person confirming the
+    // guess would.
+    let candidates = super::launch_candidates(pool).await?;
     let mut tx = pool.begin().await?;
     for (group, from_days, span) in [(&before, 180i64, 90i64), (&after, 89, 88)] {
         let n = group.len().max(1) as i64;
@@ -86,6 +89,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
                     .unwrap_or("other"),
                 asked_by_name: name.map(str::to_owned),
                 theme_id: None,
+                launch_id: super::launch_guess::guess(&q.text, &candidates).map(|(id, _)| id),
             };
             let c = classifier.classify(&q.text);
             let id = db::insert(
@@ -96,6 +100,7 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
                     asked_at: Some(asked_at),
                     kind: c.kind,
                     confidence: c.confidence,
+                    launch_guess_id: None,
                 },
             )
             .await?;

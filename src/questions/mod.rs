@@ -2,6 +2,7 @@
 //! this does" (awareness) to "how do we get our customers ready" (readiness).
 
 pub mod classify;
+pub mod launch_guess;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,8 +64,12 @@ impl Kind {
 }
 
 pub mod api;
+pub mod chat;
+pub mod dashboard;
 pub mod db;
 pub mod demo;
+pub mod repeated;
+pub mod triage;
 pub mod web;
 
 use std::sync::{Arc, Mutex};
@@ -107,8 +112,29 @@ pub struct QuestionInput {
     /// Who asked, when it was not the signed-in person (a name).
     #[serde(default)]
     pub asked_by_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "id_text")]
+    #[schema(value_type = Option<String>)]
     pub theme_id: String,
+    /// The launch it is about (its id); guessed from the text and offered when empty.
+    #[serde(default, deserialize_with = "id_text")]
+    #[schema(value_type = Option<String>)]
+    pub launch_id: String,
+}
+
+/// An id field sent as text (forms) or as a number or null (JSON).
+fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IdText {
+        Text(String),
+        Number(i64),
+        Null(()),
+    }
+    Ok(match Option::<IdText>::deserialize(d)? {
+        Some(IdText::Text(s)) => s,
+        Some(IdText::Number(n)) => n.to_string(),
+        Some(IdText::Null(())) | None => String::new(),
+    })
 }
 
 /// A validated question.
@@ -119,6 +145,7 @@ pub struct NewQuestion {
     pub channel: &'static str,
     pub asked_by_name: Option<String>,
     pub theme_id: Option<i64>,
+    pub launch_id: Option<i64>,
 }
 
 impl QuestionInput {
@@ -164,6 +191,16 @@ impl QuestionInput {
                 }
             },
         };
+        let launch_id = match clean(Some(&self.launch_id)) {
+            None => None,
+            Some(t) => match t.parse::<i64>() {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    errors.add("launch_id", "Choose a launch from the list");
+                    None
+                }
+            },
+        };
         if errors.is_empty() {
             Ok(NewQuestion {
                 text: text.to_owned(),
@@ -171,6 +208,7 @@ impl QuestionInput {
                 channel,
                 asked_by_name,
                 theme_id,
+                launch_id,
             })
         } else {
             Err(errors)
@@ -186,25 +224,68 @@ pub async fn ask(
     input: &QuestionInput,
     default_team: Option<&str>,
 ) -> crate::error::AppResult<(i64, Kind)> {
+    let (id, kind, _) = ask_with(
+        pool,
+        classifier,
+        &crate::audit::Actor::User(asker),
+        Some(asker.id),
+        input,
+        default_team,
+    )
+    .await?;
+    Ok((id, kind))
+}
+
+/// [`ask`] for an asker who may have no account (a chat command): `user_id` is the asker's
+/// account when known. Returns the id, the kind and the launch guessed from the text.
+pub async fn ask_with(
+    pool: &sqlx::PgPool,
+    classifier: &ClassifierCache,
+    actor: &crate::audit::Actor<'_>,
+    user_id: Option<i64>,
+    input: &QuestionInput,
+    default_team: Option<&str>,
+) -> crate::error::AppResult<(i64, Kind, Option<i64>)> {
     let question = input
         .validate(default_team)
         .map_err(crate::error::AppError::Validation)?;
+    if let Some(l) = question.launch_id
+        && crate::launches::db::get(pool, l).await?.is_none()
+    {
+        return Err(crate::error::AppError::Validation(FieldErrors::single(
+            "launch_id",
+            "Choose a launch from the list",
+        )));
+    }
+    if let Some(t) = question.theme_id
+        && crate::themes::db::get(pool, t).await?.is_none()
+    {
+        return Err(crate::error::AppError::Validation(FieldErrors::single(
+            "theme_id",
+            "Choose a theme from the list",
+        )));
+    }
     let classified = classifier.get(pool).await?.classify(&question.text);
+    let launch_guess_id = match question.launch_id {
+        Some(_) => None,
+        None => guess_launch(pool, &question.text).await?,
+    };
     let mut tx = pool.begin().await?;
     let id = db::insert(
         &mut *tx,
         &db::Asked {
             question: &question,
-            asked_by_id: question.asked_by_name.is_none().then_some(asker.id),
+            asked_by_id: user_id.filter(|_| question.asked_by_name.is_none()),
             asked_at: None,
             kind: classified.kind,
             confidence: classified.confidence,
+            launch_guess_id,
         },
     )
     .await?;
     crate::audit::db::record(
         &mut *tx,
-        &crate::audit::Actor::User(asker),
+        actor,
         crate::audit::Entry {
             action: "question.create",
             entity_type: "question",
@@ -216,7 +297,64 @@ pub async fn ask(
     )
     .await?;
     tx.commit().await?;
-    Ok((id, classified.kind))
+    Ok((id, classified.kind, launch_guess_id.or(question.launch_id)))
+}
+
+/// The launch (not retired) that a question's text names, if any.
+pub async fn guess_launch(pool: &sqlx::PgPool, text: &str) -> sqlx::Result<Option<i64>> {
+    let candidates = launch_candidates(pool).await?;
+    Ok(launch_guess::guess(text, &candidates).map(|(id, _)| id))
+}
+
+/// Every launch that is not retired, with the keywords of the themes it answers.
+pub async fn launch_candidates(pool: &sqlx::PgPool) -> sqlx::Result<Vec<launch_guess::Candidate>> {
+    let launches = crate::launches::db::list(pool).await?;
+    let themes = crate::themes::db::list(pool, Some("active")).await?;
+    Ok(launches
+        .into_iter()
+        .filter(|l| l.status != "retired")
+        .map(|l| launch_guess::Candidate {
+            keywords: themes
+                .iter()
+                .filter(|t| l.theme_ids.contains(&t.id))
+                .flat_map(|t| t.keywords.iter().cloned())
+                .collect(),
+            id: l.id,
+            name: l.name,
+        })
+        .collect())
+}
+
+/// Confirm the guessed launch (it becomes the question's launch) or decline it; audited.
+pub async fn settle_guess(
+    pool: &sqlx::PgPool,
+    by: &crate::auth::User,
+    id: i64,
+    confirm: bool,
+) -> crate::error::AppResult<()> {
+    let mut tx = pool.begin().await?;
+    let Some(guess) = db::settle_guess(&mut *tx, id, confirm).await? else {
+        return Err(crate::error::AppError::NotFound);
+    };
+    crate::audit::db::record(
+        &mut *tx,
+        &crate::audit::Actor::User(by),
+        crate::audit::Entry {
+            action: "question.launch",
+            entity_type: "question",
+            entity_id: Some(id.to_string()),
+            summary: if confirm {
+                format!("Linked question #{id} to launch #{guess}")
+            } else {
+                format!("Question #{id} is not about launch #{guess}")
+            },
+            before: None,
+            after: Some(serde_json::json!({ "launch_id": confirm.then_some(guess) })),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Answer a question (Markdown text, minutes spent), audited.
@@ -306,6 +444,50 @@ pub async fn override_kind(
 pub fn readiness_share(awareness: i64, readiness: i64) -> Option<i64> {
     let asked = awareness + readiness;
     (asked > 0).then(|| (100 * readiness + asked / 2) / asked)
+}
+
+/// Awareness and readiness questions of one week.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeekTotal {
+    pub week: time::Date,
+    pub awareness: i64,
+    pub readiness: i64,
+}
+
+/// The last `weeks` complete weeks (Monday, UTC), oldest first, every week present (zeros when
+/// nothing was asked), all teams together.
+pub async fn share_trend(pool: &sqlx::PgPool, weeks: i64) -> sqlx::Result<Vec<WeekTotal>> {
+    let this_week = crate::insights::week_start(crate::insights::today());
+    let first = this_week - time::Duration::weeks(weeks);
+    let rows = db::weekly(
+        pool,
+        &db::WeekFilter {
+            from: first.midnight().assume_utc(),
+            to: this_week.midnight().assume_utc(),
+            launch_id: None,
+            channel: None,
+        },
+    )
+    .await?;
+    Ok((0..weeks)
+        .map(|i| {
+            let week = first + time::Duration::weeks(i);
+            let (awareness, readiness) = rows
+                .iter()
+                .filter(|r| r.week == week)
+                .fold((0, 0), |acc, r| (acc.0 + r.awareness, acc.1 + r.readiness));
+            WeekTotal {
+                week,
+                awareness,
+                readiness,
+            }
+        })
+        .collect())
+}
+
+/// How many support items wait for the weekly triage.
+pub async fn triage_backlog(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
+    triage::db::backlog_count(pool, triage::window_start(crate::insights::today())).await
 }
 
 /// The classifier as shipped plus the overrides in the database, retrained when an override

@@ -12,6 +12,7 @@ use crate::app::AppState;
 
 const APP_CSS: &str = include_str!("../../static/app.css");
 const REVIEW_JS: &str = include_str!("../../static/review.js");
+const TRIAGE_JS: &str = include_str!("../../static/triage.js");
 
 /// `/static/{name}.{hash}.{ext}`: a new path whenever the content changes, so it can be cached forever.
 fn hashed_path(name: &str, ext: &str, body: &str) -> String {
@@ -22,6 +23,7 @@ fn hashed_path(name: &str, ext: &str, body: &str) -> String {
 
 static CSS_PATH: LazyLock<String> = LazyLock::new(|| hashed_path("app", "css", APP_CSS));
 static REVIEW_JS_PATH: LazyLock<String> = LazyLock::new(|| hashed_path("review", "js", REVIEW_JS));
+static TRIAGE_JS_PATH: LazyLock<String> = LazyLock::new(|| hashed_path("triage", "js", TRIAGE_JS));
 
 pub fn css_path() -> &'static str {
     CSS_PATH.as_str()
@@ -30,6 +32,11 @@ pub fn css_path() -> &'static str {
 /// The review queue's keyboard script.
 pub fn review_js_path() -> &'static str {
     REVIEW_JS_PATH.as_str()
+}
+
+/// The support triage's keyboard script.
+pub fn triage_js_path() -> &'static str {
+    TRIAGE_JS_PATH.as_str()
 }
 
 fn immutable(content_type: &'static str, body: &'static str) -> impl IntoResponse {
@@ -54,5 +61,9 @@ pub fn router() -> Router<AppState> {
         .route(
             review_js_path(),
             get(|| async { immutable("text/javascript; charset=utf-8", REVIEW_JS) }),
+        )
+        .route(
+            triage_js_path(),
+            get(|| async { immutable("text/javascript; charset=utf-8", TRIAGE_JS) }),
         )
 }
