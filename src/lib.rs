@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod embeddings;
 pub mod error;
 pub mod feedback;
 pub mod generate;

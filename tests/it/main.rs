@@ -18,6 +18,7 @@ mod openapi;
 mod questions;
 mod roles;
 mod search;
+mod semantic;
 mod tagging;
 mod themes;
 mod themes_browser;
