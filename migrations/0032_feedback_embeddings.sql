@@ -12,3 +12,8 @@ create table feedback_embeddings (
     vector bytea not null,
     embedded_at timestamptz not null default now()
 );
+
+-- The backfill / re-embed job (`embed_all`). A later migration that adds another job kind must
+-- keep this one in its list.
+alter table jobs drop constraint jobs_kind_check;
+alter table jobs add constraint jobs_kind_check check (kind in ('retag_all', 'tag_feedback', 'embed_all'));

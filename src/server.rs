@@ -28,7 +28,10 @@ pub async fn serve(config: Config, pool: PgPool) -> anyhow::Result<()> {
     match crate::embeddings::queue_backfill_if_needed(&pool).await {
         Ok(Some(job)) => tracing::info!(job, "queued vectors for items that have none"),
         Ok(None) => {}
-        Err(err) => tracing::warn!(error = format!("{err:#}"), "could not queue the vector backfill"),
+        Err(err) => tracing::warn!(
+            error = format!("{err:#}"),
+            "could not queue the vector backfill"
+        ),
     }
     let listener = tokio::net::TcpListener::bind(bind)
         .await

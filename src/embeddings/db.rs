@@ -95,7 +95,10 @@ pub async fn vectors(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.feedback_id, r.vector)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.feedback_id, r.vector))
+        .collect())
 }
 
 /// A candidate for similarity: its id, account and vector.
@@ -167,7 +170,10 @@ pub async fn summaries(db: impl PgExecutor<'_>, ids: &[i64]) -> sqlx::Result<Vec
 /// The id of the account with this external id.
 #[tracing::instrument(skip_all)]
 pub async fn account_id(db: impl PgExecutor<'_>, external_id: &str) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!("select id from accounts where external_id = $1", external_id)
-        .fetch_optional(db)
-        .await
+    sqlx::query_scalar!(
+        "select id from accounts where external_id = $1",
+        external_id
+    )
+    .fetch_optional(db)
+    .await
 }

@@ -171,7 +171,11 @@ pub fn decode(bytes: &[u8]) -> Vec<f32> {
 }
 
 /// Embed `rows` off the runtime and store them; returns how many were embedded.
-async fn embed_rows(pool: &PgPool, sem: &Arc<Semantic>, rows: Vec<db::TextToEmbed>) -> anyhow::Result<usize> {
+async fn embed_rows(
+    pool: &PgPool,
+    sem: &Arc<Semantic>,
+    rows: Vec<db::TextToEmbed>,
+) -> anyhow::Result<usize> {
     if rows.is_empty() {
         return Ok(0);
     }
@@ -202,7 +206,11 @@ pub async fn ensure(pool: &PgPool, sem: &Arc<Semantic>, ids: &[i64]) -> anyhow::
 }
 
 /// Embed every live item without a current vector, reporting progress on `job` when given.
-pub async fn backfill(pool: &PgPool, sem: &Arc<Semantic>, job: Option<i64>) -> anyhow::Result<usize> {
+pub async fn backfill(
+    pool: &PgPool,
+    sem: &Arc<Semantic>,
+    job: Option<i64>,
+) -> anyhow::Result<usize> {
     let total = usize::try_from(db::stale_count(pool, &sem.model).await?).unwrap_or(0);
     if let Some(id) = job {
         jobs::progress(pool, id, 0, total).await?;

@@ -27,7 +27,13 @@ pub struct Near {
 }
 
 /// Rank candidates by cosine to `v`, best first, at least `min`, at most `limit`, without `skip`.
-fn rank(v: &[f32], candidates: &[db::Candidate], min: f32, limit: usize, skip: Option<i64>) -> Vec<Near> {
+fn rank(
+    v: &[f32],
+    candidates: &[db::Candidate],
+    min: f32,
+    limit: usize,
+    skip: Option<i64>,
+) -> Vec<Near> {
     let mut out: Vec<Near> = candidates
         .iter()
         .filter(|c| Some(c.id) != skip)

@@ -49,12 +49,11 @@ pub async fn train(
     let ids: Vec<i64> = decisions.iter().map(|d| d.feedback_id).collect();
     embeddings::ensure(pool, sem, &ids).await?;
     let stored = embeddings::vectors_of(pool, sem, &ids).await?;
-    let sample: Vec<Vec<f32>> =
-        embeddings::db::recent(pool, &sem.model, None, UNLABELLED_SAMPLE)
-            .await?
-            .into_iter()
-            .map(|c| embeddings::decode(&c.vector))
-            .collect();
+    let sample: Vec<Vec<f32>> = embeddings::db::recent(pool, &sem.model, None, UNLABELLED_SAMPLE)
+        .await?
+        .into_iter()
+        .map(|c| embeddings::decode(&c.vector))
+        .collect();
     let seed_texts: Vec<(i64, String)> = seeds
         .iter()
         .flat_map(|s| seed_texts(s).into_iter().map(move |t| (s.label, t)))
@@ -79,12 +78,17 @@ pub async fn train(
     tokio::task::spawn_blocking(move || {
         let texts: Vec<String> = seed_texts.iter().map(|(_, t)| t.clone()).collect();
         let vectors = s.embed_cached(&texts);
-        examples.extend(seed_texts.iter().zip(vectors).map(|((label, _), v)| VectorExample {
-            vector: v.as_ref().clone(),
-            label: *label,
-            polarity: Polarity::Positive,
-            weight: 1.0,
-        }));
+        examples.extend(
+            seed_texts
+                .iter()
+                .zip(vectors)
+                .map(|((label, _), v)| VectorExample {
+                    vector: v.as_ref().clone(),
+                    label: *label,
+                    polarity: Polarity::Positive,
+                    weight: 1.0,
+                }),
+        );
         let cfg = SemanticConfig::default();
         let refs: Vec<&[f32]> = sample.iter().map(Vec::as_slice).collect();
         let trained = SemanticModel::train(&examples, &refs, &cfg);
