@@ -288,8 +288,8 @@ async fn the_form_offers_a_near_duplicate_of_the_same_account_and_logs_it_when_a
         return;
     }
     let app = TestApp::new(pool).await;
-    let acme = app.account("ACME-1", "Acme", 100_00, "smb").await;
-    let other = app.account("GLOBEX-1", "Globex", 100_00, "smb").await;
+    let acme = app.account("ACME-1", "Acme", 10_000, "smb").await;
+    let other = app.account("GLOBEX-1", "Globex", 10_000, "smb").await;
     let first = feedback(
         &app.pool,
         "support",
