@@ -8,6 +8,7 @@
 //! runtime's threads: the encoder runs under `spawn_blocking`.
 
 pub mod db;
+pub mod similar;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -272,8 +273,6 @@ pub async fn queue_backfill_if_needed(pool: &PgPool) -> anyhow::Result<Option<i6
     Ok(Some(jobs::enqueue(pool, &EmbedAll {}, None).await?))
 }
 
-pub mod similar;
-
 impl Semantic {
     /// [`Semantic::embed_cached`] for one text, off the runtime: a query typed again (the next
     /// page of a search) is embedded once.
@@ -283,5 +282,35 @@ impl Semantic {
             .await
             .context("embedding a text")?;
         v.pop().context("no vector")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode, encode, model_name};
+
+    #[test]
+    fn vectors_round_trip_as_little_endian_f32() {
+        let v = vec![0.5f32, -1.25, 3.0e-7, 0.0];
+        let bytes = encode(&v);
+        assert_eq!(bytes.len(), 16);
+        assert_eq!(&bytes[..4], &0.5f32.to_le_bytes());
+        assert_eq!(decode(&bytes), v);
+        assert_eq!(decode(&bytes[..7]), [0.5], "a partial value is dropped");
+    }
+
+    #[test]
+    fn the_model_name_changes_with_the_files() {
+        let dir = std::env::temp_dir().join(format!("semantic-model-name-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), "{\"hidden_size\": 384}").unwrap();
+        std::fs::write(dir.join("tokenizer.json"), "{}").unwrap();
+        std::fs::write(dir.join("model.safetensors"), [0u8; 10]).unwrap();
+        let a = model_name(&dir);
+        assert!(a.starts_with("all-MiniLM-L6-v2@"), "{a}");
+        assert_eq!(model_name(&dir), a, "stable");
+        std::fs::write(dir.join("model.safetensors"), [0u8; 11]).unwrap();
+        assert_ne!(model_name(&dir), a, "other weights, other name");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
