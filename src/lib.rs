@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod digests;
+pub mod embeddings;
 pub mod error;
 pub mod feedback;
 pub mod generate;

@@ -23,6 +23,19 @@ pub async fn serve(config: Config, pool: PgPool) -> anyhow::Result<()> {
     }
     let housekeeping = tokio::spawn(housekeeping(pool.clone()));
     let worker = tokio::spawn(crate::worker::run(pool.clone(), state.config.clone()));
+    // Loads the sentence encoder once (or says once that there is none) and queues vectors
+    // for items that have none from it, beside serving (loading takes a moment).
+    let backfill_pool = pool.clone();
+    tokio::spawn(async move {
+        match crate::embeddings::queue_backfill_if_needed(&backfill_pool).await {
+            Ok(Some(job)) => tracing::info!(job, "queued vectors for items that have none"),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(
+                error = format!("{err:#}"),
+                "could not queue the vector backfill"
+            ),
+        }
+    });
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;

@@ -33,6 +33,9 @@ async fn dispatch(pool: &PgPool, config: &Config, job: &Job) -> anyhow::Result<(
                     .map(|_| ())
             }
         }
+        crate::embeddings::EmbedAll::NAME => crate::embeddings::run_embed_all(pool, Some(job.id))
+            .await
+            .map(|_| ()),
         other => Err(anyhow::anyhow!("unknown job kind {other}")),
     }
 }

@@ -397,10 +397,11 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<FeedbackPage>> {
     user.require(Permission::Read)?;
-    let (filter, cursor, limit, errors) = params.parse();
+    let (mut filter, cursor, limit, errors) = params.parse();
     if !errors.is_empty() {
         return Err(AppError::Validation(errors).into());
     }
+    filter.add_semantic(&state.pool).await?;
     let rows = db::list(&state.pool, &filter, cursor, limit).await?;
     let next_cursor = super::web::next_cursor(&rows, limit).map(|c| c.encode());
     let themes = themes_of(&state.pool, &rows).await?;

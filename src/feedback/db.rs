@@ -89,6 +89,8 @@ pub async fn list(
             }
             _ => (None, None, None),
         };
+        let (semantic_ids, semantic_rank): (Vec<i64>, Vec<f32>) =
+            filter.semantic.iter().copied().unzip();
         let rows = sqlx::query!(
             r#"with query as (
                  select websearch_to_tsquery('english', $1) as exact,
@@ -110,12 +112,19 @@ pub async fn list(
                                                   '''((?:[^'']|'''')+)''', '''\1'':*', 'g')::tsquery
                  union
                  select f.id from feedback f where f.account_id in (select id from named)
+                 -- Hybrid search: items close in meaning (ranked in Rust over stored vectors).
+                 union
+                 select unnest($21::bigint[])
+               ),
+               semantic as (
+                 select s.id, s.boost from unnest($21::bigint[], $22::real[]) as s(id, boost)
                ),
                matched as (
                  select f.id, f.received_at,
                         (ts_rank(f.search, (select prefix from query))
                          + ts_rank(f.search, (select exact from query))
                          + case when f.account_id in (select id from named) then 0.05::real else 0::real end
+                         + coalesce((select s.boost from semantic s where s.id = f.id), 0::real)
                         )::real as rank
                  from hits h
                  join feedback f on f.id = h.id
@@ -177,7 +186,9 @@ pub async fn list(
             filter.import_id,
             filter.theme_id,
             filter.untagged,
-            filter.archived
+            filter.archived,
+            &semantic_ids,
+            &semantic_rank
         )
         .fetch_all(db)
         .await?;

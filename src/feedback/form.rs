@@ -30,6 +30,8 @@ pub struct FeedbackForm {
     pub received_on: String,
     pub nps_score: String,
     pub external_id: String,
+    /// "1" once the person saw the near-duplicate offer and chose to log it anyway.
+    pub duplicate_ok: String,
 }
 
 fn some(s: &str) -> Option<String> {
@@ -93,6 +95,8 @@ pub struct FormPage {
     accounts: Vec<(String, String)>,
     /// None for the quick log; the item's id when editing.
     editing: Option<i64>,
+    /// Items of the same account that say nearly the same (offered before logging).
+    duplicates: Vec<crate::embeddings::similar::NearView>,
 }
 
 const ACCOUNT_CHOICES: i64 = 1000;
@@ -116,6 +120,7 @@ async fn render(
         sources: &Source::ALL,
         accounts: db::account_choices(&state.pool, ACCOUNT_CHOICES).await?,
         editing,
+        duplicates: Vec::new(),
     })
 }
 
@@ -138,6 +143,22 @@ pub async fn create(
     if !errors.is_empty() {
         let page = render(&state, &current, form, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    // Offer, never silently drop: a near-duplicate of the same account is shown once, and
+    // "Log it anyway" posts the same form again with `duplicate_ok`.
+    if form.duplicate_ok != "1" {
+        let duplicates = crate::embeddings::similar::offer_for_new(
+            &state.pool,
+            input.account_external_id.as_deref(),
+            input.title.as_deref(),
+            input.body.as_deref().unwrap_or(""),
+        )
+        .await?;
+        if !duplicates.is_empty() {
+            let mut page = render(&state, &current, form, FieldErrors::default(), None).await?;
+            page.duplicates = duplicates;
+            return Ok(page.into_response());
+        }
     }
     match ingest::ingest_via(
         &state.pool,
@@ -208,6 +229,7 @@ pub async fn edit(
             .map(|s| s.to_string())
             .unwrap_or_default(),
         external_id: item.item.external_id.clone().unwrap_or_default(),
+        duplicate_ok: String::new(),
     };
     render(&state, &current, form, FieldErrors::default(), Some(id)).await
 }

@@ -110,6 +110,42 @@ pub struct Filter {
     pub untagged: bool,
     /// Archived items instead of live ones.
     pub archived: bool,
+    /// Hybrid search: items close in meaning to `q` and the rank each adds
+    /// ([`Filter::add_semantic`]); they match even without a shared word.
+    pub semantic: Vec<(i64, f32)>,
+}
+
+/// Items at least this close (cosine) to the search join its matches.
+pub const SEMANTIC_MIN_COSINE: f32 = 0.5;
+/// At most this many items join a search by meaning.
+pub const SEMANTIC_MATCHES: usize = 100;
+/// A semantic match adds `cosine × this` to its full-text rank (`ts_rank` of a good word match
+/// is about 0.1–0.3), so a paraphrase ranks near a word match and an item that has both first.
+pub const SEMANTIC_WEIGHT: f32 = 0.5;
+
+impl Filter {
+    /// Hybrid search: with the sentence encoder, embed `q` once (a repeated query, such as the
+    /// next page, comes from a cache) and rank the newest items' stored vectors against it
+    /// (a bounded candidate set, [`crate::embeddings::similar::WINDOW`]). Without a model, or
+    /// without `q`, the search stays full-text only.
+    pub async fn add_semantic(&mut self, pool: &sqlx::PgPool) -> anyhow::Result<()> {
+        let (Some(q), Some(sem)) = (self.q.as_deref(), crate::embeddings::shared()) else {
+            return Ok(());
+        };
+        let near = crate::embeddings::similar::for_query(
+            pool,
+            &sem,
+            q,
+            SEMANTIC_MIN_COSINE,
+            SEMANTIC_MATCHES,
+        )
+        .await?;
+        self.semantic = near
+            .into_iter()
+            .map(|n| (n.id, n.cosine * SEMANTIC_WEIGHT))
+            .collect();
+        Ok(())
+    }
 }
 
 /// Where the next page starts.

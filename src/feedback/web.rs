@@ -266,7 +266,8 @@ async fn list(
     Query(params): Query<ListParams>,
 ) -> AppResult<ListPage> {
     current.user.require(Permission::Read)?;
-    let (filter, cursor, limit, errors) = params.parse();
+    let (mut filter, cursor, limit, errors) = params.parse();
+    filter.add_semantic(&state.pool).await?;
     let rows = db::list(&state.pool, &filter, cursor, limit).await?;
     let reporters = db::reporters(&state.pool).await?;
     let themes: Vec<(i64, String)> = crate::themes::db::list(&state.pool, Some("active"))
@@ -317,6 +318,8 @@ pub struct DetailPage {
     metadata: String,
     can_edit: bool,
     themes: crate::themes::tagging::item::ItemThemes,
+    /// Items closest in meaning; `None` without the sentence-encoder model.
+    similar: Option<Vec<crate::embeddings::similar::NearView>>,
 }
 
 /// Who may change an item: people who curate feedback, and whoever reported it.
@@ -354,6 +357,7 @@ async fn detail(
         metadata: serde_json::to_string_pretty(&item.metadata).unwrap_or_default(),
         can_edit: can_edit(&current.user, item.item.reporter_id),
         themes: crate::themes::tagging::item::for_item(&state.pool, &current.user, id).await?,
+        similar: crate::embeddings::similar::for_item_page(&state.pool, id).await?,
         item,
     })
 }

@@ -250,6 +250,8 @@ pub struct OverviewPage {
     total_themes: usize,
     /// Archived and merged themes: (id, name, status), so they can be found and restored.
     retired: Vec<(i64, String, &'static str)>,
+    /// No sentence-encoder model: the tagger reads words only (said once in the log too).
+    lexical_only: bool,
 }
 
 fn sort_rows(rows: &mut [OverviewRow], sort: &str, desc: bool) {
@@ -346,6 +348,7 @@ async fn overview(
         can_edit: current.user.can(Permission::EditThemes),
         can_tag: current.user.can(Permission::TagFeedback),
         to_review,
+        lexical_only: crate::embeddings::status() == crate::embeddings::Status::LexicalOnly,
     })
 }
 

@@ -399,6 +399,12 @@ async fn api_lists_shows_and_upserts_accounts(pool: PgPool) {
 
 #[sqlx::test]
 async fn demo_loads_twice_without_duplicates_and_attaches_tickets(pool: PgPool) {
+    // Embedding the 10,003 tickets in an unoptimised test build takes a quarter of an hour, so
+    // this test loads the demo on the lexical engine (tests/it/semantic.rs covers the encoder).
+    goldthread::embeddings::with_encoder(None, demo_loads_twice(pool)).await
+}
+
+async fn demo_loads_twice(pool: PgPool) {
     let app = TestApp::new(pool).await;
     goldthread::demo::load(&app.pool).await.expect("first load");
     let count = |sql: &'static str| {

@@ -26,6 +26,7 @@ mod questions_roles;
 mod questions_triage;
 mod roles;
 mod search;
+mod semantic;
 mod tagging;
 mod themes;
 mod themes_browser;

@@ -27,6 +27,7 @@ pub async fn seeds(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<SeedRow>> {
 
 /// A confirmed (positive) or rejected (negative) tag, with the text it is about.
 pub struct LabelledRow {
+    pub feedback_id: i64,
     pub theme_id: i64,
     pub positive: bool,
     pub text: String,
@@ -37,7 +38,7 @@ pub struct LabelledRow {
 pub async fn decisions(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<LabelledRow>> {
     sqlx::query_as!(
         LabelledRow,
-        r#"select ft.theme_id, (ft.state = 'confirmed') as "positive!",
+        r#"select ft.feedback_id, ft.theme_id, (ft.state = 'confirmed') as "positive!",
                   coalesce(f.title || '. ', '') || f.body as "text!"
            from feedback_themes ft
            join themes t on t.id = ft.theme_id and t.status = 'active'

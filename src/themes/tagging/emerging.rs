@@ -69,9 +69,17 @@ async fn emerging_page(
 async fn emerging_clusters(pool: &sqlx::PgPool) -> AppResult<EmergingClusters> {
     let rows = db::untagged_recent(pool, EMERGING_SAMPLE).await?;
     let untagged = rows.len();
+    let vectors = semantic_vectors(pool, &rows).await?;
     let clusters = tokio::task::spawn_blocking(move || {
         let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-        let clusters = crate::tagging::cluster(&texts, None, 0);
+        // By meaning with the sentence encoder, by words without it.
+        let clusters = match &vectors {
+            Some(v) => {
+                let refs: Vec<&[f32]> = v.iter().map(Vec::as_slice).collect();
+                crate::tagging::embed_cluster::cluster_vectors(&refs, &texts, None, 0)
+            }
+            None => crate::tagging::cluster(&texts, None, 0),
+        };
         clusters
             .into_iter()
             .filter(|c| c.members.len() >= 3)
@@ -115,6 +123,26 @@ async fn emerging_clusters(pool: &sqlx::PgPool) -> AppResult<EmergingClusters> {
     .await
     .map_err(|e| anyhow::anyhow!("clustering failed: {e}"))?;
     Ok(EmergingClusters { clusters, untagged })
+}
+
+/// The stored vectors of `rows` (embedding any the worker has not reached), in order; `None`
+/// without the sentence encoder.
+async fn semantic_vectors(
+    pool: &sqlx::PgPool,
+    rows: &[db::TextRow],
+) -> anyhow::Result<Option<Vec<Vec<f32>>>> {
+    let Some(sem) = crate::embeddings::shared() else {
+        return Ok(None);
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    crate::embeddings::ensure(pool, &sem, &ids).await?;
+    let mut stored = crate::embeddings::vectors_of(pool, &sem, &ids).await?;
+    let dim = sem.encoder.dim();
+    Ok(Some(
+        ids.iter()
+            .map(|id| stored.remove(id).unwrap_or_else(|| vec![0.0; dim]))
+            .collect(),
+    ))
 }
 
 /// The label's phrases as clean keywords: no empty pieces, no contractions.

@@ -11,6 +11,7 @@ pub mod emerging;
 pub mod item;
 pub mod retag;
 pub mod review;
+pub mod semantic;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ const BATCH: i64 = 500;
 pub struct TagRun {
     pub items: usize,
     pub tagged: usize,
+    /// Items whose sentence vector was computed (0 when every stored vector was current).
+    pub embedded: usize,
 }
 
 impl TagRun {
@@ -58,6 +61,8 @@ pub struct Tagger {
     model: Model,
     rules: KeywordRules,
     parent: HashMap<i64, i64>,
+    /// With the sentence encoder: the classifier over stored vectors.
+    semantic: Option<semantic::SemanticTagger>,
 }
 
 /// Confidence given to a keyword match the model did not make itself.
@@ -66,9 +71,10 @@ const RULE_CONFIDENCE: f32 = 0.6;
 impl Tagger {
     /// (theme, confidence) suggestions for one text: the model's pick, plus every theme whose
     /// keyword phrase the text contains, most specific first, without a parent of another pick.
-    pub fn suggest(&self, text: &str) -> Vec<(i64, f32)> {
+    /// With a semantic model and the item's vector, the model's pick is theirs (combined).
+    pub fn suggest(&self, text: &str, vector: Option<&[f32]>) -> Vec<(i64, f32)> {
         let mut out: Vec<(i64, f32)> = Vec::new();
-        if let Some(p) = self.model.classify(text) {
+        if let Some(p) = self.pick(text, vector) {
             out.push((p.label, p.confidence.clamp(0.0, 1.0)));
         }
         for label in self.rules.matches(text) {
@@ -91,6 +97,22 @@ impl Tagger {
         let covered: Vec<i64> = out.iter().flat_map(|(l, _)| ancestors(*l)).collect();
         out.retain(|(l, _)| !covered.contains(l));
         out
+    }
+}
+
+impl Tagger {
+    /// The model's theme for one item: semantic (mixed with lexical) when the item has a
+    /// vector of the semantic model's weights, lexical otherwise.
+    fn pick(&self, text: &str, vector: Option<&[f32]>) -> Option<crate::tagging::Prediction> {
+        match (&self.semantic, vector) {
+            (Some(sem), Some(v)) => sem.classify(&self.model, text, v),
+            _ => self.model.classify(text),
+        }
+    }
+
+    /// The weights whose stored vectors the tagger reads, when it has a semantic model.
+    pub fn semantic_model(&self) -> Option<&str> {
+        self.semantic.as_ref().map(|s| s.model_name.as_str())
     }
 }
 
@@ -121,6 +143,20 @@ pub async fn train(pool: &PgPool) -> anyhow::Result<Option<Arc<Tagger>>> {
             }
         })
         .collect();
+    let semantic = match crate::embeddings::shared() {
+        Some(sem) => {
+            let decided: Vec<semantic::Decision> = decisions
+                .iter()
+                .map(|d| semantic::Decision {
+                    feedback_id: d.feedback_id,
+                    theme_id: d.theme_id,
+                    positive: d.positive,
+                })
+                .collect();
+            Some(semantic::train(pool, &sem, &seeds, &decided).await?)
+        }
+        None => None,
+    };
     let examples: Vec<Example> = decisions
         .into_iter()
         .map(|d| Example {
@@ -143,19 +179,33 @@ pub async fn train(pool: &PgPool) -> anyhow::Result<Option<Arc<Tagger>>> {
         model,
         rules,
         parent,
+        semantic,
     })))
 }
 
-/// Classify texts off the async runtime: (feedback id, theme id, confidence) suggestions.
+/// Score texts off the async runtime: (feedback id, theme id, confidence) suggestions. With a
+/// semantic model it reads the items' stored vectors (it never embeds: the caller has).
 async fn classify(
+    pool: &PgPool,
     tagger: Arc<Tagger>,
     rows: Vec<db::TextRow>,
 ) -> anyhow::Result<Vec<(i64, i64, f32)>> {
+    let vectors = match tagger.semantic_model() {
+        Some(model) => {
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            crate::embeddings::db::vectors(pool, model, &ids)
+                .await?
+                .into_iter()
+                .map(|(id, v)| (id, crate::embeddings::decode(&v)))
+                .collect()
+        }
+        None => HashMap::new(),
+    };
     tokio::task::spawn_blocking(move || {
         rows.iter()
             .flat_map(|r| {
                 tagger
-                    .suggest(&r.text)
+                    .suggest(&r.text, vectors.get(&r.id).map(Vec::as_slice))
                     .into_iter()
                     .map(|(theme, c)| (r.id, theme, c))
             })
@@ -195,14 +245,25 @@ pub async fn tag_feedback_now(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Re
     if feedback_ids.is_empty() {
         return Ok(TagRun::default());
     }
-    let Some(model) = train(pool).await? else {
-        return Ok(TagRun::default());
+    // Each item is embedded once, when it arrives, before the tagger reads its vector.
+    let embedded = match crate::embeddings::shared() {
+        Some(sem) => crate::embeddings::ensure(pool, &sem, feedback_ids).await?,
+        None => 0,
     };
-    let mut run = TagRun::default();
+    let Some(model) = train(pool).await? else {
+        return Ok(TagRun {
+            embedded,
+            ..TagRun::default()
+        });
+    };
+    let mut run = TagRun {
+        embedded,
+        ..TagRun::default()
+    };
     for chunk in feedback_ids.chunks(BATCH as usize) {
         let rows = db::feedback_texts(pool, chunk).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let found = classify(model.clone(), rows).await?;
+        let found = classify(pool, model.clone(), rows).await?;
         store(pool, &ids, &found).await?;
         run.items += ids.len();
         run.tagged += items_with_a_suggestion(&found);
@@ -232,10 +293,21 @@ pub async fn retag_all(pool: &PgPool, job: Option<i64>) -> anyhow::Result<TagRun
     if let Some(id) = job {
         jobs::progress(pool, id, 0, total).await?;
     }
-    let Some(model) = train(pool).await? else {
-        return Ok(TagRun::default());
+    // Vectors missing or stale (edited text, other weights) are computed first, once.
+    let embedded = match crate::embeddings::shared() {
+        Some(sem) => crate::embeddings::backfill(pool, &sem, None).await?,
+        None => 0,
     };
-    let mut run = TagRun::default();
+    let Some(model) = train(pool).await? else {
+        return Ok(TagRun {
+            embedded,
+            ..TagRun::default()
+        });
+    };
+    let mut run = TagRun {
+        embedded,
+        ..TagRun::default()
+    };
     let mut after = 0i64;
     loop {
         let rows = db::feedback_batch(pool, after, BATCH).await?;
@@ -244,7 +316,7 @@ pub async fn retag_all(pool: &PgPool, job: Option<i64>) -> anyhow::Result<TagRun
         };
         after = last;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let found = classify(model.clone(), rows).await?;
+        let found = classify(pool, model.clone(), rows).await?;
         store(pool, &ids, &found).await?;
         run.items += ids.len();
         run.tagged += items_with_a_suggestion(&found);

@@ -1,0 +1,125 @@
+//! The semantic half of the tagger: a classifier over stored sentence vectors, mixed with the lexical model.
+//!
+//! Examples: each theme's own texts (name and description, every keyword), embedded once per
+//! process and cached; people's confirmed tags (positive) and rejections (negative), read as
+//! the vectors stored when those items arrived; and a sample of recent items as unlabelled
+//! nodes, which centre the space and let labels spread to what is close to them
+//! ([`crate::tagging::SemanticModel`]). An item is scored against the theme prototypes: its
+//! label is the best mix of the semantic and lexical confidences, and it stays untagged when
+//! no prototype is close enough (the calibrated abstention of the semantic model).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sqlx::PgPool;
+
+use crate::embeddings::{self, Semantic};
+use crate::tagging::semantic::seed_texts;
+use crate::tagging::{
+    LabelSeed, Model, Polarity, Prediction, SemanticConfig, SemanticModel, VectorExample,
+};
+
+/// Recent items' vectors used as unlabelled nodes in training.
+const UNLABELLED_SAMPLE: i64 = 1_000;
+
+/// A trained semantic classifier and how much the lexical model counts beside it.
+pub struct SemanticTagger {
+    model: SemanticModel,
+    lexical_share: f32,
+    /// The weights whose vectors it reads.
+    pub model_name: String,
+}
+
+/// A decision the semantic model learns from: which item, which theme, confirmed or rejected.
+pub struct Decision {
+    pub feedback_id: i64,
+    pub theme_id: i64,
+    pub positive: bool,
+}
+
+/// Train from the themes' own texts, people's decisions (their items' stored vectors; items
+/// without one are embedded first) and a sample of recent items.
+pub async fn train(
+    pool: &PgPool,
+    sem: &Arc<Semantic>,
+    seeds: &[LabelSeed],
+    decisions: &[Decision],
+) -> anyhow::Result<SemanticTagger> {
+    let ids: Vec<i64> = decisions.iter().map(|d| d.feedback_id).collect();
+    embeddings::ensure(pool, sem, &ids).await?;
+    let stored = embeddings::vectors_of(pool, sem, &ids).await?;
+    let sample: Vec<Vec<f32>> = embeddings::db::recent(pool, &sem.model, None, UNLABELLED_SAMPLE)
+        .await?
+        .into_iter()
+        .map(|c| embeddings::decode(&c.vector))
+        .collect();
+    let seed_texts: Vec<(i64, String)> = seeds
+        .iter()
+        .flat_map(|s| seed_texts(s).into_iter().map(move |t| (s.label, t)))
+        .collect();
+    let mut examples: Vec<VectorExample> = decisions
+        .iter()
+        .filter_map(|d| {
+            stored.get(&d.feedback_id).map(|v| VectorExample {
+                vector: v.clone(),
+                label: d.theme_id,
+                polarity: if d.positive {
+                    Polarity::Positive
+                } else {
+                    Polarity::Negative
+                },
+                weight: 1.0,
+            })
+        })
+        .collect();
+    let s = sem.clone();
+    let model_name = sem.model.clone();
+    tokio::task::spawn_blocking(move || {
+        let texts: Vec<String> = seed_texts.iter().map(|(_, t)| t.clone()).collect();
+        let vectors = s.embed_cached(&texts);
+        examples.extend(
+            seed_texts
+                .iter()
+                .zip(vectors)
+                .map(|((label, _), v)| VectorExample {
+                    vector: v.as_ref().clone(),
+                    label: *label,
+                    polarity: Polarity::Positive,
+                    weight: 1.0,
+                }),
+        );
+        let cfg = SemanticConfig::default();
+        let refs: Vec<&[f32]> = sample.iter().map(Vec::as_slice).collect();
+        let trained = SemanticModel::train(&examples, &refs, &cfg);
+        SemanticTagger {
+            model: trained.model,
+            lexical_share: cfg.lexical_share.clamp(0.0, 1.0),
+            model_name,
+        }
+    })
+    .await
+    .context("training the semantic tagger")
+}
+
+impl SemanticTagger {
+    /// The theme for an item with this text and vector, or `None` to leave it untagged.
+    pub fn classify(&self, lexical: &Model, text: &str, vector: &[f32]) -> Option<Prediction> {
+        self.model.classify(vector)?;
+        let lex: HashMap<i64, f32> = lexical.scores(text).into_iter().collect();
+        let share = self.lexical_share;
+        self.model
+            .scores(vector)
+            .into_iter()
+            .map(|(label, p)| {
+                let mixed = (1.0 - share) * p + share * lex.get(&label).copied().unwrap_or(0.0);
+                (label, mixed)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+            .filter(|(_, c)| *c > 0.0)
+            .map(|(label, confidence)| Prediction {
+                label,
+                confidence: confidence.clamp(0.0, 1.0),
+            })
+    }
+}
