@@ -32,7 +32,9 @@ async fn arrive(pool: &PgPool, ids: Vec<i64>) {
         .await
         .unwrap();
     let config = goldthread::config::Config::for_tests("postgres://unused");
-    goldthread::worker::run_pending(pool, &config).await.unwrap();
+    goldthread::worker::run_pending(pool, &config)
+        .await
+        .unwrap();
 }
 
 async fn embedded_at(pool: &PgPool) -> Vec<(i64, String, time::OffsetDateTime)> {
@@ -151,7 +153,9 @@ async fn the_backfill_job_embeds_items_without_a_vector_with_progress(pool: PgPo
         .await
         .unwrap()
         .expect("a job");
-    goldthread::worker::run_pending(&app.pool, &app.config).await.unwrap();
+    goldthread::worker::run_pending(&app.pool, &app.config)
+        .await
+        .unwrap();
     let (state, done, total): (String, i32, i32) =
         sqlx::query_as("select state, progress_done, progress_total from jobs where id = $1")
             .bind(job)
