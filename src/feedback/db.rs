@@ -397,7 +397,10 @@ pub async fn upsert_many(
            order by i.ord
            on conflict (source, external_id) do update set
                title = excluded.title, body = excluded.body, account_id = excluded.account_id,
-               contact_email = excluded.contact_email, received_at = excluded.received_at,
+               contact_email = excluded.contact_email,
+               -- A repeat that gives no date keeps the item's date (the insert's now() stands for none).
+               received_at = case when excluded.received_at = now() then feedback.received_at
+                                  else excluded.received_at end,
                nps_score = excluded.nps_score, arr_cents_snapshot = excluded.arr_cents_snapshot,
                currency_snapshot = excluded.currency_snapshot, metadata = excluded.metadata,
                reporter_id = case when $12 then coalesce(excluded.reporter_id, feedback.reporter_id)

@@ -252,6 +252,7 @@ async fn single_api_items_and_webhook_deliveries_are_audited_once_per_change(poo
     );
 
     let ticket = |subject: &str| json!({"ticket": {"id": "zd-9", "subject": subject, "description": "App crashes"}});
+    let mut dates = Vec::new();
     for subject in ["Crash", "Crash", "Crash on login"] {
         let res = client
             .api(
@@ -262,7 +263,17 @@ async fn single_api_items_and_webhook_deliveries_are_audited_once_per_change(poo
             )
             .await;
         assert!(res.status.is_success(), "{}", res.body);
+        let at: time::OffsetDateTime =
+            sqlx::query_scalar("select received_at from feedback where external_id = 'zd-9'")
+                .fetch_one(&app.pool)
+                .await
+                .unwrap();
+        dates.push(at);
     }
+    assert!(
+        dates.windows(2).all(|w| w[0] == w[1]),
+        "a delivery without a date keeps the item's date: {dates:?}"
+    );
     assert_eq!(entries(&app, "summary like '%support webhook%'").await, 2);
     let (before, after): (serde_json::Value, serde_json::Value) = sqlx::query_as(
         "select before, after from audit_log where action = 'update' and summary like '%webhook%'",
