@@ -36,8 +36,8 @@ pub fn router() -> Router<AppState> {
 
 pub struct ListRow {
     pub d: Digest,
-    pub launches: usize,
-    pub readers: usize,
+    pub launches: i64,
+    pub readers: i64,
     pub sent: i64,
 }
 
@@ -54,16 +54,22 @@ pub struct ListPage {
 async fn list(State(state): State<AppState>, current: CurrentUser) -> AppResult<ListPage> {
     current.user.require(Permission::Read)?;
     let can_edit = current.user.can(EDIT_DIGESTS);
+    let counts: std::collections::HashMap<i64, db::Counts> = db::counts(&state.pool)
+        .await?
+        .into_iter()
+        .map(|c| (c.digest_id, c))
+        .collect();
     let mut drafts = Vec::new();
     let mut published = Vec::new();
     for d in db::list(&state.pool).await? {
         if !d.is_published() && !can_edit {
             continue;
         }
+        let c = counts.get(&d.id);
         let row = ListRow {
-            launches: db::launches(&state.pool, d.id).await?.len(),
-            readers: db::readers(&state.pool, d.id).await?.len(),
-            sent: db::send_counts(&state.pool, d.id).await?.sent,
+            launches: c.map_or(0, |c| c.launches),
+            readers: c.map_or(0, |c| c.readers),
+            sent: c.map_or(0, |c| c.sent),
             d,
         };
         if row.d.is_published() {
