@@ -6,7 +6,7 @@ export DATABASE_URL ?= postgres:///goldthread?host=/var/run/postgresql
 TEST_DATABASE_URL ?= postgres:///goldthread_test?host=/var/run/postgresql
 BIN := target/release/goldthread
 
-.PHONY: run test db tools apitools build check fmt lint prepare bench
+.PHONY: run test db tools apitools build check fmt lint prepare bench checktools fuzz load
 
 ## Start a demo hub on http://127.0.0.1:8080 (installs and starts PostgreSQL if needed).
 run: db
@@ -17,7 +17,7 @@ run: db
 	exec $(BIN) serve $$demo
 
 ## Everything CI checks: formatting, lints, the query cache, the whole test suite.
-test: db tools apitools
+test: db tools apitools checktools
 	cargo fmt --check
 	SQLX_OFFLINE=true cargo clippy --all-targets --locked -- -D warnings
 	DATABASE_URL=$(TEST_DATABASE_URL) sqlx database reset -y
@@ -37,6 +37,11 @@ tools:
 apitools:
 	@scripts/ensure-openapi-validator.sh
 
+## The outside checkers the suite runs (tests/it/checkers.rs, schemathesis.rs), pinned, into
+## .tmp/: the Nu Html Checker and axe-core from npm, schemathesis from PyPI into .tmp/venv.
+checktools: apitools
+	@scripts/ensure-checkers.sh
+
 ## Regenerate .sqlx/ after changing a query (commit the result). Against the freshly migrated
 ## test database, as `make test` checks it: a query's inferred nullability can follow the plan,
 ## and a plan follows the data.
@@ -52,3 +57,11 @@ lint:
 
 bench:
 	cargo bench
+
+## cargo-fuzz targets, one after another (fuzz/README.md); FUZZ_SECONDS each (default 600).
+fuzz:
+	scripts/fuzz.sh
+
+## Load test against a demo hub; RESTART=1 restarts PostgreSQL mid-run (scripts/load_test.sh).
+load: db
+	scripts/load_test.sh

@@ -8,7 +8,7 @@ VENV=.tmp/venv
 
 cd "$(dirname "$0")/.."
 if [ -x "$VENV/bin/openapi-spec-validator" ] \
-    && "$VENV/bin/python" -m pip show openapi-spec-validator 2>/dev/null | grep -qx "Version: $VERSION"; then
+    && "$VENV/bin/python" -m pip show openapi-spec-validator 2>/dev/null | grep -x "Version: $VERSION" >/dev/null; then
     exit 0
 fi
 echo "==> Installing openapi-spec-validator $VERSION into $VENV"

@@ -54,7 +54,7 @@ pub enum Command {
     #[command(subcommand)]
     Eval(EvalCommand),
     /// Re-tag every feedback item now (and run any other queued background jobs).
-    Retag,
+    Retag(RetagArgs),
     /// Import a CSV file (all rows or none; every bad line is named).
     #[command(subcommand)]
     Import(ImportCommand),
@@ -101,6 +101,13 @@ pub struct GenerateArgs {
     /// Parallel COPY streams.
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RetagArgs {
+    /// Read and score every item but write nothing (measures stream + score alone).
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -291,11 +298,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::db::migrate(&pool).await?;
             eval_questions(&pool, test).await
         }
-        Command::Retag => {
+        Command::Retag(args) => {
             let config = config(&cli, None);
             let pool = crate::db::connect(&config).await?;
             crate::db::migrate(&pool).await?;
-            retag(&pool, &config).await
+            retag(&pool, &config, args.dry_run).await
         }
         Command::Demo => {
             let pool = crate::db::connect(&config(&cli, None)).await?;
@@ -419,8 +426,18 @@ async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Res
 }
 
 /// `goldthread retag`: re-tag everything now, then run whatever else is queued.
-async fn retag(pool: &sqlx::PgPool, config: &Config) -> anyhow::Result<()> {
+async fn retag(pool: &sqlx::PgPool, config: &Config, dry_run: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    if dry_run {
+        let run = crate::themes::tagging::retag::run(pool, None, true).await?;
+        println!(
+            "Read and scored {} items ({} would get a suggestion) in {:.1} s; wrote nothing.",
+            run.items,
+            run.tagged,
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let run = crate::themes::tagging::retag_all(pool, None).await?;
     let others = crate::worker::run_pending(pool, config).await?;
     println!(

@@ -27,6 +27,9 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
     }
     PgPoolOptions::new()
         .max_connections(16)
+        // While the database is away (a restart, a failover) a request waits at most this long
+        // for a connection, then answers 503 with Retry-After instead of hanging.
+        .acquire_timeout(std::time::Duration::from_secs(5))
         .connect_with(config.connect_options()?)
         .await
         .context("failed to connect to the database")
@@ -68,4 +71,53 @@ pub async fn has_banking77(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<bool> 
     )
     .fetch_one(db)
     .await
+}
+
+/// Tables kept by triggers as per-key counters (small, rewritten in place).
+const ROLLUPS: &[&str] = &[
+    "theme_weekly",
+    "theme_account_weekly",
+    "account_nps_weekly",
+    "nps_daily",
+];
+
+/// Refresh the planner's statistics of `tables` after a bulk write of `written` rows, as
+/// PostgreSQL recommends after large loads: pages then never depend on autovacuum having run
+/// (or being on). Skipped for writes too small to move the statistics (under a tenth of the
+/// largest table's estimated rows and under 100,000 rows); a table never analyzed always is.
+#[tracing::instrument(skip_all)]
+pub async fn analyze_after_bulk(
+    pool: &PgPool,
+    tables: &[&str],
+    written: u64,
+) -> sqlx::Result<bool> {
+    let names: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+    let (known, never) = sqlx::query!(
+        r#"select coalesce(max(c.reltuples), 0)::float8 as "rows!",
+                  bool_or(c.reltuples < 0) as "never!"
+           from pg_class c where c.relname = any($1) and c.relnamespace = 'public'::regnamespace"#,
+        &names
+    )
+    .fetch_one(pool)
+    .await
+    .map(|r| (r.rows, r.never))?;
+    if !never && written < 100_000 && (written as f64) < known / 10.0 {
+        return Ok(false);
+    }
+    for table in tables {
+        // Names are this crate's own constants, never user input.
+        debug_assert!(table.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        // Rollups are small and updated in place many times per bulk write: vacuum them too, so
+        // their readers do not step over the dead versions when autovacuum is off or behind.
+        let verb = if ROLLUPS.contains(table) {
+            "vacuum (analyze)"
+        } else {
+            "analyze"
+        };
+        sqlx::query(&format!("{verb} {table}"))
+            .execute(pool)
+            .await?;
+    }
+    tracing::info!(?tables, written, "analyzed after a bulk write");
+    Ok(true)
 }

@@ -63,7 +63,9 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
     ) -> AppResult<T> {
         match self {
             Err(sqlx::Error::Database(e)) if e.constraint() == Some(constraint) => {
-                Err(AppError::Validation(FieldErrors::single(field, message())))
+                let mut errors = FieldErrors::default();
+                errors.add_conflict(field, message());
+                Err(AppError::Validation(errors))
             }
             other => other.map_err(AppError::from),
         }
@@ -71,18 +73,54 @@ impl<T> ResultExt<T> for Result<T, sqlx::Error> {
 }
 
 impl AppError {
+    /// A write that names a row that does not exist (a foreign key violation, e.g. an owner id
+    /// nothing has) is the request's fault, not ours: a 409 on the field the key is named
+    /// after (`launches_owner_id_fkey` → `owner_id`), instead of a 500.
+    pub fn referenced_row_missing(self) -> AppError {
+        if let AppError::Sqlx(sqlx::Error::Database(e)) = &self
+            && e.code().as_deref() == Some("23503")
+        {
+            let constraint = e.constraint().unwrap_or_default();
+            let field = e
+                .table()
+                .and_then(|t| constraint.strip_prefix(&format!("{t}_")))
+                .unwrap_or(constraint)
+                .trim_end_matches("_fkey")
+                .to_owned();
+            let mut errors = FieldErrors::default();
+            errors.add_conflict(&field, "Nothing has this id: choose one that exists");
+            return AppError::Validation(errors);
+        }
+        self
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::SignInRequired { .. } | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Validation(errors) if errors.all_conflicts() => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Rejected { status, .. } => *status,
             AppError::Sqlx(sqlx::Error::RowNotFound) => StatusCode::NOT_FOUND,
+            _ if self.database_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Sqlx(_) | AppError::Anyhow(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whether the database could not be reached (down, restarting, out of connections) rather
+    /// than refusing the query: answered 503 with `Retry-After`, since trying again will work.
+    pub fn database_unavailable(&self) -> bool {
+        match self {
+            AppError::Sqlx(e) => unavailable(e),
+            AppError::Anyhow(e) => e.chain().any(|cause| {
+                cause.downcast_ref::<sqlx::Error>().is_some_and(unavailable)
+                    || lost_connection_text(&cause.to_string())
+            }),
+            _ => false,
         }
     }
 
@@ -104,6 +142,9 @@ impl AppError {
                 .unwrap_or_else(|| "Some fields need attention.".into()),
             AppError::BadRequest(msg) | AppError::Conflict(msg) => msg.clone(),
             AppError::TooManyRequests => "Too many attempts. Wait a few minutes and try again.".into(),
+            _ if self.database_unavailable() => {
+                "The database is not answering right now. Try again in a few seconds.".into()
+            }
             AppError::Sqlx(_) | AppError::Anyhow(_) => {
                 "Something went wrong on our side. It has been logged; try again in a moment.".into()
             }
@@ -121,6 +162,41 @@ impl AppError {
         }
     }
 }
+
+/// Connection-level failures, and the server's own "shutting down / starting up / connection
+/// lost" codes (SQLSTATE classes 08 and 57P): the query never ran or its connection went away.
+fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// A sqlx connection failure that reached us only as text (the session store turns its errors
+/// into strings; some paths wrap an error with `anyhow!("{e}")`): sqlx's own wording.
+fn lost_connection_text(text: &str) -> bool {
+    [
+        "error communicating with database",
+        "pool timed out while waiting for an open connection",
+        "attempted to acquire a connection on a closed pool",
+        "terminating connection due to administrator command",
+        "the database system is starting up",
+        "the database system is shutting down",
+    ]
+    .iter()
+    .any(|phrase| text.contains(phrase))
+}
+
+/// Seconds a client should wait before retrying a 503.
+pub const RETRY_AFTER_SECONDS: &str = "5";
 
 /// What a page error tells the person: added to the response by [`AppError`] and turned into
 /// the HTML error page (with the navigation of whoever is signed in) by the page layer in
@@ -142,6 +218,7 @@ impl IntoResponse for AppError {
             StatusCode::FORBIDDEN => "Not allowed",
             StatusCode::UNAUTHORIZED => "Sign-in required",
             StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+            StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
             s if s.is_server_error() => "Something went wrong",
             _ => "That did not work",
         };
@@ -155,6 +232,7 @@ impl IntoResponse for AppError {
         };
         let mut response = (status, error.message.clone()).into_response();
         response.extensions_mut().insert(error);
+        retry_after(&mut response);
         response
     }
 }
@@ -185,7 +263,7 @@ pub struct Problem {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let err = self.0;
+        let err = self.0.referenced_row_missing();
         err.log();
         let status = match &err {
             AppError::SignInRequired { .. } => StatusCode::UNAUTHORIZED,
@@ -214,7 +292,18 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        retry_after(&mut response);
         response
+    }
+}
+
+/// A 503 says when to try again.
+pub fn retry_after(response: &mut Response) {
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
     }
 }
 
@@ -275,21 +364,55 @@ pub mod extract {
             let bytes = bytes::Bytes::from_request(req, state)
                 .await
                 .map_err(|e| rejected(e.status(), "body", e.body_text()))?;
-            let mut de = serde_json::Deserializer::from_slice(&bytes);
-            let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let mut json: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| not_json(&e))?;
+            whole_numbers(&mut json);
+            let value: T = serde_path_to_error::deserialize(json).map_err(|e| {
                 let field = field_of(e.path(), "body");
-                let inner = e.into_inner();
-                match inner.classify() {
-                    serde_json::error::Category::Data => rejected(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &field,
-                        data_message(&inner),
-                    ),
-                    _ => not_json(&inner),
-                }
+                rejected(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &field,
+                    data_message(e.inner()),
+                )
             })?;
-            de.end().map_err(|e| not_json(&e))?;
             Ok(ApiJson(value))
+        }
+    }
+
+    /// An optional JSON body: none when the request has no body and no Content-Type.
+    impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
+        type Rejection = ApiError;
+
+        async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+            let declared = req.headers().contains_key(header::CONTENT_TYPE);
+            let empty = req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|v| v.as_bytes() == b"0");
+            if !declared && empty {
+                return Ok(None);
+            }
+            <ApiJson<T> as FromRequest<S>>::from_request(req, state)
+                .await
+                .map(Some)
+        }
+    }
+
+    /// `3.0` is the whole number 3 (as JSON Schema counts it): read as an integer wherever one
+    /// is expected, instead of refused as "a floating point".
+    fn whole_numbers(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Number(n) if n.is_f64() => {
+                if let Some(f) = n.as_f64()
+                    && f.fract() == 0.0
+                    && f.abs() < 9.0e15
+                {
+                    *n = serde_json::Number::from(f as i64);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+            serde_json::Value::Object(map) => map.values_mut().for_each(whole_numbers),
+            _ => {}
         }
     }
 
@@ -323,6 +446,24 @@ pub mod extract {
 
         async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
             let query = parts.uri.query().unwrap_or_default();
+            // A parameter is given a value or left out; none holds a control character.
+            let mut errors = FieldErrors::default();
+            for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+                if value.trim().is_empty() {
+                    errors.add(
+                        &key,
+                        format!("Give {key} a value, or leave it out of the query"),
+                    );
+                } else {
+                    errors.check_text(&key, Some(&value), false);
+                }
+            }
+            if !errors.is_empty() {
+                return Err(ApiError(AppError::Rejected {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    errors,
+                }));
+            }
             let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
             serde_path_to_error::deserialize(de)
                 .map(ApiQuery)
@@ -366,7 +507,8 @@ pub mod extract {
                         } => ("id".to_owned(), describe(value, expected_type)),
                         other => ("path".to_owned(), other.to_string()),
                     };
-                    Err(rejected(StatusCode::BAD_REQUEST, &field, message))
+                    // Nothing can have an id that is not one: the same answer as an unknown id.
+                    Err(rejected(StatusCode::NOT_FOUND, &field, message))
                 }
                 Err(other) => Err(rejected(other.status(), "path", other.body_text())),
             }

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod api_doc;
 pub mod app;
 pub mod audit;
 pub mod auth;

@@ -49,7 +49,12 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(_) => (StatusCode::OK, "ok\n").into_response(),
         Err(err) => {
             tracing::error!(error = %err, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, crate::error::RETRY_AFTER_SECONDS)],
+                "database unavailable\n",
+            )
+                .into_response()
         }
     }
 }
@@ -186,8 +191,13 @@ fn api_router() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document, as `/api/openapi.json` serves it.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    with_problem_responses(api_router().split_for_parts().1)
+pub fn openapi() -> serde_json::Value {
+    document(api_router().split_for_parts().1)
+}
+
+fn document(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let doc = serde_json::to_value(with_problem_responses(doc)).unwrap_or_default();
+    crate::api_doc::with_input_rules(doc)
 }
 
 /// Declare on every operation the problems any API route can answer (the token, the role, and
@@ -230,14 +240,20 @@ fn with_problem_responses(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi:
                 ("403", "The token's role does not allow this"),
             ];
             if has_path_params {
-                wanted.push(("400", "A path parameter is not valid (named in `errors`)"));
-                wanted.push(("404", "Nothing has this id"));
+                wanted.push((
+                    "404",
+                    "Nothing has this id (or it is not an id: named in `errors`)",
+                ));
             }
             if has_body {
                 wanted.push(("400", "The body is not valid JSON"));
                 wanted.push(("413", "The body is too large"));
                 wanted.push(("415", "The body is not sent as application/json"));
                 wanted.push(("422", "A field is not valid (each named in `errors`)"));
+                wanted.push((
+                    "409",
+                    "A field clashes with what is stored: a name taken, or an id or email nothing has (named in `errors`)",
+                ));
             }
             if has_query {
                 wanted.push(("422", "A query parameter is not valid (named in `errors`)"));
@@ -266,7 +282,7 @@ pub fn app(state: AppState) -> Router {
         )));
 
     let (api, openapi) = api_router().split_for_parts();
-    let openapi = Arc::new(with_problem_responses(openapi));
+    let openapi = Arc::new(document(openapi));
     let pages = Router::new()
         .merge(crate::home::web::router())
         .merge(crate::home::signin::router())
@@ -304,7 +320,11 @@ pub fn app(state: AppState) -> Router {
         .layer(Extension(crate::insights::Caches::new()))
         .layer(Extension(crate::themes::tagging::emerging::cache()))
         .layer(Extension(crate::questions::ClassifierCache::default()))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::error_page::unavailable,
+        ));
 
     pages
         .layer(middleware::from_fn(record_metrics))

@@ -14,7 +14,8 @@ use crate::config::Config;
 pub async fn serve(config: Config, pool: PgPool) -> anyhow::Result<()> {
     let bind = config.bind;
     let state = AppState::new(config, pool.clone());
-    let interrupted = crate::imports::db::fail_interrupted(&pool).await?;
+    let interrupted =
+        crate::imports::db::fail_interrupted(&pool, crate::imports::INTERRUPTED_AFTER_SECS).await?;
     if interrupted > 0 {
         tracing::warn!(
             interrupted,

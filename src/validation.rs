@@ -13,6 +13,11 @@ pub struct FieldError {
     /// parameter, or `body` / `Content-Type` / `Authorization` for the request itself.
     pub field: String,
     pub message: String,
+    /// The value is well formed but clashes with what is stored (a name taken, an id or email
+    /// nothing has): answered 409 rather than 422 when every problem is of this kind.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub conflict: bool,
 }
 
 impl FieldErrors {
@@ -21,7 +26,22 @@ impl FieldErrors {
         self.0.push(FieldError {
             field: field.to_string(),
             message: message.into(),
+            conflict: false,
         });
+    }
+
+    /// Records that `field` clashes with the stored data (see [`FieldError::conflict`]).
+    pub fn add_conflict(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.to_string(),
+            message: message.into(),
+            conflict: true,
+        });
+    }
+
+    /// Whether there are problems and every one is a clash with the stored data.
+    pub fn all_conflicts(&self) -> bool {
+        !self.0.is_empty() && self.0.iter().all(|e| e.conflict)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -145,6 +165,37 @@ pub fn map_control_character(map: &serde_json::Map<String, serde_json::Value>) -
             .or_else(|| json_control_character(v))
     })
 }
+
+/// The fields of API bodies that hold long text (tabs and line breaks allowed besides printable
+/// text); every other string is short text (printable only). The OpenAPI document declares
+/// each body field's rule from this list (`api_doc`); each field's validation applies the
+/// same rule with [`control_character`]. Everything under `metadata` is long text too.
+pub const LONG_TEXT_FIELDS: &[&str] = &[
+    "body",
+    "description",
+    "text",
+    "answer",
+    "keywords",
+    "summary",
+    "tracker_links",
+    "note",
+    "value",
+    "sales",
+    "success",
+    "support",
+    "marketing",
+    "prepare",
+    "links",
+    "q",
+    "a",
+    "metadata",
+];
+
+/// The control characters short text may not hold (all of Unicode's Cc), as a regex class.
+pub const SHORT_TEXT_FORBIDDEN: &str = "[\\u0000-\\u001F\\u007F-\\u009F]";
+/// The same for long text: tab, line feed and carriage return are allowed.
+pub const LONG_TEXT_FORBIDDEN: &str =
+    "[\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]";
 
 impl FieldErrors {
     /// Records a problem with `field` when `value` holds a character [`control_character`]

@@ -93,6 +93,18 @@ pub async fn run(pool: PgPool, config: Arc<Config>) {
                 Ok(n) => tracing::warn!(requeued = n, "requeued jobs orphaned by a stopped worker"),
                 Err(err) => tracing::warn!(error = %err, "could not requeue stale jobs"),
             }
+            match crate::imports::db::fail_interrupted(
+                &pool,
+                crate::imports::INTERRUPTED_AFTER_SECS,
+            )
+            .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::warn!(failed = n, "marked imports whose process stopped as failed")
+                }
+                Err(err) => tracing::warn!(error = %err, "could not sweep interrupted imports"),
+            }
             last_sweep = Some(std::time::Instant::now());
         }
         match run_one(&pool, &config).await {

@@ -248,7 +248,7 @@ pub async fn create(
             match crate::auth::db::find_by_email(&state.pool, &email).await? {
                 Some(u) => Some(u.id),
                 None => {
-                    errors.add("owner_email", format!("No user has the email {email}"));
+                    errors.add_conflict("owner_email", format!("No user has the email {email}"));
                     None
                 }
             }

@@ -111,6 +111,10 @@ pub fn parse_arr(s: &str) -> Result<(i64, Option<&'static str>), String> {
         .ok_or_else(too_big)?;
     let cents = numerator.checked_add(scale / 2).ok_or_else(too_big)? / scale;
     let cents = i64::try_from(cents).map_err(|_| too_big())?;
+    // A trillion a year is no account's ARR: a slipped suffix or extra zeros.
+    if cents > 100_000_000_000_000 {
+        return Err(too_big());
+    }
     Ok((cents, implied))
 }
 

@@ -104,12 +104,49 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
+    /// The query without the values holding control characters (refused by `parse`), for
+    /// what the page echoes back into its form and links.
+    fn shown(mut self) -> Self {
+        for value in [
+            &mut self.actor,
+            &mut self.entity,
+            &mut self.from,
+            &mut self.to,
+            &mut self.cursor,
+        ] {
+            if crate::validation::control_character(value, false).is_some() {
+                value.clear();
+            }
+        }
+        self
+    }
+
+    /// A day typed in a date field, as the field may show it: only a valid YYYY-MM-DD (a date
+    /// input cannot hold anything else; the message above it quotes what was typed).
+    pub fn shown_day<'a>(&self, text: &'a str) -> &'a str {
+        let text = text.trim();
+        match Date::parse(text, format_description!("[year]-[month]-[day]")) {
+            Ok(_) => text,
+            Err(_) => "",
+        }
+    }
+
     /// The filter, and a message per field that could not be read (that field is then ignored).
     fn parse(&self) -> (AuditFilter, FieldErrors) {
         let mut errors = FieldErrors::default();
+        let mut text = |field: &str, value: &str| -> Option<String> {
+            if errors.check_text(field, Some(value), false) {
+                None
+            } else {
+                some(value)
+            }
+        };
+        let actor = text("actor", &self.actor);
+        let entity_type = text("entity", &self.entity);
+        let cursor_text = text("cursor", &self.cursor);
         let mut day = |field: &str, text: &str| -> Option<Date> {
             let text = text.trim();
-            if text.is_empty() {
+            if text.is_empty() || errors.check_text(field, Some(text), false) {
                 return None;
             }
             match Date::parse(text, format_description!("[year]-[month]-[day]")) {
@@ -124,8 +161,8 @@ impl AuditQuery {
         let to = day("to", &self.to);
         let midnight = |d: Date| PrimitiveDateTime::new(d, Time::MIDNIGHT).assume_utc();
         let mut filter = AuditFilter {
-            actor: some(&self.actor),
-            entity_type: some(&self.entity),
+            actor,
+            entity_type,
             since: from.map(midnight),
             until: to.and_then(Date::next_day).map(midnight),
             before: None,
@@ -138,7 +175,7 @@ impl AuditQuery {
                 format!("The end date {t} is before the start date {f}: showing nothing until you swap them"),
             );
         }
-        if let Some(c) = some(&self.cursor) {
+        if let Some(c) = cursor_text {
             filter.before = cursor::decode(&c)
                 .filter(|(kind, _, _)| kind == "a")
                 .and_then(|(_, id, micros)| {
@@ -196,6 +233,7 @@ pub async fn audit_log(
 ) -> AppResult<AuditPage> {
     admin(&current)?;
     let (filter, errors) = query.parse();
+    let query = query.shown();
     let rows = audit::db::page(&state.pool, &filter, AUDIT_PAGE + 1).await?;
     let has_more = rows.len() as i64 > AUDIT_PAGE;
     let entries: Vec<AuditView> = rows
@@ -234,6 +272,25 @@ pub async fn audit_log(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_refused_not_sent_to_the_database_or_echoed() {
+        let q = AuditQuery {
+            actor: "\0".into(),
+            entity: "feed\u{1}back".into(),
+            from: "2026\0".into(),
+            ..AuditQuery::default()
+        };
+        let (filter, errors) = q.parse();
+        assert_eq!(
+            (filter.actor, filter.entity_type, filter.since),
+            (None, None, None)
+        );
+        assert!(errors.has("actor") && errors.has("entity") && errors.has("from"));
+        assert!(!errors.0.iter().any(|e| e.message.contains('\0')));
+        let shown = q.shown();
+        assert_eq!((shown.actor.as_str(), shown.from.as_str()), ("", ""));
+    }
 
     #[test]
     fn dates_are_checked_and_the_cursor_round_trips() {

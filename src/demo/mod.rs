@@ -84,6 +84,22 @@ pub async fn load(pool: &PgPool) -> anyhow::Result<()> {
     crate::digests::demo::load(pool)
         .await
         .map_err(|e| anyhow::anyhow!("demo digests: {e:#}"))?;
+    // A fresh database grew from nothing: the planner learns its sizes now.
+    crate::db::analyze_after_bulk(
+        pool,
+        &[
+            "feedback",
+            "feedback_themes",
+            "theme_weekly",
+            "theme_account_weekly",
+            "account_nps_weekly",
+            "nps_daily",
+            "accounts",
+            "account_arr_history",
+        ],
+        u64::MAX,
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! Feedback JSON API: create one item or a batch, list with the page's filters, and the support webhook.
+//! Feedback JSON API: create one item or a batch, list with the page's filters (the support
+//! webhook is `webhook.rs`).
 
 use std::collections::HashMap;
 
@@ -6,7 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -25,7 +26,7 @@ use crate::validation::FieldErrors;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
-        .routes(routes!(support_webhook))
+        .routes(routes!(super::webhook::support_webhook))
 }
 
 /// A feedback item as the API and the JSON export show it.
@@ -176,6 +177,32 @@ pub struct FeedbackItemInput {
     metadata: Option<Value>,
 }
 
+/// What the document cannot derive about an item: a score goes with `nps` answers only, dates
+/// and emails may be empty, ids may be numbers, and unknown fields are refused.
+pub fn doc_rules(doc: &mut Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if let Some(item) = schemas.get_mut("FeedbackItemInput") {
+        item["if"] = json!({"properties": {"source": {"const": "nps"}}, "required": ["source"]});
+        item["then"] =
+            json!({"required": ["nps_score"], "properties": {"nps_score": {"type": "integer"}}});
+        item["else"] = json!({"properties": {"nps_score": {"type": "null"}}});
+        item["properties"]["received_at"] = crate::api_doc::date_time_or_empty();
+        // Unknown fields are refused (a typo would otherwise lose the value).
+        item["additionalProperties"] = json!(false);
+        for id in ["external_id", "account_external_id"] {
+            if let Some(p) = item.pointer_mut(&format!("/properties/{id}")) {
+                p["type"] = json!(["string", "integer", "null"]);
+            }
+        }
+        item["properties"]["contact_email"] = crate::api_doc::email_or_empty();
+    }
+}
+
 /// Up to 1,000 items, written all or nothing.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -263,8 +290,18 @@ pub fn input_from_json(value: &Value) -> Result<FeedbackInput, FieldErrors> {
     let text = |name: &str, errors: &mut FieldErrors| -> Option<String> {
         match object.get(name) {
             None | Some(Value::Null) => None,
+            Some(Value::String(_)) if name == "nps_score" => {
+                errors.add(name, "Send the score as a number from 0 to 10");
+                None
+            }
             Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
+            // Ids from systems that number their records; a score is a number.
+            Some(Value::Number(n))
+                if (n.is_i64() || n.is_u64())
+                    && matches!(name, "external_id" | "account_external_id" | "nps_score") =>
+            {
+                Some(n.to_string())
+            }
             Some(_) => {
                 errors.add(name, "Must be text");
                 None
@@ -295,7 +332,7 @@ pub fn input_from_json(value: &Value) -> Result<FeedbackInput, FieldErrors> {
     errors.into_result(input)
 }
 
-fn ingest_error(err: IngestError, single: bool) -> ApiError {
+pub(super) fn ingest_error(err: IngestError, single: bool) -> ApiError {
     match err {
         IngestError::Invalid(errors) => {
             ApiError(AppError::Validation(errors.into_field_errors(single)))
@@ -412,119 +449,4 @@ pub async fn list(
             .collect(),
         next_cursor,
     }))
-}
-
-/// A ticket as support tools send it.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct SupportTicket {
-    /// The ticket id in the support tool (string or number); the same id updates the same item.
-    id: String,
-    subject: Option<String>,
-    description: String,
-    requester_email: Option<String>,
-    /// The customer's id in the CRM (`organization_external_id` also accepted).
-    organisation_external_id: Option<String>,
-    /// RFC 3339.
-    created_at: Option<String>,
-}
-
-fn ticket_text(ticket: &Map<String, Value>, names: &[&str]) -> Option<String> {
-    names.iter().find_map(|n| match ticket.get(*n) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    })
-}
-
-/// Support-tool webhook: a ticket becomes (or updates) a `support` feedback item.
-/// Tickets from organisations Goldthread does not know yet are kept, with the organisation id in
-/// the metadata, rather than refused.
-#[utoipa::path(
-    post, path = "/api/v1/webhooks/support", tag = "feedback", security(("bearer" = [])),
-    request_body = SupportTicket,
-    responses(
-        (status = 201, description = "Created", body = WrittenItem),
-        (status = 200, description = "Updated the item from an earlier delivery", body = WrittenItem),
-        (status = 422, description = "Invalid ticket", body = crate::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-pub async fn support_webhook(
-    State(state): State<AppState>,
-    ApiUser(user): ApiUser,
-    ApiJson(body): ApiJson<Value>,
-) -> ApiResult<(StatusCode, Json<WrittenItem>)> {
-    user.require(Permission::LogFeedback)?;
-    let ticket = body
-        .get("ticket")
-        .and_then(Value::as_object)
-        .or_else(|| body.as_object())
-        .ok_or_else(|| {
-            AppError::Validation(FieldErrors::single(
-                "ticket",
-                "Send the ticket as a JSON object",
-            ))
-        })?;
-    let mut errors = FieldErrors::default();
-    let id = ticket_text(ticket, &["id"]);
-    if id.is_none() {
-        errors.add(
-            "id",
-            "The ticket id is required, so a repeated delivery updates instead of duplicating",
-        );
-    }
-    let organisation = ticket_text(
-        ticket,
-        &["organisation_external_id", "organization_external_id"],
-    );
-    let known_account = match &organisation {
-        Some(org) => db::unknown_account_ids(&state.pool, std::slice::from_ref(org))
-            .await?
-            .is_empty(),
-        None => false,
-    };
-    let mut metadata = Map::new();
-    metadata.insert("via".into(), json!("support_webhook"));
-    if let Some(org) = &organisation
-        && !known_account
-    {
-        metadata.insert("organisation_external_id".into(), json!(org));
-    }
-    let input = FeedbackInput {
-        source: Some("support".into()),
-        external_id: id,
-        title: ticket_text(ticket, &["subject"]),
-        body: ticket_text(ticket, &["description", "body"]),
-        contact_email: ticket_text(ticket, &["requester_email"]),
-        account_external_id: organisation.filter(|_| known_account),
-        received_at: ticket_text(ticket, &["created_at"]),
-        nps_score: None,
-        metadata: Some(Value::Object(metadata)),
-    };
-    if !errors.is_empty() {
-        if let Err(more) = input.validate() {
-            errors.0.extend(more.0);
-        }
-        return Err(AppError::Validation(errors).into());
-    }
-    let written = ingest::ingest(&state.pool, &[input], Some(user.id))
-        .await
-        .map_err(|e| ingest_error(e, true))?;
-    crate::feedback::after_ingest(&state.pool, written.iter().map(|w| w.id).collect()).await;
-    let w = written
-        .first()
-        .copied()
-        .ok_or_else(|| AppError::Anyhow(anyhow::anyhow!("nothing written")))?;
-    let status = if w.inserted {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(WrittenItem {
-            id: w.id,
-            created: w.inserted,
-        }),
-    ))
 }

@@ -387,13 +387,29 @@ pub async fn upsert_many(
         r#"insert into feedback (source, external_id, title, body, account_id, contact_email, reporter_id,
                                  received_at, nps_score, arr_cents_snapshot, currency_snapshot, metadata)
            select i.source, i.external_id, i.title, i.body, a.id, i.contact_email, coalesce($10, u.id),
-                  coalesce(i.received_at, now()), i.nps_score, a.arr_cents, a.currency, i.metadata
+                  coalesce(i.received_at, now()), i.nps_score,
+                  case when h.found then h.arr_cents when h0.found then h0.arr_cents else a.arr_cents end,
+                  case when h.found then h.currency when h0.found then h0.currency else a.currency end,
+                  i.metadata
            from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                        $7::timestamptz[], $8::int2[], $9::jsonb[])
                 with ordinality as i(source, external_id, title, body, account_external_id, contact_email,
                                      received_at, nps_score, metadata, ord)
            left join accounts a on a.external_id = i.account_external_id
            left join users u on u.email = lower(($11::text[])[i.ord])
+           -- The ARR snapshot as migration 0012's trigger takes it (the value valid at received_at,
+           -- else the earliest known), computed here for the whole set so bulk writers can skip
+           -- the row trigger (see `skip_arr_snapshot_trigger`).
+           left join lateral (
+               select true as found, x.arr_cents, x.currency from account_arr_history x
+               where x.account_id = a.id and x.valid_from <= coalesce(i.received_at, now())
+               order by x.valid_from desc, x.id desc limit 1
+           ) h on true
+           left join lateral (
+               select true as found, x.arr_cents, x.currency from account_arr_history x
+               where x.account_id = a.id and h.found is null
+               order by x.valid_from, x.id limit 1
+           ) h0 on true
            order by i.ord
            on conflict (source, external_id) do update set
                title = excluded.title, body = excluded.body, account_id = excluded.account_id,
@@ -429,6 +445,17 @@ pub async fn upsert_many(
             inserted: r.inserted,
         })
         .collect())
+}
+
+/// For the rest of the transaction, [`upsert_many`] alone takes ARR snapshots (set-based) and
+/// the per-row snapshot trigger of migration 0012 stands aside (migration 0041). Only for a
+/// transaction whose feedback writes all go through [`upsert_many`], such as an import commit.
+#[tracing::instrument(skip_all)]
+pub async fn skip_arr_snapshot_trigger(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query_scalar!(r#"select set_config('goldthread.arr_snapshot', 'given', true) as "v!""#)
+        .fetch_one(db)
+        .await?;
+    Ok(())
 }
 
 /// Replace an item's content (from the edit form).

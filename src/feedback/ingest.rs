@@ -139,10 +139,14 @@ pub async fn ingest_via(
                 {
                     errors.0.push((
                         index,
-                        FieldErrors::single(
-                            "account_external_id",
-                            format!("No account has the external id \"{ext}\". Create or import the account first."),
-                        ),
+                        {
+                            let mut e = FieldErrors::default();
+                            e.add_conflict(
+                                "account_external_id",
+                                format!("No account has the external id \"{ext}\". Create or import the account first."),
+                            );
+                            e
+                        },
                     ));
                 }
             }

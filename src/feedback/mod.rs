@@ -14,6 +14,7 @@ pub mod form;
 pub mod ingest;
 pub mod query;
 pub mod web;
+pub mod webhook;
 
 use std::fmt;
 use std::str::FromStr;
@@ -159,7 +160,18 @@ impl FeedbackInput {
         let mut errors = FieldErrors::default();
         let metadata = match &self.metadata {
             None | Some(serde_json::Value::Null) => serde_json::Map::new(),
-            Some(serde_json::Value::Object(map)) => map.clone(),
+            Some(serde_json::Value::Object(map))
+                if map.values().all(|v| !(v.is_object() || v.is_array())) =>
+            {
+                map.clone()
+            }
+            Some(serde_json::Value::Object(_)) => {
+                errors.add(
+                    "metadata",
+                    "Metadata values are text, numbers, true/false or null: give nested values keys of their own, for example {\"plan.tier\": \"pro\"}",
+                );
+                serde_json::Map::new()
+            }
             Some(_) => {
                 errors.add(
                     "metadata",
@@ -419,7 +431,8 @@ pub fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
     if matches!(s.as_bytes().get(10), Some(b'T' | b't'))
         && let Ok(dt) = OffsetDateTime::parse(s, &Rfc3339)
     {
-        return Some(dt.to_offset(UtcOffset::UTC));
+        // `checked_`: a moment late on 9999-12-31 west of UTC is past the year 9999 in UTC.
+        return dt.checked_to_offset(UtcOffset::UTC);
     }
     let date_fmt = format_description!("[year]-[month]-[day]");
     if s.len() == 10 {
@@ -441,7 +454,7 @@ pub fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
         let joined = format!("{date_part}T{time_part}");
         return OffsetDateTime::parse(&joined, &Rfc3339)
             .ok()
-            .map(|dt| dt.to_offset(UtcOffset::UTC));
+            .and_then(|dt| dt.checked_to_offset(UtcOffset::UTC));
     }
     let d = Date::parse(date_part, &date_fmt).ok()?;
     let t = Time::parse(time_part, &format_description!("[hour]:[minute]:[second]"))

@@ -227,3 +227,28 @@ fn deserializes_from_json() {
     let json = serde_json::to_value(&v).unwrap_or_default();
     assert_eq!(json["source"], "nps");
 }
+
+#[test]
+fn dates_past_year_9999_in_utc_are_refused_not_a_panic() {
+    // 9999-12-31 23:59 at UTC-01:00 is in the year 10000 in UTC, past what `time` holds;
+    // converting it used to panic (an importer's received_at, a form's date).
+    for s in [
+        "9999-12-31T23:59:59-01:00",
+        "9999-12-31 23:30:00-23:59",
+        "9999-12-31t23:59:59.999-00:01",
+    ] {
+        assert_eq!(parse_datetime(s), None, "{s}");
+    }
+    assert_eq!(
+        parse_datetime("9999-12-31T22:00:00-01:00"),
+        Some(datetime!(9999-12-31 23:00 UTC))
+    );
+    let mut i = input("sales", "x");
+    i.received_at = Some("9999-12-31T23:59:59-01:00".into());
+    assert!(
+        i.validate_at(NOW)
+            .unwrap_err()
+            .get("received_at")
+            .is_some_and(|m| m.contains("not a date we understand"))
+    );
+}

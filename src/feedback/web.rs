@@ -268,6 +268,7 @@ async fn list(
     current.user.require(Permission::Read)?;
     let (mut filter, cursor, limit, errors) = params.parse();
     filter.add_semantic(&state.pool).await?;
+    let params = params.shown();
     let rows = db::list(&state.pool, &filter, cursor, limit).await?;
     let reporters = db::reporters(&state.pool).await?;
     let themes: Vec<(i64, String)> = crate::themes::db::list(&state.pool, Some("active"))

@@ -199,6 +199,19 @@ pub async fn run(
             "generating feedback ({rows} rows written by the workers that finished)"
         )));
     }
+    // The planner should know the tables grew before the first page is served.
+    crate::db::analyze_after_bulk(
+        pool,
+        &[
+            "feedback",
+            "account_nps_weekly",
+            "nps_daily",
+            "accounts",
+            "account_arr_history",
+        ],
+        rows + written_accounts,
+    )
+    .await?;
     Ok(Report {
         accounts: written_accounts,
         feedback: rows,

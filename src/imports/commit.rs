@@ -75,6 +75,11 @@ async fn commit_inner(
     let (lo, hi) = db::line_range(pool, batch_id).await?;
     let total = i64::from(batch.total_rows);
     let mut tx = pool.begin().await?;
+    db::lock_for_commit(&mut *tx, batch_id).await?;
+    // Bulk settings for this transaction only: snapshots set-based, full-text index updates
+    // batched in a larger pending list.
+    feedback_db::skip_arr_snapshot_trigger(&mut *tx).await?;
+    db::bulk_settings(&mut *tx).await?;
     let mut done = Committed {
         inserted: 0,
         updated: 0,
@@ -125,6 +130,12 @@ async fn commit_inner(
     )
     .await?;
     tx.commit().await?;
+    let tables: &[&str] = if batch.kind == "accounts" {
+        &["accounts", "account_arr_history"]
+    } else {
+        &["feedback", "account_nps_weekly", "nps_daily"]
+    };
+    crate::db::analyze_after_bulk(pool, tables, (done.inserted + done.updated) as u64).await?;
     if !written_ids.is_empty() {
         crate::feedback::after_ingest(pool, written_ids).await;
     }

@@ -68,6 +68,18 @@ pub async fn copy_rows(conn: &mut PgConnection, columns: &str, csv: &[u8]) -> sq
     copy.finish().await
 }
 
+/// Start a COPY of CSV rows (in `columns` order) into staging; send chunks, then finish.
+#[tracing::instrument(skip_all)]
+pub async fn start_copy<'c>(
+    conn: &'c mut PgConnection,
+    columns: &str,
+) -> sqlx::Result<sqlx::postgres::PgCopyIn<&'c mut PgConnection>> {
+    conn.copy_in_raw(&format!(
+        "copy import_rows ({columns}) from stdin (format csv)"
+    ))
+    .await
+}
+
 pub const FEEDBACK_COLUMNS: &str = "line, source, external_id, title, body, account_external_id, account_text, contact_email, reporter_email, received_at, received_at_alt, nps_score, metadata";
 pub const ACCOUNT_COLUMNS: &str =
     "line, external_id, name, domain, arr_cents, currency, segment, plan, lifecycle";
@@ -132,7 +144,8 @@ pub async fn recent_batches(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result
 #[tracing::instrument(skip_all)]
 pub async fn start_commit(db: impl PgExecutor<'_>, batch_id: i64) -> sqlx::Result<bool> {
     let r = sqlx::query!(
-        "update import_batches set state = 'committing', done_rows = 0 where id = $1 and state = 'staged'",
+        "update import_batches set state = 'committing', done_rows = 0, heartbeat_at = now()
+         where id = $1 and state = 'staged'",
         batch_id
     )
     .execute(db)
@@ -237,7 +250,7 @@ pub async fn staged_accounts(
 #[tracing::instrument(skip_all)]
 pub async fn set_progress(db: impl PgExecutor<'_>, batch_id: i64, done: i64) -> sqlx::Result<()> {
     sqlx::query!(
-        "update import_batches set done_rows = $2 where id = $1",
+        "update import_batches set done_rows = $2, heartbeat_at = now() where id = $1",
         batch_id,
         done as i32
     )
@@ -278,13 +291,46 @@ pub async fn delete_rows(db: impl PgExecutor<'_>, batch_id: i64) -> sqlx::Result
     Ok(())
 }
 
-/// Batches that were committing when the process stopped: their transaction rolled back.
+/// Settings for a commit's transaction: a larger GIN pending list batches the full-text index
+/// updates of many rows (as `goldthread generate` does).
 #[tracing::instrument(skip_all)]
-pub async fn fail_interrupted(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+pub async fn bulk_settings(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query_scalar!(r#"select set_config('gin_pending_list_limit', '65536', true) as "v!""#)
+        .fetch_one(db)
+        .await?;
+    Ok(())
+}
+
+/// The advisory-lock class of import commits (the second key is the batch id).
+const COMMIT_LOCK: i32 = 0x1e01;
+
+/// Taken first in a commit's transaction and held until it ends: while it is held, the batch is
+/// being committed by a live process.
+#[tracing::instrument(skip_all)]
+pub async fn lock_for_commit(db: impl PgExecutor<'_>, batch_id: i64) -> sqlx::Result<()> {
+    sqlx::query!(
+        "select pg_advisory_xact_lock($1, ($2::bigint & 2147483647)::int)",
+        COMMIT_LOCK,
+        batch_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Batches whose commit stopped with its process: still 'committing', but no transaction holds
+/// their lock and no progress was written for `stale_secs`. Their transaction rolled back.
+/// Safe with several processes: a commit running elsewhere holds its lock.
+#[tracing::instrument(skip_all)]
+pub async fn fail_interrupted(db: impl PgExecutor<'_>, stale_secs: i32) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "update import_batches set state = 'failed', finished_at = now(),
                 error = 'Interrupted by a restart before it finished; nothing from this file was written. Import it again.'
-         where state = 'committing'"
+         where state = 'committing'
+           and coalesce(heartbeat_at, created_at) < now() - make_interval(secs => $1)
+           and pg_try_advisory_xact_lock($2, (id & 2147483647)::int)",
+        f64::from(stale_secs),
+        COMMIT_LOCK
     )
     .execute(db)
     .await?

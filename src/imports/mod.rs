@@ -49,3 +49,7 @@ impl std::str::FromStr for Kind {
         }
     }
 }
+
+/// A committing import with no progress for this long, whose transaction no process holds, was
+/// interrupted (its process stopped); serve start and the worker's sweep mark it failed.
+pub const INTERRUPTED_AFTER_SECS: i32 = 120;

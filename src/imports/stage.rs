@@ -97,17 +97,41 @@ pub async fn stage(
         Kind::Accounts => db::ACCOUNT_COLUMNS,
     };
     db::set_batch_for_copy(&mut *tx, batch_id).await?;
-    db::copy_rows(&mut tx, columns, &prepared.csv).await?;
+    match prepared.rows {
+        Staging::Csv(csv) => {
+            db::copy_rows(&mut tx, columns, &csv).await?;
+        }
+        Staging::Feedback { parsed, resolved } => {
+            let mut copy = db::start_copy(&mut tx, columns).await?;
+            let mut chunks = FeedbackChunks::new(parsed, resolved);
+            while let Some(chunk) = chunks.next_chunk()? {
+                copy.send(chunk).await?;
+            }
+            copy.finish().await?;
+        }
+    }
     tx.commit().await?;
+    // Committing reads the staged rows in line ranges: the planner must know there are many.
+    crate::db::analyze_after_bulk(pool, &["import_rows"], prepared.total_rows as u64).await?;
     Ok(Staged::Ready {
         batch_id,
         total_rows: prepared.total_rows,
     })
 }
 
+/// What goes to staging: accounts as written CSV, feedback as parsed rows written to the COPY
+/// in chunks (each chunk's rows freed once sent), so the file is not held twice in memory.
+enum Staging {
+    Csv(Vec<u8>),
+    Feedback {
+        parsed: ParsedImport,
+        resolved: HashMap<String, String>,
+    },
+}
+
 struct Prepared {
-    /// Staging rows as CSV, in the order of the kind's staging columns.
-    csv: Vec<u8>,
+    /// Staging rows, in the order of the kind's staging columns.
+    rows: Staging,
     mapping: serde_json::Value,
     format: String,
     total_rows: usize,
@@ -131,9 +155,15 @@ fn mapping_json(mapping: &ColumnMapping) -> serde_json::Value {
 /// the staging CSV when nothing is wrong.
 async fn prepare_feedback(pool: &PgPool, mut parsed: ParsedImport) -> anyhow::Result<Prepared> {
     let format = parsed.mapping.format;
-    let mut wanted: Vec<String> = parsed.account_refs.iter().map(|(_, a)| a.clone()).collect();
-    wanted.sort_unstable();
-    wanted.dedup();
+    // Distinct, sorted (a million rows name a few hundred accounts).
+    let wanted: Vec<String> = parsed
+        .account_refs
+        .iter()
+        .map(|(_, a)| a.as_str())
+        .collect::<std::collections::BTreeSet<&str>>()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     // What each row's account text resolves to (an account external id).
     let resolved: HashMap<String, String> = if wanted.is_empty() {
         HashMap::new()
@@ -168,7 +198,7 @@ async fn prepare_feedback(pool: &PgPool, mut parsed: ParsedImport) -> anyhow::Re
     let total_rows = parsed.total_rows;
     if !parsed.errors.is_empty() {
         return Ok(Prepared {
-            csv: Vec::new(),
+            rows: Staging::Csv(Vec::new()),
             mapping,
             format: label,
             total_rows,
@@ -177,11 +207,8 @@ async fn prepare_feedback(pool: &PgPool, mut parsed: ParsedImport) -> anyhow::Re
             dates_ambiguous: false,
         });
     }
-    let csv = tokio::task::spawn_blocking(move || write_feedback_rows(&parsed, &resolved))
-        .await
-        .map_err(|e| anyhow::anyhow!("staging task failed: {e}"))??;
     Ok(Prepared {
-        csv,
+        rows: Staging::Feedback { parsed, resolved },
         mapping,
         format: label,
         total_rows,
@@ -191,39 +218,69 @@ async fn prepare_feedback(pool: &PgPool, mut parsed: ParsedImport) -> anyhow::Re
     })
 }
 
-fn write_feedback_rows(
-    parsed: &ParsedImport,
-    resolved: &HashMap<String, String>,
-) -> anyhow::Result<Vec<u8>> {
-    let account_text: HashMap<u64, &str> = parsed
-        .account_refs
-        .iter()
-        .map(|(line, text)| (*line, text.as_str()))
-        .collect();
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    let iso = |t: Option<time::OffsetDateTime>| t.map(crate::web::format::iso).unwrap_or_default();
-    for ((line, item), extra) in parsed.rows.iter().zip(&parsed.extras) {
-        let text = account_text.get(line).copied();
-        let account = text.and_then(|t| resolved.get(t)).map(String::as_str);
-        w.write_record([
-            &line.to_string(),
-            item.source.as_str(),
-            opt(&item.external_id),
-            opt(&item.title),
-            &item.body,
-            account.unwrap_or(""),
-            text.unwrap_or(""),
-            opt(&item.contact_email),
-            opt(&extra.reporter_email),
-            &iso(item.received_at),
-            &iso(extra.received_at_alt),
-            &item.nps_score.map(|s| s.to_string()).unwrap_or_default(),
-            &item.metadata.to_string(),
-        ])?;
+/// Staging rows written as CSV a chunk at a time, consuming the parsed rows.
+struct FeedbackChunks {
+    rows: std::iter::Zip<
+        std::vec::IntoIter<(u64, crate::feedback::NewFeedback)>,
+        std::vec::IntoIter<super::parse::RowExtra>,
+    >,
+    /// (line, account text) in line order, like the rows.
+    refs: std::iter::Peekable<std::vec::IntoIter<(u64, String)>>,
+    resolved: HashMap<String, String>,
+}
+
+/// Rows per chunk sent to the staging COPY.
+const STAGE_CHUNK_ROWS: usize = 10_000;
+
+impl FeedbackChunks {
+    fn new(parsed: ParsedImport, resolved: HashMap<String, String>) -> Self {
+        FeedbackChunks {
+            rows: parsed.rows.into_iter().zip(parsed.extras),
+            refs: parsed.account_refs.into_iter().peekable(),
+            resolved,
+        }
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))
+
+    fn next_chunk(&mut self) -> anyhow::Result<Option<Vec<u8>>> {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::with_capacity(STAGE_CHUNK_ROWS * 256));
+        let iso =
+            |t: Option<time::OffsetDateTime>| t.map(crate::web::format::iso).unwrap_or_default();
+        let mut n = 0;
+        for ((line, item), extra) in self.rows.by_ref().take(STAGE_CHUNK_ROWS) {
+            n += 1;
+            while self.refs.peek().is_some_and(|(l, _)| *l < line) {
+                self.refs.next();
+            }
+            let text = self.refs.next_if(|(l, _)| *l == line).map(|(_, text)| text);
+            let account = text
+                .as_deref()
+                .and_then(|t| self.resolved.get(t))
+                .map(String::as_str);
+            w.write_record([
+                &line.to_string(),
+                item.source.as_str(),
+                opt(&item.external_id),
+                opt(&item.title),
+                &item.body,
+                account.unwrap_or(""),
+                text.as_deref().unwrap_or(""),
+                opt(&item.contact_email),
+                opt(&extra.reporter_email),
+                &iso(item.received_at),
+                &iso(extra.received_at_alt),
+                &item.nps_score.map(|s| s.to_string()).unwrap_or_default(),
+                &item.metadata.to_string(),
+            ])?;
+        }
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(Some(
+            w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))?,
+        ))
+    }
 }
 
 fn prepare_accounts(
@@ -250,7 +307,7 @@ fn prepare_accounts(
         }
     }
     Ok(Prepared {
-        csv: w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))?,
+        rows: Staging::Csv(w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))?),
         mapping: json!([]),
         format: "Accounts CSV".into(),
         total_rows,

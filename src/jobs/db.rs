@@ -115,3 +115,33 @@ pub async fn requeue_stale(db: impl PgExecutor<'_>, minutes: i32) -> sqlx::Resul
     .await?;
     Ok(r.rows_affected())
 }
+
+/// The newest job's id (0 when there is none).
+#[tracing::instrument(skip_all)]
+pub async fn max_id(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"select coalesce(max(id), 0) as "id!" from jobs"#)
+        .fetch_one(db)
+        .await
+}
+
+/// Queued jobs of `kinds` up to `up_to_id` (other than `except`) are done: a run that read
+/// everything after they were queued did their work. Returns how many.
+#[tracing::instrument(skip_all)]
+pub async fn cover_queued(
+    db: impl PgExecutor<'_>,
+    kinds: &[&str],
+    up_to_id: i64,
+    except: Option<i64>,
+) -> sqlx::Result<u64> {
+    let kinds: Vec<String> = kinds.iter().map(|k| k.to_string()).collect();
+    let r = sqlx::query!(
+        "update jobs set state = 'done', finished_at = now(), progress_done = progress_total
+         where state = 'queued' and kind = any($1) and id <= $2 and id is distinct from $3",
+        &kinds,
+        up_to_id,
+        except
+    )
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -217,6 +217,10 @@ pub async fn save_guide(
 ) -> ApiResult<(StatusCode, Json<SavedRevision>)> {
     user.require(WRITE_GUIDES)?;
     launch_or_404(&state, id).await?;
+    let mut errors = crate::validation::FieldErrors::default();
+    if errors.check_text("note", Some(&body.note), true) {
+        return Err(AppError::Validation(errors).into());
+    }
     match edit::save_guide(
         &state.pool,
         &Actor::User(&user),
@@ -300,11 +304,11 @@ pub async fn acknowledge(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     ApiPath(id): ApiPath<i64>,
-    body: Option<Json<AckBody>>,
+    body: Option<ApiJson<AckBody>>,
 ) -> ApiResult<(StatusCode, Json<Acknowledged>)> {
     user.require(Permission::Acknowledge)?;
     launch_or_404(&state, id).await?;
-    let wanted = body.and_then(|Json(b)| b.revision);
+    let wanted = body.and_then(|ApiJson(b)| b.revision);
     let revision = edit::acknowledge(&state.pool, &user, id, wanted).await?;
     Ok((StatusCode::CREATED, Json(Acknowledged { revision })))
 }

@@ -160,6 +160,9 @@ impl GuideContent {
     pub fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::default();
         for (k, l, _) in SECTIONS {
+            if errors.check_text(k, Some(self.section(k)), true) {
+                continue;
+            }
             if self.section(k).chars().count() > MAX_SECTION {
                 errors.add(k, format!("Keep \"{l}\" to 20,000 characters or fewer"));
             }
@@ -168,7 +171,9 @@ impl GuideContent {
             errors.add("faq_q_0", "Keep the FAQ to 60 questions or fewer");
         }
         for (i, f) in self.faq.iter().enumerate() {
-            if f.q.is_empty() {
+            errors.check_text(&format!("faq_q_{i}"), Some(&f.q), true);
+            errors.check_text(&format!("faq_a_{i}"), Some(&f.a), true);
+            if f.q.trim().is_empty() {
                 errors.add(&format!("faq_q_{i}"), "Enter the question for this answer");
             }
             if f.a.trim().is_empty() {

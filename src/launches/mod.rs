@@ -56,8 +56,10 @@ pub struct Launch {
     /// planned, building, beta, generally_available or retired.
     pub status: String,
     #[schema(value_type = Option<String>, format = Date)]
+    #[serde(with = "crate::web::format::iso_date::option")]
     pub target_date: Option<Date>,
     #[schema(value_type = Option<String>, format = Date)]
+    #[serde(with = "crate::web::format::iso_date::option")]
     pub shipped_date: Option<Date>,
     pub owner_id: Option<i64>,
     pub owner_name: Option<String>,
@@ -89,6 +91,7 @@ impl Launch {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct LaunchInput {
     #[serde(default)]
+    #[schema(required = true)]
     pub name: String,
     #[serde(default)]
     pub summary: String,
@@ -124,11 +127,13 @@ pub struct LaunchFields {
 }
 
 fn parse_date(errors: &mut FieldErrors, field: &str, value: &str) -> Option<Date> {
-    let v = value.trim();
-    if v.is_empty() {
+    if value.trim().is_empty() {
         return None;
     }
-    match Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")) {
+    match Date::parse(
+        value,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    ) {
         Ok(d) => Some(d),
         Err(_) => {
             errors.add(field, "Enter a date as YYYY-MM-DD, for example 2026-03-31");
@@ -160,6 +165,20 @@ pub fn is_web_url(url: &str) -> bool {
 impl LaunchInput {
     pub fn validate(&self) -> Result<LaunchFields, FieldErrors> {
         let mut errors = FieldErrors::default();
+        for (field, value, long) in [
+            ("name", &self.name, false),
+            ("summary", &self.summary, true),
+            ("status", &self.status, false),
+            ("target_date", &self.target_date, false),
+            ("shipped_date", &self.shipped_date, false),
+            ("owner_id", &self.owner_id, false),
+            ("area", &self.area, false),
+            ("tracker_links", &self.tracker_links, true),
+        ] {
+            if errors.check_text(field, Some(value), long) {
+                return Err(errors);
+            }
+        }
         let name = self.name.split_whitespace().collect::<Vec<_>>().join(" ");
         if name.is_empty() {
             errors.add("name", "Enter a name for the launch");

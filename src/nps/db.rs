@@ -24,8 +24,9 @@ impl DayRow {
     }
 }
 
-/// Answers received in `[from, to)`, per day, segment and plan: one scan of the answers
-/// (`feedback_nps_day_idx`) from which the page sums its period, months and breakdowns.
+/// Answers received on the UTC days `[from, to)`, per day, segment and plan, from the daily
+/// rollup `nps_daily` (migration 0042; a few rows per day however many answers there are),
+/// from which the page sums its period, months and breakdowns.
 #[tracing::instrument(skip_all)]
 pub async fn daily(
     db: impl PgExecutor<'_>,
@@ -34,14 +35,11 @@ pub async fn daily(
 ) -> sqlx::Result<Vec<DayRow>> {
     sqlx::query_as!(
         DayRow,
-        r#"select (f.received_at at time zone 'UTC')::date as "day!", a.segment, a.plan,
-                  count(*) filter (where f.nps_score >= 9) as "promoters!",
-                  count(*) filter (where f.nps_score between 7 and 8) as "passives!",
-                  count(*) filter (where f.nps_score <= 6) as "detractors!"
-           from feedback f left join accounts a on a.id = f.account_id
-           where f.nps_score is not null and f.archived_at is null
-             and f.received_at >= $1 and f.received_at < $2
-           group by 1, 2, 3"#,
+        r#"select day as "day!", nullif(segment, '') as segment, nullif(plan, '') as plan,
+                  promoters::int8 as "promoters!", passives::int8 as "passives!", detractors::int8 as "detractors!"
+           from nps_daily
+           where day >= ($1::timestamptz at time zone 'UTC')::date and day < ($2::timestamptz at time zone 'UTC')::date
+             and promoters + passives + detractors > 0"#,
         from,
         to
     )

@@ -221,7 +221,7 @@ fn base_url(state: &AppState) -> String {
     responses(
         (status = 200, description = "Logged (or why not, in words); the message to show in chat", body = ChatReply),
         (status = 401, description = "Missing or wrong signature, or a stale timestamp", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Chat commands are off: GOLDTHREAD_CHAT_SIGNING_SECRET is not set", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Chat commands are off: GOLDTHREAD_CHAT_SIGNING_SECRET is not set", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn chat_command(
@@ -232,7 +232,7 @@ pub async fn chat_command(
 ) -> ApiResult<Json<ChatReply>> {
     let Some(secret) = state.config.chat_signing_secret.as_deref() else {
         return Err(AppError::Rejected {
-            status: StatusCode::SERVICE_UNAVAILABLE,
+            status: StatusCode::NOT_FOUND,
             errors: FieldErrors::single(
                 "GOLDTHREAD_CHAT_SIGNING_SECRET",
                 "Chat commands are off: set GOLDTHREAD_CHAT_SIGNING_SECRET to the signing secret of your chat app",

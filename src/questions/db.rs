@@ -184,19 +184,23 @@ pub struct WeekFilter {
     pub channel: Option<String>,
 }
 
-/// Counts per ISO week (Monday, UTC) and team.
+/// Counts per ISO week (Monday, UTC) and team, from the daily rollup (migration 0043; the
+/// period is read as whole UTC days: `from`'s day up to the day before `to`'s).
 #[tracing::instrument(skip_all)]
 pub async fn weekly(db: impl PgExecutor<'_>, f: &WeekFilter) -> sqlx::Result<Vec<WeekRow>> {
     sqlx::query_as!(
         WeekRow,
-        r#"select date_trunc('week', asked_at at time zone 'UTC')::date as "week!", team,
-                  count(*) filter (where kind = 'awareness') as "awareness!",
-                  count(*) filter (where kind = 'readiness') as "readiness!",
-                  count(*) filter (where kind = 'other') as "other!",
-                  coalesce(sum(minutes), 0)::bigint as "minutes!"
-           from questions where asked_at >= $1 and asked_at < $2
+        r#"select date_trunc('week', day)::date as "week!", team,
+                  sum(awareness)::bigint as "awareness!",
+                  sum(readiness)::bigint as "readiness!",
+                  sum(other)::bigint as "other!",
+                  sum(minutes)::bigint as "minutes!"
+           from question_daily
+           where day >= ($1::timestamptz at time zone 'UTC')::date and day < ($2::timestamptz at time zone 'UTC')::date
              and ($3::bigint is null or launch_id = $3) and ($4::text is null or channel = $4)
-           group by 1, 2 order by 1, 2"#,
+           group by 1, 2
+           having sum(awareness) <> 0 or sum(readiness) <> 0 or sum(other) <> 0 or sum(minutes) <> 0
+           order by 1, 2"#,
         f.from,
         f.to,
         f.launch_id,
@@ -229,20 +233,53 @@ pub async fn launch_shift(
 ) -> sqlx::Result<Vec<LaunchShift>> {
     sqlx::query_as!(
         LaunchShift,
-        r#"select l.id as launch_id, l.name, p.first as published_at,
-                  count(*) filter (where q.kind = 'awareness' and (p.first is null or q.asked_at < p.first)) as "awareness_before!",
-                  count(*) filter (where q.kind = 'readiness' and (p.first is null or q.asked_at < p.first)) as "readiness_before!",
-                  count(*) filter (where q.kind = 'awareness' and q.asked_at >= p.first) as "awareness_after!",
-                  count(*) filter (where q.kind = 'readiness' and q.asked_at >= p.first) as "readiness_after!",
-                  coalesce(sum(q.minutes), 0)::bigint as "minutes!"
-           from questions q
-           join launches l on l.id = q.launch_id
-           left join lateral (select min(r.published_at) as first from guide_revisions r where r.launch_id = l.id) p on true
-           where q.asked_at >= $1 and q.asked_at < $2
-             and ($3::bigint is null or q.launch_id = $3) and ($4::text is null or q.channel = $4)
-             and ($5::text is null or q.team = $5)
-           group by l.id, l.name, p.first
-           order by count(*) desc, l.name"#,
+        // Whole days before and after the publishing day come from the daily rollup; that day
+        // itself is split at the moment of publication from its own questions.
+        r#"with first as (
+               select r.launch_id, min(r.published_at) as first, (min(r.published_at) at time zone 'UTC')::date as day
+               from guide_revisions r where r.published_at is not null group by 1
+           ), days as (
+               select d.launch_id,
+                      sum(d.awareness + d.readiness + d.other) as n,
+                      sum(d.awareness) filter (where f.day is null or d.day < f.day) as ab,
+                      sum(d.readiness) filter (where f.day is null or d.day < f.day) as rb,
+                      sum(d.awareness) filter (where d.day > f.day) as aa,
+                      sum(d.readiness) filter (where d.day > f.day) as ra,
+                      sum(d.minutes) as minutes
+               from question_daily d left join first f on f.launch_id = d.launch_id
+               where d.launch_id <> 0
+                 and d.day >= ($1::timestamptz at time zone 'UTC')::date and d.day < ($2::timestamptz at time zone 'UTC')::date
+                 and ($3::bigint is null or d.launch_id = $3) and ($4::text is null or d.channel = $4)
+                 and ($5::text is null or d.team = $5)
+               group by 1
+               having sum(d.awareness + d.readiness + d.other) > 0
+           ), publishing_day as (
+               -- One index range per launch (its publishing day), not the whole period.
+               select f.launch_id, p.ab, p.rb, p.aa, p.ra
+               from first f cross join lateral (
+                   select count(*) filter (where q.kind = 'awareness' and q.asked_at < f.first) as ab,
+                          count(*) filter (where q.kind = 'readiness' and q.asked_at < f.first) as rb,
+                          count(*) filter (where q.kind = 'awareness' and q.asked_at >= f.first) as aa,
+                          count(*) filter (where q.kind = 'readiness' and q.asked_at >= f.first) as ra
+                   from questions q
+                   where q.launch_id = f.launch_id
+                     and q.asked_at >= greatest(f.day::timestamp at time zone 'UTC', $1)
+                     and q.asked_at < least((f.day + 1)::timestamp at time zone 'UTC', $2)
+                     and ($4::text is null or q.channel = $4) and ($5::text is null or q.team = $5)
+               ) p
+               where $3::bigint is null or f.launch_id = $3
+           )
+           select l.id as launch_id, l.name, f.first as published_at,
+                  (coalesce(d.ab, 0) + coalesce(p.ab, 0))::bigint as "awareness_before!",
+                  (coalesce(d.rb, 0) + coalesce(p.rb, 0))::bigint as "readiness_before!",
+                  (coalesce(d.aa, 0) + coalesce(p.aa, 0))::bigint as "awareness_after!",
+                  (coalesce(d.ra, 0) + coalesce(p.ra, 0))::bigint as "readiness_after!",
+                  coalesce(d.minutes, 0)::bigint as "minutes!"
+           from days d
+           join launches l on l.id = d.launch_id
+           left join first f on f.launch_id = d.launch_id
+           left join publishing_day p on p.launch_id = d.launch_id
+           order by d.n desc, l.name"#,
         f.from,
         f.to,
         f.launch_id,
@@ -269,12 +306,16 @@ pub async fn minutes_by_pm(
 ) -> sqlx::Result<Vec<PmMinutes>> {
     sqlx::query_as!(
         PmMinutes,
-        r#"select u.name, count(*) as "answered!", coalesce(sum(q.minutes), 0)::bigint as "minutes!"
-           from questions q join users u on u.id = q.answered_by_id
-           where q.asked_at >= $1 and q.asked_at < $2
-             and ($3::bigint is null or q.launch_id = $3) and ($4::text is null or q.channel = $4)
-             and ($5::text is null or q.team = $5)
-           group by u.id, u.name order by 3 desc, u.name"#,
+        r#"select u.name, sum(d.awareness + d.readiness + d.other)::bigint as "answered!",
+                  sum(d.minutes)::bigint as "minutes!"
+           from question_daily d join users u on u.id = d.answered_by_id
+           where d.answered_by_id <> 0
+             and d.day >= ($1::timestamptz at time zone 'UTC')::date and d.day < ($2::timestamptz at time zone 'UTC')::date
+             and ($3::bigint is null or d.launch_id = $3) and ($4::text is null or d.channel = $4)
+             and ($5::text is null or d.team = $5)
+           group by u.id, u.name
+           having sum(d.awareness + d.readiness + d.other) > 0
+           order by 3 desc, u.name"#,
         f.from,
         f.to,
         f.launch_id,

@@ -102,6 +102,7 @@ fn known(list: &[(&'static str, &'static str)], value: &str) -> Option<&'static 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct QuestionInput {
     #[serde(default)]
+    #[schema(required = true, max_length = 4000)]
     pub text: String,
     /// `sales`, `success`, `support`, `marketing` or `other`; the asker's team when empty.
     #[serde(default)]
@@ -152,6 +153,17 @@ impl QuestionInput {
     /// `default_team` is the asker's own team when it is one that asks.
     pub fn validate(&self, default_team: Option<&str>) -> Result<NewQuestion, FieldErrors> {
         let mut errors = FieldErrors::default();
+        for (field, value) in [
+            ("team", &self.team),
+            ("channel", &self.channel),
+            ("asked_by_name", &self.asked_by_name),
+            ("theme_id", &self.theme_id),
+            ("launch_id", &self.launch_id),
+        ] {
+            if errors.check_text(field, Some(value), false) {
+                return Err(errors);
+            }
+        }
         let text = self.text.trim();
         if text.is_empty() {
             errors.add("text", "Type the question");
@@ -252,18 +264,16 @@ pub async fn ask_with(
     if let Some(l) = question.launch_id
         && crate::launches::db::get(pool, l).await?.is_none()
     {
-        return Err(crate::error::AppError::Validation(FieldErrors::single(
-            "launch_id",
-            "Choose a launch from the list",
-        )));
+        let mut errors = FieldErrors::default();
+        errors.add_conflict("launch_id", "Choose a launch from the list");
+        return Err(crate::error::AppError::Validation(errors));
     }
     if let Some(t) = question.theme_id
         && crate::themes::db::get(pool, t).await?.is_none()
     {
-        return Err(crate::error::AppError::Validation(FieldErrors::single(
-            "theme_id",
-            "Choose a theme from the list",
-        )));
+        let mut errors = FieldErrors::default();
+        errors.add_conflict("theme_id", "Choose a theme from the list");
+        return Err(crate::error::AppError::Validation(errors));
     }
     let classified = classifier.get(pool).await?.classify(&question.text);
     let launch_guess_id = match question.launch_id {

@@ -18,7 +18,7 @@ fn theme_json(t: &Theme) -> serde_json::Value {
 async fn check(pool: &PgPool, f: &ThemeFields, id: Option<i64>) -> AppResult<()> {
     let mut errors = FieldErrors::default();
     if db::name_taken(pool, &f.name, id).await? {
-        errors.add(
+        errors.add_conflict(
             "name",
             format!("An active theme is already called \"{}\"", f.name),
         );
@@ -29,13 +29,13 @@ async fn check(pool: &PgPool, f: &ThemeFields, id: Option<i64>) -> AppResult<()>
                 if let Some(id) = id
                     && db::ancestors(pool, parent).await?.contains(&id)
                 {
-                    errors.add(
+                    errors.add_conflict(
                         "parent_id",
                         "A theme cannot sit under itself or one of its sub-themes",
                     );
                 }
             }
-            _ => errors.add("parent_id", "Choose an active parent theme from the list"),
+            _ => errors.add_conflict("parent_id", "Choose an active parent theme from the list"),
         }
     }
     if errors.is_empty() {

@@ -43,7 +43,9 @@ pub async fn render(State(state): State<AppState>, request: Request, next: Next)
         title: error.title,
         message: error.message,
     };
-    (status, page).into_response()
+    let mut page = (status, page).into_response();
+    crate::error::retry_after(&mut page);
+    page
 }
 
 /// The layout of the signed-in user (navigation, sign-out), or the anonymous one.
@@ -65,4 +67,41 @@ async fn layout_for(state: &AppState, session: Option<Session>, title: &str) -> 
         }
         None => Layout::anonymous(Some(&session), title).await.ok(),
     }
+}
+
+/// Middleware (outside the session layer): a 500 answered while the database cannot be reached
+/// (a failed session load or save, a query on a connection that went away) is the database's
+/// absence, not a bug: answer 503 with Retry-After, as problem+json under `/api/`. A 500 while
+/// the database answers is left as it is.
+pub async fn unavailable(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let reachable = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        crate::db::ping(&state.pool),
+    )
+    .await
+    .is_ok_and(|r| r.is_ok());
+    if reachable {
+        return response;
+    }
+    let gone = crate::error::AppError::Sqlx(sqlx::Error::PoolTimedOut);
+    if api {
+        return crate::error::ApiError(gone).into_response();
+    }
+    let mut page = (
+        gone.status(),
+        ErrorPage {
+            layout: Layout::bare("Temporarily unavailable"),
+            code: gone.status().as_u16(),
+            title: "Temporarily unavailable",
+            message: gone.public_message(),
+        },
+    )
+        .into_response();
+    crate::error::retry_after(&mut page);
+    page
 }

@@ -161,3 +161,6 @@ impl From<OffsetDateTime> for When {
         }
     }
 }
+
+// Days in JSON as `YYYY-MM-DD` (time's own serde writes a day as a `[year, ordinal]` pair).
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");

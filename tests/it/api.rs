@@ -167,11 +167,11 @@ async fn extractor_rejections_are_problems_naming_the_field(pool: PgPool) {
             None,
         )
         .await;
-    assert_problem(&res, StatusCode::BAD_REQUEST, "id");
+    assert_problem(&res, StatusCode::NOT_FOUND, "id");
     let res = api
         .api(Method::POST, "/api/v1/tags/abc/confirm", Some(&token), None)
         .await;
-    assert_problem(&res, StatusCode::BAD_REQUEST, "id");
+    assert_problem(&res, StatusCode::NOT_FOUND, "id");
     let res = api
         .api(
             Method::GET,
@@ -465,4 +465,117 @@ async fn revoked_and_expired_tokens_say_so_as_problems(pool: PgPool) {
     let page = client.get("/admin/tokens").await;
     assert!(page.body.contains("Expired"));
     assert!(page.body.contains("Revoked"));
+}
+
+#[sqlx::test]
+async fn what_the_document_cannot_type_is_answered_as_it_says(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let (token, _) = app.token(Role::Admin).await;
+    let mut api = app.client();
+    // A parameter sent empty is refused (the document gives every text parameter minLength 1).
+    let res = api
+        .api(
+            Method::GET,
+            "/api/v1/feedback?q=&source=",
+            Some(&token),
+            None,
+        )
+        .await;
+    let p = assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY, "q");
+    assert!(
+        p["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["field"] == "source")
+    );
+    // 3.0 is the whole number 3, as JSON Schema counts it.
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/feedback",
+            Some(&token),
+            Some(json!({"source": "nps", "body": "Great", "nps_score": 9.0})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(
+        app.count("select count(*) from feedback where nps_score = 9")
+            .await,
+        1
+    );
+    // Well-formed, but naming what nothing has: 409 on the field, nothing written.
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/questions",
+            Some(&token),
+            Some(json!({"text": "Does it support SSO?", "theme_id": 999_999})),
+        )
+        .await;
+    assert_problem(&res, StatusCode::CONFLICT, "theme_id");
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/launches",
+            Some(&token),
+            Some(json!({"name": "Owned by nobody", "owner_id": "999999"})),
+        )
+        .await;
+    assert_problem(&res, StatusCode::CONFLICT, "owner_id");
+    assert_eq!(app.count("select count(*) from questions").await, 0);
+    assert_eq!(app.count("select count(*) from launches").await, 0);
+    // A name already taken is a clash too.
+    for expected in [StatusCode::CREATED, StatusCode::CONFLICT] {
+        let res = api
+            .api(
+                Method::POST,
+                "/api/v1/themes",
+                Some(&token),
+                Some(json!({"name": "Card fees"})),
+            )
+            .await;
+        assert_eq!(res.status, expected, "{}", res.body);
+    }
+    // Launch days read back as days, not as [year, ordinal].
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/launches",
+            Some(&token),
+            Some(json!({"name": "Dated", "target_date": "2027-03-31"})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    assert_eq!(res.json()["target_date"], "2027-03-31");
+    // A support ticket's fields that Goldthread does not read are ignored, whatever they hold;
+    // the ones it reads are checked.
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/webhooks/support",
+            Some(&token),
+            Some(json!({"id": "T-1", "description": "Card never came", "tool_tag": "x\u{1}"})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/webhooks/support",
+            Some(&token),
+            Some(json!({"id": "T-2", "description": "Card", "subject": "x\u{1}"})),
+        )
+        .await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY, "subject");
+    // An address is trimmed; one that is not http(s) is refused.
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/outgoing-webhooks",
+            Some(&token),
+            Some(json!({"name": "x", "url": "ftp://chat.example", "events": ["guide_published"]})),
+        )
+        .await;
+    assert_problem(&res, StatusCode::UNPROCESSABLE_ENTITY, "url");
 }

@@ -192,7 +192,7 @@ async fn bad_signatures_and_stale_timestamps_are_refused(pool: PgPool) {
     let res = send(&off, body, ts, Some(good), false).await;
     problem(
         &res,
-        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::NOT_FOUND,
         "GOLDTHREAD_CHAT_SIGNING_SECRET",
     );
 }

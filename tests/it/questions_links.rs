@@ -416,3 +416,117 @@ async fn a_feature_request_is_logged_as_feedback_linked_both_ways(pool: PgPool) 
         .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Every key of the daily rollup against a direct count of the questions.
+async fn assert_question_daily_matches(pool: &PgPool) {
+    let wrong: i64 = sqlx::query_scalar(
+        "select count(*) from (
+           select (asked_at at time zone 'UTC')::date as day, team, channel,
+                  coalesce(launch_id, 0) as l, coalesce(answered_by_id, 0) as a,
+                  count(*) filter (where kind = 'awareness') as aw,
+                  count(*) filter (where kind = 'readiness') as r,
+                  count(*) filter (where kind = 'other') as o, coalesce(sum(minutes), 0) as m
+           from questions group by 1, 2, 3, 4, 5
+         ) q full join (
+           select * from question_daily
+           where awareness <> 0 or readiness <> 0 or other <> 0 or minutes <> 0
+         ) d on (d.day, d.team, d.channel, d.launch_id, d.answered_by_id) = (q.day, q.team, q.channel, q.l, q.a)
+         where q.aw is distinct from d.awareness or q.r is distinct from d.readiness
+            or q.o is distinct from d.other or q.m is distinct from d.minutes",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong, 0, "question_daily differs from the questions");
+}
+
+#[sqlx::test]
+async fn the_dashboard_rollup_follows_every_change_and_splits_the_publishing_day(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let l = launch(&app.pool, "Approval rules", &[]).await;
+    publish_guide(
+        &app,
+        l,
+        GuideContent {
+            value: "Rules.".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    // Published at noon (UTC) ten days ago; one awareness question that morning, one readiness
+    // question that evening: the day is split at the moment of publication.
+    sqlx::query(
+        "update guide_revisions set published_at = date_trunc('day', now() - interval '10 days') + interval '12 hours'
+         where launch_id = $1",
+    )
+    .bind(l)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    for (kind, hour) in [("awareness", 6), ("readiness", 18)] {
+        sqlx::query(
+            "insert into questions (text, team, channel, kind, launch_id, asked_at)
+             values ('q', 'sales', 'chat', $1, $2, date_trunc('day', now() - interval '10 days') + make_interval(hours => $3))",
+        )
+        .bind(kind)
+        .bind(l)
+        .bind(hour)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    }
+    let (mut pm, pm_user) = app.signed_in(Role::Pm).await;
+    let page = pm.get("/questions").await;
+    let by_launch = &page.body[page.body.find("id=\"by-launch\"").unwrap()..];
+    let by_launch = &by_launch[..by_launch.find("</section>").unwrap()];
+    assert!(
+        by_launch.contains("0 % <span class=\"muted\">of 1</span>"),
+        "{by_launch}"
+    );
+    assert!(by_launch.contains("100 % <span class=\"muted\">of 1</span>"));
+    assert_question_daily_matches(&app.pool).await;
+
+    // Answers (minutes, who), a kind overridden, a launch unlinked, a question deleted: the
+    // rollup follows each statement, several rows at once too.
+    for days in 0..6 {
+        asked(
+            &app.pool,
+            "q",
+            "awareness",
+            "support",
+            "form",
+            Some(l),
+            days,
+        )
+        .await;
+    }
+    sqlx::query("update questions set status = 'answered', answered_by_id = $1, answered_at = now(), minutes = 15 where team = 'support'")
+        .bind(pm_user.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("update questions set kind = 'readiness' where team = 'support' and asked_at > now() - interval '2 days'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("update questions set launch_id = null where id = (select min(id) from questions where team = 'support')")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("delete from questions where id = (select max(id) from questions)")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_question_daily_matches(&app.pool).await;
+    // PM minutes: 5 support questions answered at 15 minutes each.
+    let page = pm.get("/questions").await;
+    let by_pm = &page.body[page.body.find("id=\"by-pm\"").unwrap()..];
+    assert!(
+        by_pm.contains(&format!(
+            "<th scope=\"row\">{}</th><td class=\"num\">5</td><td class=\"num\">75</td>",
+            pm_user.name
+        )),
+        "{}",
+        &by_pm[..by_pm.find("</section>").unwrap()]
+    );
+}

@@ -25,7 +25,7 @@ use crate::tagging::{Example, KeywordRules, LabelSeed, Model, Polarity, TrainCon
 
 /// At most this many decisions (newest first) train the model.
 const MAX_DECISIONS: i64 = 20_000;
-/// Items per transaction in a retag: short transactions keep the app responsive.
+/// Items per transaction when tagging arrivals: short transactions keep the app responsive.
 const BATCH: i64 = 500;
 
 /// What a tagging run did.
@@ -288,42 +288,7 @@ pub async fn enqueue_retag(pool: &PgPool, created_by: Option<i64>) -> sqlx::Resu
 
 /// Re-tag every live item in batches, reporting progress on `job` when given. Safe while
 /// people work: each batch is its own short transaction and only automatic suggestions change.
+/// The reading and writing is [`retag::run`]'s; what scores is [`classify`].
 pub async fn retag_all(pool: &PgPool, job: Option<i64>) -> anyhow::Result<TagRun> {
-    let total = usize::try_from(db::live_feedback_count(pool).await?).unwrap_or(0);
-    if let Some(id) = job {
-        jobs::progress(pool, id, 0, total).await?;
-    }
-    // Vectors missing or stale (edited text, other weights) are computed first, once.
-    let embedded = match crate::embeddings::shared() {
-        Some(sem) => crate::embeddings::backfill(pool, &sem, None).await?,
-        None => 0,
-    };
-    let Some(model) = train(pool).await? else {
-        return Ok(TagRun {
-            embedded,
-            ..TagRun::default()
-        });
-    };
-    let mut run = TagRun {
-        embedded,
-        ..TagRun::default()
-    };
-    let mut after = 0i64;
-    loop {
-        let rows = db::feedback_batch(pool, after, BATCH).await?;
-        let Some(last) = rows.last().map(|r| r.id) else {
-            break;
-        };
-        after = last;
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-        let found = classify(pool, model.clone(), rows).await?;
-        store(pool, &ids, &found).await?;
-        run.items += ids.len();
-        run.tagged += items_with_a_suggestion(&found);
-        if let Some(id) = job {
-            jobs::progress(pool, id, run.items, total).await?;
-        }
-    }
-    crate::audit::db::record_job_batch(pool, job, "retag job", run.audit_batch()).await?;
-    Ok(run)
+    retag::run(pool, job, false).await
 }

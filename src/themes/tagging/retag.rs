@@ -7,10 +7,14 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
+use sqlx::PgPool;
+
+use super::TagRun;
 use crate::app::AppState;
 use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
+use crate::jobs::JobKind as _;
 use crate::web::Layout;
 use crate::web::format::When;
 
@@ -66,4 +70,140 @@ async fn job_page(
         percent,
         job,
     })
+}
+
+/// Items read per query and written per transaction by a full retag: a few milliseconds of
+/// locks per batch, so people confirming or rejecting meanwhile never wait long.
+const RETAG_BATCH: i64 = 2000;
+
+/// Re-tag every live item: one task streams the texts out (keyset on id), the scoring function
+/// ([`super::classify`], on every core) turns each batch into suggestions, and this task writes
+/// each batch as one short set-based transaction while the next batch is read and scored.
+/// Only automatic suggestions change; confirmed and rejected tags are never touched. With
+/// `dry_run` nothing is written (the harness uses it as the "stream + score" floor).
+pub async fn run(pool: &PgPool, job: Option<i64>, dry_run: bool) -> anyhow::Result<TagRun> {
+    let covers_jobs_up_to = crate::jobs::db::max_id(pool).await?;
+    let total = usize::try_from(super::db::live_feedback_count(pool).await?).unwrap_or(0);
+    if let Some(id) = job {
+        crate::jobs::progress(pool, id, 0, total).await?;
+    }
+    // Vectors missing or stale (edited text, other weights) are computed first, once.
+    let embedded = match crate::embeddings::shared() {
+        Some(sem) if !dry_run => crate::embeddings::backfill(pool, &sem, None).await?,
+        _ => 0,
+    };
+    let Some(model) = super::train(pool).await? else {
+        return Ok(TagRun {
+            embedded,
+            ..TagRun::default()
+        });
+    };
+    let (read_tx, mut read_rx) = tokio::sync::mpsc::channel::<Vec<super::db::TextRow>>(2);
+    let reader = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut after = 0i64;
+            loop {
+                let rows = super::db::feedback_batch(&pool, after, RETAG_BATCH).await?;
+                let Some(last) = rows.last().map(|r| r.id) else {
+                    break;
+                };
+                after = last;
+                if read_tx.send(rows).await.is_err() {
+                    break;
+                }
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+    };
+    let (score_tx, mut score_rx) = tokio::sync::mpsc::channel::<Scored>(2);
+    let scorer = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let ways = std::thread::available_parallelism().map_or(1, |n| n.get());
+            while let Some(rows) = read_rx.recv().await {
+                let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+                let found = score_parallel(&pool, &model, rows, ways).await?;
+                if score_tx.send((ids, found)).await.is_err() {
+                    break;
+                }
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+    };
+    let mut run = TagRun {
+        embedded,
+        ..TagRun::default()
+    };
+    let mut written = 0u64;
+    while let Some((ids, found)) = score_rx.recv().await {
+        if !dry_run {
+            super::store(pool, &ids, &found).await?;
+            written += found.len() as u64;
+        }
+        run.items += ids.len();
+        run.tagged += super::items_with_a_suggestion(&found);
+        if let Some(id) = job {
+            crate::jobs::progress(pool, id, run.items, total).await?;
+        }
+    }
+    reader.await??;
+    scorer.await??;
+    if dry_run {
+        return Ok(run);
+    }
+    // Tell the planner what changed, as after any bulk load (no page waits for autovacuum).
+    crate::db::analyze_after_bulk(
+        pool,
+        &["feedback_themes", "theme_weekly", "theme_account_weekly"],
+        written.max(run.items as u64),
+    )
+    .await?;
+    // Queued tagging of items that existed when this run started is done now.
+    let covered = crate::jobs::db::cover_queued(
+        pool,
+        &[super::RetagAll::NAME, crate::feedback::Arrived::NAME],
+        covers_jobs_up_to,
+        job,
+    )
+    .await?;
+    if covered > 0 {
+        tracing::info!(covered, "queued tagging jobs covered by this retag");
+    }
+    crate::audit::db::record_job_batch(pool, job, "retag job", run.audit_batch()).await?;
+    Ok(run)
+}
+
+/// (ids of the batch, its suggestions grouped by item).
+type Scored = (Vec<i64>, Vec<(i64, i64, f32)>);
+
+/// The scoring function over `ways` slices of the batch at once, results in item order.
+async fn score_parallel(
+    pool: &PgPool,
+    model: &std::sync::Arc<super::Tagger>,
+    mut rows: Vec<super::db::TextRow>,
+    ways: usize,
+) -> anyhow::Result<Vec<(i64, i64, f32)>> {
+    let per = rows.len().div_ceil(ways.max(1)).max(1);
+    let mut parts = Vec::new();
+    while rows.len() > per {
+        let rest = rows.split_off(per);
+        parts.push(spawn_classify(pool, model, rows));
+        rows = rest;
+    }
+    parts.push(spawn_classify(pool, model, rows));
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend(p.await??);
+    }
+    Ok(out)
+}
+
+fn spawn_classify(
+    pool: &PgPool,
+    model: &std::sync::Arc<super::Tagger>,
+    rows: Vec<super::db::TextRow>,
+) -> tokio::task::JoinHandle<anyhow::Result<Vec<(i64, i64, f32)>>> {
+    let (pool, model) = (pool.clone(), model.clone());
+    tokio::spawn(async move { super::classify(&pool, model, rows).await })
 }
