@@ -244,6 +244,44 @@ pub struct WrittenItem {
     pub id: i64,
     /// false when an earlier copy (same source and external id) was updated.
     pub created: bool,
+    /// Earlier items of the same account that say nearly the same, closest first: offered so
+    /// the sender can merge or link them, never dropped. Checked for a single new item when the
+    /// sentence encoder is installed; empty for an update and for every item of a batch.
+    pub looks_like: Vec<LooksLike>,
+}
+
+/// An earlier item that looks like the one just written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LooksLike {
+    pub id: i64,
+    /// How alike by meaning, as a whole percentage.
+    pub percent: i64,
+    pub excerpt: String,
+}
+
+pub(super) async fn looks_like(state: &AppState, input: &FeedbackInput) -> Vec<LooksLike> {
+    let offers = crate::embeddings::similar::offer_for_new(
+        &state.pool,
+        input.account_external_id.as_deref(),
+        input.title.as_deref(),
+        input.body.as_deref().unwrap_or(""),
+    )
+    .await;
+    match offers {
+        Ok(near) => near
+            .into_iter()
+            .map(|n| LooksLike {
+                id: n.id,
+                percent: n.percent,
+                excerpt: n.excerpt,
+            })
+            .collect(),
+        // An offer is a courtesy: the write goes ahead without it.
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "near-duplicate check failed");
+            Vec::new()
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -396,13 +434,27 @@ pub async fn create(
     if !errors.0.is_empty() {
         return Err(ingest_error(IngestError::Invalid(errors), single));
     }
+    // One item: earlier items of its account that say nearly the same are offered back
+    // (looked up before writing, so the item is not its own duplicate). A batch is not checked.
+    let looks_like = match (single, inputs.first()) {
+        (true, Some(input)) => looks_like(&state, input).await,
+        _ => Vec::new(),
+    };
     let written = ingest::ingest(&state.pool, &inputs, Some(user.id))
         .await
         .map_err(|e| ingest_error(e, single))?;
     crate::feedback::after_ingest(&state.pool, written.iter().map(|w| w.id).collect()).await;
     let items: Vec<Value> = written
         .iter()
-        .map(|w| json!({"id": w.id, "created": w.inserted}))
+        .map(|w| {
+            // An update of an earlier copy is a known repeat, not a new near-duplicate.
+            let near: &[LooksLike] = if single && w.inserted {
+                &looks_like
+            } else {
+                &[]
+            };
+            json!({"id": w.id, "created": w.inserted, "looks_like": near})
+        })
         .collect();
     if single {
         let status = if written.first().is_some_and(|w| w.inserted) {

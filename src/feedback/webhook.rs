@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
-use super::api::{WrittenItem, ingest_error};
+use super::api::{WrittenItem, ingest_error, looks_like};
 use super::{FeedbackInput, db, ingest};
 use crate::app::AppState;
 use crate::auth::{ApiUser, Permission};
@@ -175,6 +175,7 @@ pub async fn support_webhook(
         }
         return Err(AppError::Validation(errors).into());
     }
+    let near = looks_like(&state, &input).await;
     let written = ingest::ingest(&state.pool, &[input], Some(user.id))
         .await
         .map_err(|e| ingest_error(e, true))?;
@@ -193,6 +194,7 @@ pub async fn support_webhook(
         Json(WrittenItem {
             id: w.id,
             created: w.inserted,
+            looks_like: if w.inserted { near } else { Vec::new() },
         }),
     ))
 }

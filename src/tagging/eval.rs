@@ -178,6 +178,7 @@ pub fn run_tagging_eval(
 
     let mut per_seed = Vec::new();
     let (mut accs, mut f1s, mut aps, mut ars, mut afs) = (vec![], vec![], vec![], vec![], vec![]);
+    let mut in_scope_accs = Vec::new();
     for &seed in &opts.seeds {
         let mut rng = SplitMix64::new(seed);
         let mut examples = Vec::new();
@@ -219,7 +220,9 @@ pub fn run_tagging_eval(
             entry["abstention_f1"] = json!(f);
             let in_scope: Vec<usize> = (0..gold.len()).filter(|&i| gold[i].is_some()).collect();
             let in_ok = in_scope.iter().filter(|&&i| gold[i] == pred[i]).count();
-            entry["in_scope_accuracy"] = json!(ratio(in_ok, in_scope.len()));
+            let in_scope_acc = ratio(in_ok, in_scope.len());
+            in_scope_accs.push(in_scope_acc);
+            entry["in_scope_accuracy"] = json!(in_scope_acc);
         }
         per_seed.push(entry);
     }
@@ -235,6 +238,7 @@ pub fn run_tagging_eval(
         out["abstention_precision"] = json!(mean(&aps));
         out["abstention_recall"] = json!(mean(&ars));
         out["abstention_f1"] = json!(mean(&afs));
+        out["in_scope_accuracy"] = json!(mean(&in_scope_accs));
     }
     out
 }

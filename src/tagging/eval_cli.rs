@@ -8,6 +8,7 @@ use clap::Subcommand;
 use super::encoder::Encoder;
 use super::eval::{LabelledText, TaggingEvalOptions, read_labelled_csv};
 use super::eval_engine::{Engine, eval_clustering_engine, eval_tagging_engine};
+use super::semantic::SemanticConfig;
 
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
@@ -31,6 +32,10 @@ pub enum EvalCommand {
         /// sentence-encoder model is installed).
         #[arg(long)]
         engine: Option<Engine>,
+        /// A JSON file of semantic-engine settings to try instead of the shipped ones (any
+        /// field of `SemanticConfig`; the ones left out keep their defaults).
+        #[arg(long)]
+        semantic_config: Option<PathBuf>,
     },
     /// Cluster the texts of `--data` and compare with their categories; prints one JSON line.
     Clustering {
@@ -76,6 +81,7 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
             seeds,
             unassigned_label,
             engine,
+            semantic_config,
         } => {
             if *shots == 0 {
                 anyhow::bail!("--shots must be at least 1");
@@ -92,15 +98,17 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
             let (train, test) = (read(train)?, read(test)?);
             let engine = engine.unwrap_or_else(Engine::app_default);
             let encoder = encoder_for(engine)?;
-            eval_tagging_engine(
-                &train,
-                &test,
-                &opts,
-                engine,
-                encoder.as_ref(),
-                &Default::default(),
-            )
-            .map_err(anyhow::Error::msg)?
+            let semantic = match semantic_config {
+                None => SemanticConfig::default(),
+                Some(path) => {
+                    let text = std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("{}: not semantic settings", path.display()))?
+                }
+            };
+            eval_tagging_engine(&train, &test, &opts, engine, encoder.as_ref(), &semantic)
+                .map_err(anyhow::Error::msg)?
         }
         EvalCommand::Clustering {
             data,

@@ -44,17 +44,37 @@ fn propagates_labels_and_leaves_unrelated_items_untagged() {
         assert!(i % 3 == 2 || !a.abstains(), "item {i}: {a:?}");
         assert!(total == 0.0 || (total - 1.0).abs() < 1e-4, "{total}");
     }
-    // New items, scored by prototypes.
-    let m = &trained.model;
-    assert_eq!(m.classify(&near(0, 1)).map(|p| p.label), Some(10));
-    assert_eq!(m.classify(&near(3, 2)).map(|p| p.label), Some(20));
-    assert_eq!(m.classify(&near(6, 0)), None);
-    let s = m.scores(&near(0, 1));
-    assert_eq!(s[0].0, 10);
-    assert!(
-        s[0].1 > 0.9 && (s[0].1 + s[1].1 - 1.0).abs() < 1e-4,
-        "{s:?}"
-    );
+    // New items: through the graph (their nearest nodes' mass), and by prototypes alone.
+    let by_prototypes = SemanticConfig {
+        through_graph: false,
+        ..SemanticConfig::default()
+    };
+    let prototyped = SemanticModel::train(&ex, &refs, &by_prototypes).model;
+    for m in [&trained.model, &prototyped] {
+        assert_eq!(m.classify(&near(0, 1)).map(|p| p.label), Some(10));
+        assert_eq!(m.classify(&near(3, 2)).map(|p| p.label), Some(20));
+        assert_eq!(m.classify(&near(6, 0)), None);
+        let s = m.scores(&near(0, 1));
+        assert_eq!(s[0].0, 10);
+        assert!(
+            s[0].1 > 0.9 && (s[0].1 + s[1].1 - 1.0).abs() < 1e-4,
+            "{s:?}"
+        );
+    }
+    let a = trained.model.assess(&near(6, 1)).expect("scored through the graph");
+    assert!(a.abstains() && a.untagged > 0.9, "{a:?}");
+    assert_eq!(prototyped.assess(&near(6, 1)), None);
+}
+
+#[test]
+fn the_sink_keeps_its_weight_as_the_graph_grows() {
+    // A graph of the reference size or smaller keeps the setting; 4× as many items get an eighth.
+    let at_reference = sink_mass(0.01, 50.0, 10, UNLABELLED_SAMPLE);
+    assert!((at_reference - 0.05).abs() < 1e-6, "{at_reference}");
+    let bigger = sink_mass(0.01, 50.0, 10, 4 * UNLABELLED_SAMPLE);
+    assert!((bigger - 0.05 / 8.0).abs() < 1e-6, "{bigger}");
+    let smaller = sink_mass(0.01, 50.0, 10, 24);
+    assert!((smaller - 0.05).abs() < 1e-6, "{smaller}");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use goldthread::auth::Role;
 use goldthread::embeddings::{self, Semantic, with_encoder};
 use sqlx::PgPool;
@@ -364,6 +364,72 @@ async fn the_form_offers_a_near_duplicate_of_the_same_account_and_logs_it_when_a
         )
         .await;
     assert_eq!(fresh.status, StatusCode::SEE_OTHER, "{}", fresh.body);
+}
+
+#[sqlx::test]
+async fn the_api_offers_near_duplicates_of_the_same_account_and_still_writes(pool: PgPool) {
+    if model("the_api_offers_near_duplicates").is_none() {
+        return;
+    }
+    let app = TestApp::new(pool).await;
+    let acme = app.account("ACME-1", "Acme", 10_000, "smb").await;
+    let other = app.account("GLOBEX-1", "Globex", 10_000, "smb").await;
+    let text = "Exporting a large report to CSV times out";
+    let first = feedback(&app.pool, "support", text, Some(acme), None, 2).await;
+    let elsewhere = feedback(&app.pool, "support", text, Some(other), None, 2).await;
+    arrive(&app.pool, vec![first, elsewhere]).await;
+    let (token, _) = app.token(Role::Revenue).await;
+    let mut api = app.client();
+    let before = app.count("select count(*) from feedback").await;
+    let body = serde_json::json!({"source": "sales", "account_external_id": "ACME-1",
+        "external_id": "call-7", "body": "The CSV export of big reports keeps timing out"});
+    let res = api
+        .api(
+            Method::POST,
+            "/api/v1/feedback",
+            Some(&token),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+    let written: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let offered: Vec<i64> = written["looks_like"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(offered, vec![first], "{}", res.body);
+    assert!(written["looks_like"][0]["percent"].as_i64().unwrap() >= 80);
+    assert_eq!(
+        app.count("select count(*) from feedback").await,
+        before + 1,
+        "offered, and written all the same"
+    );
+
+    // Sending the same item again updates it: a known repeat, nothing offered.
+    let again = api
+        .api(Method::POST, "/api/v1/feedback", Some(&token), Some(body))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let again: serde_json::Value = serde_json::from_str(&again.body).unwrap();
+    assert_eq!(again["looks_like"], serde_json::json!([]));
+
+    // Something new from the same account: nothing offered.
+    let fresh = api
+        .api(
+            Method::POST,
+            "/api/v1/feedback",
+            Some(&token),
+            Some(
+                serde_json::json!({"source": "sales", "account_external_id": "ACME-1",
+                "body": "Please add dark mode to the mobile app"}),
+            ),
+        )
+        .await;
+    assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.body);
+    let fresh: serde_json::Value = serde_json::from_str(&fresh.body).unwrap();
+    assert_eq!(fresh["looks_like"], serde_json::json!([]));
 }
 
 #[sqlx::test]

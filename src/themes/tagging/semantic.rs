@@ -21,7 +21,7 @@ use crate::tagging::{
 };
 
 /// Recent items' vectors used as unlabelled nodes in training.
-const UNLABELLED_SAMPLE: i64 = 1_000;
+const UNLABELLED_SAMPLE: i64 = crate::tagging::semantic::UNLABELLED_SAMPLE as i64;
 
 /// A trained semantic classifier and how much the lexical model counts beside it.
 pub struct SemanticTagger {
@@ -105,21 +105,7 @@ pub async fn train(
 impl SemanticTagger {
     /// The theme for an item with this text and vector, or `None` to leave it untagged.
     pub fn classify(&self, lexical: &Model, text: &str, vector: &[f32]) -> Option<Prediction> {
-        self.model.classify(vector)?;
         let lex: HashMap<i64, f32> = lexical.scores(text).into_iter().collect();
-        let share = self.lexical_share;
-        self.model
-            .scores(vector)
-            .into_iter()
-            .map(|(label, p)| {
-                let mixed = (1.0 - share) * p + share * lex.get(&label).copied().unwrap_or(0.0);
-                (label, mixed)
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-            .filter(|(_, c)| *c > 0.0)
-            .map(|(label, confidence)| Prediction {
-                label,
-                confidence: confidence.clamp(0.0, 1.0),
-            })
+        self.model.classify_mixed(vector, &lex, self.lexical_share)
     }
 }
