@@ -61,7 +61,10 @@ fn propagates_labels_and_leaves_unrelated_items_untagged() {
             "{s:?}"
         );
     }
-    let a = trained.model.assess(&near(6, 1)).expect("scored through the graph");
+    let a = trained
+        .model
+        .assess(&near(6, 1))
+        .expect("scored through the graph");
     assert!(a.abstains() && a.untagged > 0.9, "{a:?}");
     assert_eq!(prototyped.assess(&near(6, 1)), None);
 }
