@@ -116,4 +116,61 @@ fn main() {
         "cluster 10k texts, k=77: {cluster_secs:.2} s ({} clusters)",
         clusters.len()
     );
+    semantic_scoring();
+}
+
+/// The semantic model's cost per new item, the way the app trains it (770 examples, 1,000
+/// unlabelled items): through the graph and by prototypes alone. Vectors are pseudo-random
+/// unit vectors of the encoder's 384 dimensions; the arithmetic does not depend on what they
+/// say.
+fn semantic_scoring() {
+    use goldthread::tagging::{SemanticConfig, SemanticModel, VectorExample};
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut unit = || {
+        let mut v: Vec<f32> = (0..384)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter_mut().for_each(|x| *x /= n);
+        v
+    };
+    let examples: Vec<VectorExample> = (0..770)
+        .map(|i| VectorExample {
+            vector: unit(),
+            label: (i % 77) as LabelId,
+            polarity: Polarity::Positive,
+            weight: 1.0,
+        })
+        .collect();
+    let unlabelled: Vec<Vec<f32>> = (0..1000).map(|_| unit()).collect();
+    let refs: Vec<&[f32]> = unlabelled.iter().map(Vec::as_slice).collect();
+    let items: Vec<Vec<f32>> = (0..20_000).map(|_| unit()).collect();
+    for through_graph in [true, false] {
+        let cfg = SemanticConfig {
+            through_graph,
+            ..SemanticConfig::default()
+        };
+        let t0 = Instant::now();
+        let model = SemanticModel::train(&examples, &refs, &cfg).model;
+        let train = t0.elapsed().as_secs_f64();
+        let t0 = Instant::now();
+        for v in &items {
+            black_box(model.classify(black_box(v)));
+        }
+        let secs = t0.elapsed().as_secs_f64();
+        println!(
+            "semantic, {}: train (770 examples + 1,000 unlabelled) {train:.2} s, classify {:.0} items/s",
+            if through_graph {
+                "through the graph"
+            } else {
+                "by prototypes"
+            },
+            items.len() as f64 / secs
+        );
+    }
 }

@@ -57,7 +57,7 @@ pub struct SemanticConfig {
     pub lexical_share: f32,
     /// New items are scored through the graph (their nearest trained nodes' propagated labels
     /// and "untagged" mass, the out-of-sample extension of label propagation) rather than
-    /// against the prototypes alone.
+    /// against the prototypes alone, when the graph has at least 50 nodes.
     pub through_graph: bool,
 }
 
@@ -249,23 +249,25 @@ impl SemanticModel {
             });
         }
 
-        let (nodes, node_mass) = if cfg.through_graph && !graph.is_empty() {
-            let mut mass: Vec<f32> = f.iter().map(|v| v.max(0.0)).collect();
-            for row in mass.chunks_mut(width) {
-                let total: f32 = row.iter().sum();
-                let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
-                row.iter_mut().for_each(|v| *v *= scale);
-            }
-            (x.clone(), mass)
-        } else {
-            (
-                Rows {
-                    dim,
-                    data: Vec::new(),
-                },
-                Vec::new(),
-            )
-        };
+        // A handful of nodes is no neighbourhood: small graphs score by prototypes.
+        let (nodes, node_mass) =
+            if cfg.through_graph && !graph.is_empty() && n >= MIN_ROWS_TO_CENTER {
+                let mut mass: Vec<f32> = f.iter().map(|v| v.max(0.0)).collect();
+                for row in mass.chunks_mut(width) {
+                    let total: f32 = row.iter().sum();
+                    let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
+                    row.iter_mut().for_each(|v| *v *= scale);
+                }
+                (x.clone(), mass)
+            } else {
+                (
+                    Rows {
+                        dim,
+                        data: Vec::new(),
+                    },
+                    Vec::new(),
+                )
+            };
 
         // Prototypes: examples, rejections subtracted, propagated items by their probability.
         let mut prototypes = Rows {

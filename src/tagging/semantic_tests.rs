@@ -28,12 +28,12 @@ fn propagates_labels_and_leaves_unrelated_items_untagged() {
         ex.push(example(near(0, i), 10, Polarity::Positive));
         ex.push(example(near(3, i), 20, Polarity::Positive));
     }
-    // Unlabelled: 8 near theme 10, 8 near theme 20, 8 about something else (axis 6).
-    let unl: Vec<Vec<f32>> = (0..24).map(|i| near([0, 3, 6][i % 3], i + 5)).collect();
+    // Unlabelled: 20 near theme 10, 20 near theme 20, 20 about something else (axis 6).
+    let unl: Vec<Vec<f32>> = (0..60).map(|i| near([0, 3, 6][i % 3], i + 5)).collect();
     let refs: Vec<&[f32]> = unl.iter().map(Vec::as_slice).collect();
     let trained = SemanticModel::train(&ex, &refs, &SemanticConfig::default());
     assert_eq!(trained.model.labels(), [10, 20]);
-    assert_eq!(trained.unlabelled.len(), 24);
+    assert_eq!(trained.unlabelled.len(), 60);
     for (i, a) in trained.unlabelled.iter().enumerate() {
         let total = a.label_probs.iter().sum::<f32>() + a.untagged;
         match i % 3 {
