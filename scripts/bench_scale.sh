@@ -72,7 +72,7 @@ make_csv() {
     DATABASE_URL=$(url "$src") "$BIN" generate --feedback "$ROWS" --jobs 2 2>/dev/null
     psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c "\\copy (select f.source, f.external_id, f.title, f.body,
         a.external_id as account_external_id, f.contact_email,
-        to_char(f.received_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as received_at, f.nps_score,
+        to_char(f.received_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as received_at, f.nps_score,
         u.email as reporter_email
         from feedback f left join accounts a on a.id = f.account_id left join users u on u.id = f.reporter_id
         where f.external_id like 'gen-%' order by f.id) to '$CSV' (format csv, header)"
