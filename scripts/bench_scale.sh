@@ -102,8 +102,12 @@ for i, row in enumerate(rows):
 PY
     local total=0 peak=0 part
     for part in "$OUT"/part-*.csv; do
-        read -r t m <<< "$(DATABASE_URL=$(url "$DB1M") timed "$RES/import.log" "$BIN" import feedback "$part")"
-        echo "  $(basename "$part"): $t s, $m MB  $(tail -1 "$RES/import.log")"
+        local res
+        res=$(DATABASE_URL=$(url "$DB1M") timed "$RES/import.log" "$BIN" import feedback "$part") || {
+            echo "import of $part failed:"; tr '\r' '\n' < "$RES/import.log" | grep -v '^checked' | head -20
+            dropdb "$DB1M"; exit 1; }
+        read -r t m <<< "$res"
+        echo "  $(basename "$part"): $t s, $m MB  $(tr '\r' '\n' < "$RES/import.log" | tail -1)"
         total=$(echo "$total + $t" | bc -l); [ "$m" -gt "$peak" ] && peak=$m
     done
     put import "$total $peak"
