@@ -242,7 +242,7 @@ two() {
         join themes t on t.id = ft.theme_id and t.status = 'active'
         join feedback f on f.id = ft.feedback_id and f.archived_at is null
         where ft.state = 'suggested' order by ft.id limit 1" | tr '|' ' ')"
-    count() { curl -s -b "$jar" "http://127.0.0.1:$1/feedback/$item" | grep -o 'status-confirmed">Confirmed' | wc -l; }
+    count() { curl -s -b "$jar" "http://127.0.0.1:$1/feedback/$item" | { grep -o 'status-confirmed">Confirmed' || true; } | wc -l; }
     before=$(count "$pb")
     token=$(curl -s -b "$jar" "http://127.0.0.1:$pa/feedback/$item" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//;s/"//')
     curl -s -b "$jar" -o /dev/null -w '' --data-urlencode "csrf_token=$token" --data-urlencode "one=confirm:$tag" \
