@@ -269,8 +269,8 @@ report() {
             echo "| $p$flag | $m10 | $m1m | $(ratio "$m1m" "$m10")× | $f10 | $f1m | $(ratio "$f1m" "$f10")× |"
         done < "$RES/pages.tsv"
         echo
-        read -r isec irss <<< "$(get import) -"
-        read -r rsec rrss <<< "$(get retag) -"
+        read -r isec irss _ <<< "$(get import) -"
+        read -r rsec rrss _ <<< "$(get retag) -"
         read -r ssec _ <<< "$(get score) -"
         local shape bare stream cexp
         bare=$(get copy_bare); shape=$(get copy_shape); stream=$(get stream_text); cexp=$(get copy_export)
@@ -279,7 +279,7 @@ report() {
         echo "| import $ROWS rows | $isec s, peak RSS $irss MB | \\copy bare $bare s + insert…select into feedback's shape $shape s | $(ratio "$(echo "$bare + $shape" | bc -l)" "$isec")× |"
         echo "| retag $(get items) items | $rsec s, peak RSS $rrss MB | stream text $stream s + score in memory (retag --dry-run) $ssec s | $(ratio "$ssec" "$rsec")× |"
         for fmt in csv json; do
-            read -r st first total size rss0 hwm <<< "$(get "export_$fmt") - - - - - -"
+            read -r st first total size rss0 hwm _ <<< "$(get "export_$fmt") - - - - - -"
             echo "| GET /feedback/export.$fmt | status $st, first byte $first s, total $total s, $((${size:-0} / 1000000)) MB, server RSS $rss0 → peak $hwm MB | \\copy (select … join accounts …) to /dev/null $cexp s | $(ratio "$cexp" "$total")× |"
         done
         echo "| demo (10k) | $(get demo) (s, MB) | | |"
