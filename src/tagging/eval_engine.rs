@@ -9,7 +9,7 @@ use super::embed_cluster::cluster_vectors;
 use super::encoder::Encoder;
 use super::eval::{LabelledText, TaggingEvalOptions, eval_clustering, nmi_ari, run_tagging_eval};
 use super::model::{Example, LabelId, Model, TrainConfig};
-use super::semantic::{SemanticConfig, SemanticModel, Trained, VectorExample};
+use super::semantic::{SemanticConfig, SemanticModel, Trained, VectorExample, mix};
 
 /// Which engine tags and clusters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +197,7 @@ pub fn eval_tagging_engine(
             .collect()
     });
     // The app's path: trained with a sample of the items as unlabelled nodes, each item then
-    // scored against the prototypes (`SemanticModel::classify_mixed`, as the tagger does).
+    // scored as a new one (`SemanticModel::classify_mixed`, as the tagger does).
     let step = test_refs
         .len()
         .div_ceil(super::semantic::UNLABELLED_SAMPLE)
@@ -231,18 +231,9 @@ pub fn eval_tagging_engine(
                         .classify_mixed(v, &lex, share)
                         .map(|p| p.label)
                 } else {
-                    trained
-                        .model
-                        .scores(v)
-                        .into_iter()
-                        .map(|(l, p)| {
-                            (
-                                l,
-                                (1.0 - share) * p + share * lex.get(&l).copied().unwrap_or(0.0),
-                            )
-                        })
-                        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
-                        .map(|(l, _)| l)
+                    mix(trained.model.scores(v), &lex, share)
+                        .first()
+                        .map(|s| s.0)
                 }
             })
             .collect()

@@ -10,6 +10,8 @@
 //! same graph), or, for a model trained without unlabelled items, is scored against per-theme
 //! prototypes built from the examples and the propagated items.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::model::{LabelId, LabelSeed, Polarity, Prediction};
@@ -233,31 +235,24 @@ impl SemanticModel {
             .filter(|(_, (e, _))| e.polarity == Polarity::Negative)
             .map(|(i, (_, li))| (*li, x.row(i).to_vec()))
             .collect();
-        let mut assessments = Vec::with_capacity(n - n0);
-        for u in n0..n {
-            let row: Vec<f32> = f[u * width..(u + 1) * width]
-                .iter()
-                .map(|v| v.max(0.0))
-                .collect();
-            let total: f32 = row.iter().sum();
-            let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
-            let mut label_probs: Vec<f32> = row[..nl].iter().map(|v| v * scale).collect();
-            veto(&negatives, x.row(u), cfg.veto_similarity, &mut label_probs);
-            assessments.push(Assessment {
-                label_probs,
-                untagged: row[nl] * scale,
-            });
-        }
+        // Every node's mass as shares: labels, then "untagged".
+        let mut mass = f;
+        mass.chunks_mut(width).for_each(to_shares);
+        let assessments: Vec<Assessment> = (n0..n)
+            .map(|u| {
+                let row = &mass[u * width..(u + 1) * width];
+                let mut label_probs = row[..nl].to_vec();
+                veto(&negatives, x.row(u), cfg.veto_similarity, &mut label_probs);
+                Assessment {
+                    label_probs,
+                    untagged: row[nl],
+                }
+            })
+            .collect();
 
         // A handful of nodes is no neighbourhood: small graphs score by prototypes.
         let (nodes, node_mass) =
             if cfg.through_graph && !graph.is_empty() && n >= MIN_ROWS_TO_CENTER {
-                let mut mass: Vec<f32> = f.iter().map(|v| v.max(0.0)).collect();
-                for row in mass.chunks_mut(width) {
-                    let total: f32 = row.iter().sum();
-                    let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
-                    row.iter_mut().for_each(|v| *v *= scale);
-                }
                 (x.clone(), mass)
             } else {
                 (
@@ -358,13 +353,13 @@ impl SemanticModel {
                 *m += w * r;
             }
         }
-        let total: f32 = mass.iter().sum();
-        let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
-        let mut label_probs: Vec<f32> = mass[..nl].iter().map(|m| m * scale).collect();
-        veto(&self.negatives, &v, self.veto_similarity, &mut label_probs);
+        to_shares(&mut mass);
+        let untagged = mass[nl];
+        mass.truncate(nl);
+        veto(&self.negatives, &v, self.veto_similarity, &mut mass);
         Some(Assessment {
-            label_probs,
-            untagged: mass[nl] * scale,
+            label_probs: mass,
+            untagged,
         })
     }
 
@@ -407,33 +402,36 @@ impl SemanticModel {
         out
     }
 
-    /// A new item's label the way the app tags it: `None` when no prototype is close enough,
-    /// otherwise the best mix of this model's confidences and the lexical model's
-    /// (`lexical`, per label), `share` being the lexical part.
+    /// A new item's labels, best first, or `None` when it should stay untagged: more of its
+    /// mass goes to "untagged" than to any label (through the graph), or no prototype is close
+    /// enough.
+    fn ranked(&self, vector: &[f32]) -> Option<Vec<(LabelId, f32)>> {
+        if let Some(a) = self.assess(vector) {
+            return (!a.abstains()).then(|| self.graph_scores(&a));
+        }
+        let best_sim = self
+            .similarities(vector)
+            .into_iter()
+            .fold(f32::NEG_INFINITY, f32::max);
+        if best_sim < self.abstain_cosine {
+            return None;
+        }
+        Some(self.scores(vector))
+    }
+
+    /// A new item's label the way the app tags it: `None` when it should stay untagged
+    /// (see [`SemanticModel::classify`]), otherwise the best of [`mix`] with the lexical
+    /// model's confidences.
     pub fn classify_mixed(
         &self,
         vector: &[f32],
-        lexical: &std::collections::HashMap<LabelId, f32>,
+        lexical: &HashMap<LabelId, f32>,
         share: f32,
     ) -> Option<Prediction> {
-        let scores = match self.assess(vector) {
-            Some(a) if a.abstains() => return None,
-            Some(a) => self.graph_scores(&a),
-            None => {
-                self.classify(vector)?;
-                self.scores(vector)
-            }
-        };
-        let share = share.clamp(0.0, 1.0);
-        scores
-            .into_iter()
-            .map(|(label, p)| {
-                let lex = lexical.get(&label).copied().unwrap_or(0.0);
-                (label, (1.0 - share) * p + share * lex)
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        mix(self.ranked(vector)?, lexical, share)
+            .first()
             .filter(|(_, c)| *c > 0.0)
-            .map(|(label, confidence)| Prediction {
+            .map(|&(label, confidence)| Prediction {
                 label,
                 confidence: confidence.clamp(0.0, 1.0),
             })
@@ -443,26 +441,38 @@ impl SemanticModel {
     /// goes to "untagged" than to any label (through the graph), or no prototype is close
     /// enough.
     pub fn classify(&self, vector: &[f32]) -> Option<Prediction> {
-        if let Some(a) = self.assess(vector) {
-            if a.abstains() {
-                return None;
-            }
-            return self
-                .graph_scores(&a)
-                .first()
-                .filter(|(_, c)| *c > 0.0)
-                .map(|&(label, confidence)| Prediction { label, confidence });
-        }
-        let sims = self.similarities(vector);
-        let best_sim = sims.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        if best_sim < self.abstain_cosine {
-            return None;
-        }
-        self.scores(vector)
+        self.ranked(vector)?
             .first()
             .filter(|(_, c)| *c > 0.0)
             .map(|&(label, confidence)| Prediction { label, confidence })
     }
+}
+
+/// Semantic confidences mixed with the lexical model's (`lexical`, per label), `share` being
+/// the lexical part; best first, ties to the lower label.
+pub fn mix(
+    scores: Vec<(LabelId, f32)>,
+    lexical: &HashMap<LabelId, f32>,
+    share: f32,
+) -> Vec<(LabelId, f32)> {
+    let share = share.clamp(0.0, 1.0);
+    let mut out: Vec<(LabelId, f32)> = scores
+        .into_iter()
+        .map(|(label, p)| {
+            let lex = lexical.get(&label).copied().unwrap_or(0.0);
+            (label, (1.0 - share) * p + share * lex)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
+/// Clip a row of mass at zero and scale it to sum to 1 (all zero when nothing is left).
+fn to_shares(row: &mut [f32]) {
+    row.iter_mut().for_each(|v| *v = v.max(0.0));
+    let total: f32 = row.iter().sum();
+    let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
+    row.iter_mut().for_each(|v| *v *= scale);
 }
 
 /// Unlabelled items the app's tagger trains with (a sample of recent items).
