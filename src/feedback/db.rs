@@ -53,6 +53,19 @@ macro_rules! feedback_row {
     };
 }
 
+/// A [`ListedFeedback`] (no rank, no excerpt) from a record selecting its fields by name.
+macro_rules! listed {
+    ($r:ident) => {
+        ListedFeedback {
+            item: feedback_row!($r),
+            reporter_email: $r.reporter_email,
+            metadata: $r.metadata,
+            rank: None,
+            headline: None,
+        }
+    };
+}
+
 /// A row of a filtered list: the item, plus its search rank and highlighted excerpt when searching.
 #[derive(Debug, Clone)]
 pub struct ListedFeedback {
@@ -211,6 +224,60 @@ pub async fn list(
         Some(Cursor::Time { received_at, id }) => (Some(received_at), Some(id)),
         _ => (None, None),
     };
+    if let Some(theme_id) = filter.theme_id {
+        // The theme as a plain `exists` (not behind `$n is null or`, which leaves it a subplan
+        // that hashes every tag of the theme, 231,815 of them for a large theme at 1M items, for
+        // one page): a semi-join the planner walks in page order, the time index probing each
+        // item's live tag (feedback_themes_live_idx) until the page is full, or for a rare theme
+        // the theme's few tags first.
+        let rows = sqlx::query!(
+            r#"select f.id, f.source, f.external_id, f.title, f.body, f.account_id,
+                      a.name as "account_name?", a.external_id as "account_external_id?",
+                      f.contact_email, f.reporter_id, u.name as "reporter_name?", u.email as "reporter_email?",
+                      f.received_at, f.nps_score, f.arr_cents_snapshot, f.currency_snapshot, f.metadata
+               from feedback f
+               left join accounts a on a.id = f.account_id
+               left join users u on u.id = f.reporter_id
+               where exists (select 1 from feedback_themes ft
+                             where ft.feedback_id = f.id and ft.theme_id = $15 and ft.state <> 'rejected')
+                 and (f.archived_at is not null) = $16::bool
+                 and ($1::text is null or f.source = $1)
+                 and ($13::text is null
+                      or f.account_id in (select id from accounts where external_id = $13 or id = $2))
+                 and ($3::text is null or a.segment = $3)
+                 and ($4::text is null or a.lifecycle = $4)
+                 and ($5::timestamptz is null or f.received_at >= $5)
+                 and ($6::timestamptz is null or f.received_at < $6)
+                 and ($7::int2 is null or f.nps_score between $7 and $8)
+                 and ($9::bigint is null or f.reporter_id = $9)
+                 and ($10::timestamptz is null or (f.received_at, f.id) < ($10, $11))
+                 and ($14::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $14))
+                 and (not $17::bool or not exists (select 1 from feedback_themes ft
+                      where ft.feedback_id = f.id and ft.state <> 'rejected'))
+               order by f.received_at desc, f.id desc
+               limit $12"#,
+            source,
+            filter.account_id,
+            segment,
+            lifecycle,
+            filter.from,
+            filter.until,
+            nps_min,
+            nps_max,
+            filter.reporter_id,
+            before_at,
+            before_id,
+            limit,
+            filter.account_external_id,
+            filter.import_id,
+            theme_id,
+            filter.archived,
+            filter.untagged
+        )
+        .fetch_all(db)
+        .await?;
+        return Ok(rows.into_iter().map(|r| listed!(r)).collect());
+    }
     let rows = sqlx::query!(
         r#"select f.id, f.source, f.external_id, f.title, f.body, f.account_id,
                   a.name as "account_name?", a.external_id as "account_external_id?",
@@ -257,16 +324,7 @@ pub async fn list(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ListedFeedback {
-            item: feedback_row!(r),
-            reporter_email: r.reporter_email,
-            metadata: r.metadata,
-            rank: None,
-            headline: None,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| listed!(r)).collect())
 }
 
 /// One item with everything its page shows, archived or not.
