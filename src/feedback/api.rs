@@ -12,11 +12,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::FeedbackInput;
 use super::db::{self, ListedFeedback};
-use super::export::ExportRow;
 use super::ingest::{self, IngestError, MAX_BATCH};
 use super::query::ListParams;
-use super::{FeedbackInput, Source};
 use crate::app::AppState;
 use crate::auth::{ApiUser, Permission};
 use crate::error::extract::{ApiJson, ApiQuery};
@@ -70,12 +69,20 @@ pub async fn themes_of(
     rows: &[ListedFeedback],
 ) -> sqlx::Result<HashMap<i64, Vec<ItemTheme>>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.item.id).collect();
+    themes_of_ids(db, &ids).await
+}
+
+/// The themes (suggested and confirmed) of the items with these ids, by item id, in tag order.
+pub async fn themes_of_ids(
+    db: impl sqlx::PgExecutor<'_>,
+    ids: &[i64],
+) -> sqlx::Result<HashMap<i64, Vec<ItemTheme>>> {
     let mut by_item: HashMap<i64, Vec<ItemTheme>> = HashMap::new();
     if ids.is_empty() {
         return Ok(by_item);
     }
     let tags =
-        crate::themes::tagging::db::list_tags(db, None, Some(&ids), None, None, i64::MAX).await?;
+        crate::themes::tagging::db::list_tags(db, None, Some(ids), None, None, i64::MAX).await?;
     for t in tags {
         by_item.entry(t.feedback_id).or_default().push(ItemTheme {
             tag_id: t.id,
@@ -117,37 +124,6 @@ impl From<&ListedFeedback> for FeedbackItem {
             metadata: row.metadata.clone(),
             themes: Vec::new(),
         }
-    }
-}
-
-pub fn export_row(row: &ListedFeedback, themes: &HashMap<i64, Vec<ItemTheme>>) -> ExportRow {
-    let item = &row.item;
-    ExportRow {
-        id: item.id.to_string(),
-        source: item.source.parse().unwrap_or(Source::Other),
-        external_id: item.external_id.clone(),
-        title: item.title.clone(),
-        body: item.body.clone(),
-        account_external_id: item.account_external_id.clone(),
-        account_name: item.account_name.clone(),
-        contact_email: item.contact_email.clone(),
-        reporter_email: row.reporter_email.clone(),
-        received_at: Some(item.received_at),
-        nps_score: item.nps_score,
-        arr_cents_snapshot: item.arr_cents_snapshot,
-        currency_snapshot: item.currency_snapshot.clone(),
-        themes: themes
-            .get(&item.id)
-            .map(|ts| {
-                ts.iter()
-                    .map(|t| match t.state.as_str() {
-                        "suggested" => format!("{} (suggested)", t.name),
-                        _ => t.name.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        metadata: row.metadata.clone(),
     }
 }
 

@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 use super::NewFeedback;
 use super::query::{Cursor, Filter};
 
+mod export;
 mod upsert;
+pub use export::{ExportedFeedback, export};
 pub use upsert::{Reporters, Written, skip_arr_snapshot_trigger, upsert_many};
 
 /// A feedback item as lists show it.

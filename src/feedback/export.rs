@@ -18,10 +18,11 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::api::{FeedbackItem, ItemTheme, export_row, themes_of};
-use super::db::{self, ListedFeedback};
+use futures_util::TryStreamExt;
+
+use super::api::{FeedbackItem, ItemTheme, themes_of_ids};
+use super::db::{self, ExportedFeedback};
 use super::query::{Filter, ListParams};
-use super::web::next_cursor;
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Permission};
 use crate::error::AppResult;
@@ -162,8 +163,13 @@ pub fn write_csv_row<W: std::io::Write>(
     ])
 }
 
-/// Rows per database round trip while exporting.
-const EXPORT_PAGE: i64 = 1000;
+/// Bytes gathered before each send: large enough that a send costs little per row, small enough
+/// (with the channel's few chunks in flight) to hold the server's memory constant.
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks encoded ahead of the client.
+const CHUNKS_AHEAD: usize = 4;
+/// Items per themes lookup (and per encoding step). Two batches are held at a time.
+const BATCH_ROWS: usize = 2000;
 
 /// What the export links add to the list's filters.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -175,49 +181,148 @@ pub struct ExportOptions {
 
 type Themes = HashMap<i64, Vec<ItemTheme>>;
 
-/// Stream every item matching the filters, page by page (newest first, searches too: a keyset
-/// on time reaches every match at the cost of each page), through `encode`.
+/// The CSV row of an exported item (its values moved, not copied).
+fn csv_row(r: ExportedFeedback, themes: &mut Themes) -> ExportRow {
+    let themes = themes
+        .remove(&r.id)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| match t.state.as_str() {
+            "suggested" => format!("{} (suggested)", t.name),
+            _ => t.name,
+        })
+        .collect();
+    ExportRow {
+        id: r.id.to_string(),
+        source: r.source.parse().unwrap_or(Source::Other),
+        external_id: r.external_id,
+        title: r.title,
+        body: r.body,
+        account_external_id: r.account_external_id,
+        account_name: r.account_name,
+        contact_email: r.contact_email,
+        reporter_email: r.reporter_email,
+        received_at: Some(r.received_at),
+        nps_score: r.nps_score,
+        arr_cents_snapshot: r.arr_cents_snapshot,
+        currency_snapshot: r.currency_snapshot,
+        themes,
+        metadata: r.metadata,
+    }
+}
+
+/// The JSON item of an exported item, as the API shows it (its values moved, not copied).
+fn json_item(r: ExportedFeedback, themes: &mut Themes) -> FeedbackItem {
+    FeedbackItem {
+        themes: themes.remove(&r.id).unwrap_or_default(),
+        id: r.id,
+        source: r.source,
+        body: r.body,
+        title: r.title,
+        external_id: r.external_id,
+        account_external_id: r.account_external_id,
+        account_name: r.account_name,
+        contact_email: r.contact_email,
+        reporter_email: r.reporter_email,
+        received_at: crate::web::format::iso(r.received_at),
+        nps_score: r.nps_score,
+        arr_cents_snapshot: r.arr_cents_snapshot,
+        currency_snapshot: r.currency_snapshot,
+        metadata: r.metadata,
+    }
+}
+
+/// A batch of items with its themes being read on another connection.
+type Pending = (
+    Vec<ExportedFeedback>,
+    tokio::task::JoinHandle<sqlx::Result<Themes>>,
+);
+
+fn themes_for(
+    pool: &sqlx::PgPool,
+    rows: &[ExportedFeedback],
+) -> tokio::task::JoinHandle<sqlx::Result<Themes>> {
+    let pool = pool.clone();
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    tokio::spawn(async move { themes_of_ids(&pool, &ids).await })
+}
+
+/// Stream every item matching the filters, newest first, through `encode` (which appends a
+/// batch of items, given their themes, to the buffer; `true` for the first batch). The items
+/// come from one statement on one connection, rows arriving while the database still reads;
+/// each batch's themes are read on another connection while the next batch arrives, and a batch
+/// is encoded while the database produces the next rows. A client that goes away closes the
+/// connection, which ends the statement.
 fn export_stream(
     state: AppState,
     mut filter: Filter,
     head: Bytes,
-    encode: impl Fn(&[ListedFeedback], &Themes, bool) -> Bytes + Send + 'static,
+    mut encode: impl FnMut(&mut Vec<u8>, Vec<ExportedFeedback>, Themes, bool) + Send + 'static,
     tail: &'static [u8],
 ) -> Body {
     filter.newest_first = true;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_AHEAD);
     tokio::spawn(async move {
         if tx.send(Ok(head)).await.is_err() {
             return;
         }
-        let mut cursor = None;
-        let mut first = true;
-        loop {
-            let page = async {
-                let rows = db::list(&state.pool, &filter, cursor, EXPORT_PAGE).await?;
-                let themes = themes_of(&state.pool, &rows).await?;
-                Ok::<_, sqlx::Error>((rows, themes))
-            };
-            let (rows, themes) = match page.await {
-                Ok(page) => page,
-                Err(err) => {
-                    tracing::error!(error = %err, "export failed");
-                    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                    return;
-                }
-            };
-            if !rows.is_empty() {
-                if tx.send(Ok(encode(&rows, &themes, first))).await.is_err() {
-                    return;
-                }
-                first = false;
+        let mut conn = match state.pool.acquire().await {
+            Ok(conn) => conn,
+            Err(err) => {
+                tracing::error!(error = %err, "export failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                return;
             }
-            match next_cursor(&rows, EXPORT_PAGE) {
-                Some(c) => cursor = Some(c),
-                None => break,
+        };
+        let sent = async {
+            let mut rows = db::export(&mut *conn, &filter);
+            let mut buf = Vec::with_capacity(CHUNK_BYTES * 5 / 4);
+            let mut pending: Option<Pending> = None;
+            let mut first = true;
+            let mut read_all = false;
+            loop {
+                let mut batch = Vec::with_capacity(BATCH_ROWS);
+                while !read_all && batch.len() < BATCH_ROWS {
+                    match rows.try_next().await? {
+                        Some(row) => batch.push(row),
+                        None => read_all = true,
+                    }
+                }
+                let next = (!batch.is_empty()).then(|| {
+                    let themes = themes_for(&state.pool, &batch);
+                    (batch, themes)
+                });
+                if let Some((items, themes)) = pending.take() {
+                    let themes = themes
+                        .await
+                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))??;
+                    encode(&mut buf, items, themes, first);
+                    first = false;
+                    if buf.len() >= CHUNK_BYTES {
+                        let chunk =
+                            std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES * 5 / 4));
+                        if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+                            return Ok(false);
+                        }
+                    }
+                }
+                pending = next;
+                if read_all && pending.is_none() {
+                    break;
+                }
+            }
+            buf.extend_from_slice(tail);
+            Ok::<_, sqlx::Error>(tx.send(Ok(Bytes::from(buf))).await.is_ok())
+        };
+        match sent.await {
+            Ok(true) => {}
+            Ok(false) => conn.close_on_drop(),
+            Err(err) => {
+                conn.close_on_drop();
+                tracing::error!(error = %err, "export failed");
+                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
             }
         }
-        let _ = tx.send(Ok(Bytes::from_static(tail))).await;
     });
     Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
@@ -247,12 +352,12 @@ pub async fn export_csv(
         state,
         filter,
         Bytes::from(header),
-        |rows, themes, _| {
-            let mut w = csv::Writer::from_writer(Vec::new());
+        |buf, rows, mut themes, _| {
+            let mut w = csv::Writer::from_writer(buf);
             for row in rows {
-                let _ = write_csv_row(&mut w, &export_row(row, themes));
+                let _ = write_csv_row(&mut w, &csv_row(row, &mut themes));
             }
-            Bytes::from(w.into_inner().unwrap_or_default())
+            let _ = w.flush();
         },
         b"",
     );
@@ -280,18 +385,13 @@ pub async fn export_json(
         state,
         filter,
         Bytes::from_static(b"{\"items\":[\n"),
-        |rows, themes, first| {
-            let mut out = Vec::with_capacity(rows.len() * 400);
-            if !first {
-                out.extend_from_slice(b",\n");
-            }
-            for (i, row) in rows.iter().enumerate() {
-                if i > 0 {
-                    out.extend_from_slice(b",\n");
+        |buf, rows, mut themes, first| {
+            for (i, row) in rows.into_iter().enumerate() {
+                if i > 0 || !first {
+                    buf.extend_from_slice(b",\n");
                 }
-                let _ = serde_json::to_writer(&mut out, &FeedbackItem::with_themes(row, themes));
+                let _ = serde_json::to_writer(&mut *buf, &json_item(row, &mut themes));
             }
-            Bytes::from(out)
         },
         b"\n]}\n",
     );
