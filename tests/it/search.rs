@@ -200,3 +200,83 @@ async fn exports_carry_the_currency_the_themes_and_an_optional_bom(pool: PgPool)
     assert_eq!(item["themes"][0]["name"], "Fees and pricing");
     assert_eq!(item["themes"][0]["state"], "suggested");
 }
+
+/// The theme filter pages through every item carrying the theme (a rejected tag does not count),
+/// newest first, and the exports list the same items, each with all its live tags in tag order.
+#[sqlx::test]
+async fn theme_filter_pages_and_exports_reach_every_tagged_item(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let fees = crate::helpers::theme(&app.pool, "Fees", "fee").await;
+    let cards = crate::helpers::theme(&app.pool, "Cards", "card").await;
+    many_card_items(&app).await;
+    // Every third item has Fees (every ninth rejected), every second item has Cards confirmed.
+    sqlx::query(
+        "insert into feedback_themes (feedback_id, theme_id, origin, confidence, state)
+         select id, $1, 'auto', 0.8, case when n % 9 = 0 then 'rejected' else 'suggested' end
+         from (select id, row_number() over (order by id) as n from feedback) f where n % 3 = 0
+         union all
+         select id, $2, 'manual', null, 'confirmed'
+         from (select id, row_number() over (order by id) as n from feedback) f where n % 2 = 0",
+    )
+    .bind(fees)
+    .bind(cards)
+    .execute(&app.pool)
+    .await
+    .expect("tag items");
+    let expected: Vec<i64> = sqlx::query_scalar(
+        "select f.id from feedback f
+         where exists (select 1 from feedback_themes ft
+                       where ft.feedback_id = f.id and ft.theme_id = $1 and ft.state <> 'rejected')
+         order by f.received_at desc, f.id desc",
+    )
+    .bind(fees)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(expected.len(), 2150 / 3 - 2150 / 9);
+
+    let (token, _) = app.token(Role::Viewer).await;
+    let mut api = app.client();
+    assert_eq!(
+        all_pages(&mut api, &token, &format!("theme={fees}")).await,
+        expected,
+        "every tagged item, newest first, once"
+    );
+
+    let (mut client, _) = app.signed_in(Role::Viewer).await;
+    let json = client
+        .get(&format!("/feedback/export.json?theme={fees}"))
+        .await;
+    let v: Value = serde_json::from_str(&json.body).expect("valid JSON export");
+    let items = v["items"].as_array().unwrap();
+    let ids: Vec<i64> = items.iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, expected);
+    let both = items
+        .iter()
+        .find(|i| i["themes"].as_array().unwrap().len() == 2)
+        .expect("an item with both themes");
+    assert_eq!(both["themes"][0]["name"], "Fees", "tags in tag order");
+    assert_eq!(both["themes"][0]["state"], "suggested");
+    assert_eq!(both["themes"][0]["theme_id"], fees);
+    assert_eq!(both["themes"][1]["name"], "Cards");
+    assert_eq!(both["themes"][1]["state"], "confirmed");
+
+    let csv = client
+        .get(&format!("/feedback/export.csv?theme={fees}&q=card"))
+        .await;
+    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    let cards_only: Vec<i64> = sqlx::query_scalar(
+        "select id from feedback where id = any($1) and body like 'My card%'
+         order by received_at desc, id desc",
+    )
+    .bind(&expected)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(cards_only.len() < expected.len());
+    assert_eq!(ids, cards_only, "both filters, newest first");
+    assert!(rows.iter().any(|r| &r[13] == "Fees (suggested); Cards"));
+    assert!(rows.iter().all(|r| r[13].starts_with("Fees (suggested)")));
+}
