@@ -125,7 +125,7 @@ fn main() {
         if engine == Engine::Lexical {
             eval_tagging_with(train, test, opts, &cfg)
         } else {
-            eval_tagging_engine(train, test, opts, engine, encoder.as_ref(), &semantic)
+            eval_tagging_engine(train, test, opts, engine, encoder.as_ref(), &semantic, None)
                 .unwrap_or_else(|e| json!({ "error": e }))
         }
     };
@@ -156,6 +156,7 @@ fn main() {
                     shots: s,
                     seeds: vec![0, 1, 2],
                     unassigned_label: None,
+                    category_names: true,
                 };
                 let r = run(&train, &test, &opts);
                 accs.push(r["accuracy"].as_f64().unwrap_or(0.0));
@@ -198,6 +199,7 @@ fn main() {
                     shots: s,
                     seeds: vec![0, 1, 2],
                     unassigned_label: Some("oos".into()),
+                    category_names: true,
                 };
                 let r = run(&train, &test, &opts);
                 println!(

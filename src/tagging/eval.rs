@@ -58,6 +58,18 @@ pub struct TaggingEvalOptions {
     pub seeds: Vec<u64>,
     /// Category meaning "should stay untagged" (kept out of training).
     pub unassigned_label: Option<String>,
+    /// Also learn from each category's name ("card_arrival" → "Card arrival"), as the app
+    /// learns from a theme's name.
+    pub category_names: bool,
+}
+
+/// A category's name as a theme would be called: `_` and `-` as spaces, first letter capital.
+pub fn category_as_name(category: &str) -> String {
+    let spaced = category.replace(['_', '-'], " ");
+    let mut chars = spaced.trim().chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -194,6 +206,16 @@ pub fn run_tagging_eval(
                 });
             }
         }
+        if opts.category_names {
+            for (id, cat) in cats.iter().enumerate() {
+                examples.push(Example {
+                    text: category_as_name(cat),
+                    label: id as LabelId,
+                    polarity: Polarity::Positive,
+                    weight: 1.0,
+                });
+            }
+        }
         let mut pred = predict(seed, &examples, unassigned.is_some());
         pred.resize(gold.len(), None);
         let correct = gold.iter().zip(&pred).filter(|(g, p)| g == p).count();
@@ -232,6 +254,7 @@ pub fn run_tagging_eval(
         "shots": opts.shots,
         "n_train_categories": cats.len(),
         "n_test": test.len(),
+        "category_names": opts.category_names,
         "per_seed": per_seed,
     });
     if unassigned.is_some() {
@@ -357,12 +380,25 @@ mod tests {
     }
 
     #[test]
+    fn category_names_read_like_theme_names() {
+        assert_eq!(category_as_name("card_arrival"), "Card arrival");
+        assert_eq!(
+            category_as_name("Refund_not_showing_up"),
+            "Refund not showing up"
+        );
+        assert_eq!(category_as_name("top-up failed"), "Top up failed");
+        assert_eq!(category_as_name("_"), "");
+        assert_eq!(category_as_name("écran"), "Écran");
+    }
+
+    #[test]
     fn eval_tagging_reports_metrics() {
         let d = data();
         let opts = TaggingEvalOptions {
             shots: 2,
             seeds: vec![0, 1],
             unassigned_label: None,
+            category_names: false,
         };
         let r = eval_tagging(&d[..6], &d[..6], &opts);
         assert!(r["accuracy"].as_f64().unwrap_or(0.0) > 0.8, "{r}");
@@ -371,6 +407,7 @@ mod tests {
             shots: 2,
             seeds: vec![0],
             unassigned_label: Some("oos".into()),
+            category_names: false,
         };
         let r = eval_tagging(&d, &d, &opts);
         assert!(r["abstention_recall"].as_f64().unwrap_or(0.0) > 0.99, "{r}");

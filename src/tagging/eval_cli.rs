@@ -36,6 +36,14 @@ pub enum EvalCommand {
         /// field of `SemanticConfig`; the ones left out keep their defaults).
         #[arg(long)]
         semantic_config: Option<PathBuf>,
+        /// A file that keeps the texts' sentence vectors between runs (created when missing;
+        /// delete it when the model changes), so repeated evaluations embed only new texts.
+        #[arg(long)]
+        vectors_cache: Option<PathBuf>,
+        /// Learn from the examples only. By default each category's name ("card_arrival" →
+        /// "Card arrival") is an example too, as a theme's name is in the app.
+        #[arg(long)]
+        without_category_names: bool,
     },
     /// Cluster the texts of `--data` and compare with their categories; prints one JSON line.
     Clustering {
@@ -82,6 +90,8 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
             unassigned_label,
             engine,
             semantic_config,
+            vectors_cache,
+            without_category_names,
         } => {
             if *shots == 0 {
                 anyhow::bail!("--shots must be at least 1");
@@ -94,6 +104,7 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
                     seeds.clone()
                 },
                 unassigned_label: unassigned_label.clone(),
+                category_names: !without_category_names,
             };
             let (train, test) = (read(train)?, read(test)?);
             let engine = engine.unwrap_or_else(Engine::app_default);
@@ -107,8 +118,16 @@ pub fn eval(cmd: &EvalCommand) -> anyhow::Result<()> {
                         .with_context(|| format!("{}: not semantic settings", path.display()))?
                 }
             };
-            eval_tagging_engine(&train, &test, &opts, engine, encoder.as_ref(), &semantic)
-                .map_err(anyhow::Error::msg)?
+            eval_tagging_engine(
+                &train,
+                &test,
+                &opts,
+                engine,
+                encoder.as_ref(),
+                &semantic,
+                vectors_cache.as_deref(),
+            )
+            .map_err(anyhow::Error::msg)?
         }
         EvalCommand::Clustering {
             data,

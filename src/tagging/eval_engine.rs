@@ -1,6 +1,8 @@
 //! `goldthread eval` per engine: lexical (TF-IDF), semantic (sentence vectors) or both combined, with embedding time.
 
 use std::collections::HashMap;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::{Value, json};
@@ -55,20 +57,42 @@ impl Engine {
     }
 }
 
-/// Sentence vectors computed once per distinct text, with the time spent.
+/// Sentence vectors computed once per distinct text, with the time spent; optionally kept in a
+/// file between runs (`goldthread eval … --vectors-cache FILE`), so repeated evaluations of the
+/// same texts embed nothing (delete the file when the model changes).
 pub struct EmbeddingCache<'e> {
     encoder: &'e Encoder,
     vectors: HashMap<String, Vec<f32>>,
+    file: Option<PathBuf>,
     pub secs: f64,
 }
+
+const CACHE_MAGIC: &[u8; 4] = b"GTV1";
 
 impl<'e> EmbeddingCache<'e> {
     pub fn new(encoder: &'e Encoder) -> Self {
         EmbeddingCache {
             encoder,
             vectors: HashMap::new(),
+            file: None,
             secs: 0.0,
         }
+    }
+
+    /// A cache that starts from the vectors in `file` (when it exists and is readable) and
+    /// writes every newly embedded vector back to it.
+    pub fn with_file(encoder: &'e Encoder, file: &Path) -> Self {
+        let mut cache = EmbeddingCache::new(encoder);
+        if let Ok(f) = std::fs::File::open(file) {
+            match read_vectors(&mut BufReader::new(f)) {
+                Ok(v) => cache.vectors = v,
+                Err(e) => {
+                    tracing::warn!(file = %file.display(), error = %e, "ignoring the vectors cache")
+                }
+            }
+        }
+        cache.file = Some(file.to_path_buf());
+        cache
     }
 
     /// Embed the texts not seen yet, in one batch run.
@@ -89,6 +113,13 @@ impl<'e> EmbeddingCache<'e> {
         for (t, v) in missing.into_iter().zip(vecs) {
             self.vectors.insert(t.to_string(), v);
         }
+        if let Some(file) = &self.file {
+            let written = std::fs::File::create(file)
+                .and_then(|f| write_vectors(&mut BufWriter::new(f), &self.vectors));
+            if let Err(e) = written {
+                tracing::warn!(file = %file.display(), error = %e, "cannot write the vectors cache");
+            }
+        }
     }
 
     /// The vector of a text given to [`EmbeddingCache::add`] (empty otherwise).
@@ -103,6 +134,48 @@ impl<'e> EmbeddingCache<'e> {
 
     pub fn is_empty(&self) -> bool {
         self.vectors.is_empty()
+    }
+}
+
+fn write_vectors(w: &mut impl Write, vectors: &HashMap<String, Vec<f32>>) -> std::io::Result<()> {
+    w.write_all(CACHE_MAGIC)?;
+    for (text, v) in vectors {
+        w.write_all(&(text.len() as u32).to_le_bytes())?;
+        w.write_all(text.as_bytes())?;
+        w.write_all(&(v.len() as u32).to_le_bytes())?;
+        for x in v {
+            w.write_all(&x.to_le_bytes())?;
+        }
+    }
+    w.flush()
+}
+
+fn read_vectors(r: &mut impl Read) -> std::io::Result<HashMap<String, Vec<f32>>> {
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+    let mut magic = [0u8; 4];
+    r.read_exact(&mut magic)?;
+    if &magic != CACHE_MAGIC {
+        return Err(bad("not a Goldthread vectors cache"));
+    }
+    let mut out = HashMap::new();
+    let mut word = [0u8; 4];
+    loop {
+        match r.read_exact(&mut word) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(out),
+            Err(e) => return Err(e),
+        }
+        let mut text = vec![0u8; u32::from_le_bytes(word) as usize];
+        r.read_exact(&mut text)?;
+        let text = String::from_utf8(text).map_err(|_| bad("a text is not UTF-8"))?;
+        r.read_exact(&mut word)?;
+        let mut bytes = vec![0u8; u32::from_le_bytes(word) as usize * 4];
+        r.read_exact(&mut bytes)?;
+        let v = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        out.insert(text, v);
     }
 }
 
@@ -147,6 +220,7 @@ pub fn eval_tagging_engine(
     engine: Engine,
     encoder: Option<&Encoder>,
     semantic: &SemanticConfig,
+    vectors_cache: Option<&Path>,
 ) -> Result<Value, String> {
     let Some(encoder) = need_encoder(engine, encoder)? else {
         let mut out = super::eval::eval_tagging(train, test, opts);
@@ -154,7 +228,10 @@ pub fn eval_tagging_engine(
         out["embedding_secs"] = json!(0.0);
         return Ok(out);
     };
-    let mut cache = EmbeddingCache::new(encoder);
+    let mut cache = match vectors_cache {
+        Some(file) => EmbeddingCache::with_file(encoder, file),
+        None => EmbeddingCache::new(encoder),
+    };
     let test_texts: Vec<&str> = test.iter().map(|t| t.text.as_str()).collect();
     cache.add(&test_texts);
     let test_vectors: Vec<Vec<f32>> = test_texts.iter().map(|t| cache.get(t).to_vec()).collect();
@@ -196,19 +273,44 @@ pub fn eval_tagging_engine(
             })
             .collect()
     });
-    // The app's path: trained with a sample of the items as unlabelled nodes, each item then
-    // scored as a new one (`SemanticModel::classify_mixed`, as the tagger does).
-    let step = test_refs
+    // The app's path: trained with a sample of other items as unlabelled nodes (the training
+    // texts not used as examples, as the app samples recent items; the test texts when there
+    // are none), each test item then scored as a new one (`SemanticModel::classify_mixed`, as
+    // the tagger does).
+    let mut pool: Vec<&str> = train.iter().map(|t| t.text.as_str()).collect();
+    pool.sort_unstable();
+    pool.dedup();
+    let in_test: std::collections::HashSet<&str> = test_texts.iter().copied().collect();
+    pool.retain(|t| !in_test.contains(t));
+    let step = pool
         .len()
         .div_ceil(super::semantic::UNLABELLED_SAMPLE)
         .max(1);
-    let sample: Vec<&[f32]> = test_refs.iter().step_by(step).copied().collect();
+    let pool: Vec<&str> = pool.into_iter().step_by(step).collect();
+    cache.add(&pool);
+    let pool_vectors: Vec<Vec<f32>> = pool.iter().map(|t| cache.get(t).to_vec()).collect();
+    let test_step = test_refs
+        .len()
+        .div_ceil(super::semantic::UNLABELLED_SAMPLE)
+        .max(1);
+    let test_sample: Vec<&[f32]> = test_refs.iter().step_by(test_step).copied().collect();
     let share = if engine == Engine::Combined {
         share
     } else {
         0.0
     };
     let inductive = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
+        let used: std::collections::HashSet<&str> =
+            examples.iter().map(|e| e.text.as_str()).collect();
+        let mut sample: Vec<&[f32]> = pool
+            .iter()
+            .zip(&pool_vectors)
+            .filter(|(t, _)| !used.contains(**t))
+            .map(|(_, v)| v.as_slice())
+            .collect();
+        if sample.is_empty() {
+            sample = test_sample.clone();
+        }
         let trained = train_semantic(&mut cache, examples, &sample, semantic);
         let lex = (share > 0.0).then(|| {
             let cfg = TrainConfig {

@@ -21,6 +21,7 @@ pub mod model;
 pub mod rng;
 pub mod semantic;
 pub mod vectors;
+pub mod whiten;
 
 pub use cluster::{Cluster, cluster};
 pub use encoder::Encoder;

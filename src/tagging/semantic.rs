@@ -3,12 +3,14 @@
 //! Training takes labelled vectors (confirmed tags, rejections as negatives, a theme's own
 //! name/description/keywords as examples) and, when given, the vectors of the untagged items.
 //! All of them become nodes of a k-nearest-neighbour graph (cosine after removing the common
-//! mean); labels spread along its edges while every unlabelled node also leaks a little mass
-//! into an "untagged" sink, so items far from every theme's examples stay untagged (the
-//! calibrated abstention). Their results are returned directly; a new item takes the mass of
-//! its nearest nodes (the out-of-sample extension of label propagation: one more step of the
-//! same graph), or, for a model trained without unlabelled items, is scored against per-theme
-//! prototypes built from the examples and the propagated items.
+//! mean and whitening the within-theme spread, [`Whitening`]); labels spread along its edges
+//! while every unlabelled node also leaks a little mass into an "untagged" sink, so items far
+//! from every theme's examples stay untagged (the calibrated abstention). Self-training rounds
+//! then spread again from the examples plus the items already decided with confidence. Their
+//! results are returned directly; a new item takes the mass of its nearest nodes (the
+//! out-of-sample extension of label propagation: one more step of the same graph), or, for a
+//! model trained without unlabelled items, is scored against per-theme prototypes built from
+//! the examples and the propagated items.
 
 use std::collections::HashMap;
 
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{LabelId, LabelSeed, Polarity, Prediction};
 use super::vectors::{Rows, dot, nearest_neighbours, normalize};
+use super::whiten::Whitening;
 
 /// Below this many vectors the common mean is not removed.
 const MIN_ROWS_TO_CENTER: usize = 50;
@@ -61,6 +64,17 @@ pub struct SemanticConfig {
     /// and "untagged" mass, the out-of-sample extension of label propagation) rather than
     /// against the prototypes alone, when the graph has at least 50 nodes.
     pub through_graph: bool,
+    /// Self-training rounds: after propagating, every unlabelled item whose mass goes mostly
+    /// (over `self_train_confidence`) to one label, or to "untagged", gets `self_train_weight`
+    /// of prior mass there, and labels spread again from the examples plus those. Themes
+    /// reach their whole neighbourhoods, and groups of items unlike any theme pull their
+    /// neighbours to "untagged" in turn.
+    pub self_train_rounds: usize,
+    pub self_train_weight: f32,
+    pub self_train_confidence: f32,
+    /// How far the within-theme whitening ([`Whitening`]) is shrunk towards plain cosines
+    /// (1 = not at all whitened).
+    pub within_shrinkage: f32,
 }
 
 impl Default for SemanticConfig {
@@ -70,7 +84,7 @@ impl Default for SemanticConfig {
             edge_power: 3.0,
             alpha: 0.8,
             iterations: 20,
-            sink_per_example: 0.01,
+            sink_per_example: 0.015,
             pseudo_weight: 0.5,
             negative_weight: 1.0,
             veto_similarity: 0.9,
@@ -78,6 +92,10 @@ impl Default for SemanticConfig {
             abstain_cosine: 0.4,
             lexical_share: 0.3,
             through_graph: true,
+            self_train_rounds: 2,
+            self_train_weight: 0.3,
+            self_train_confidence: 0.5,
+            within_shrinkage: 0.9,
         }
     }
 }
@@ -127,6 +145,7 @@ impl Assessment {
 pub struct SemanticModel {
     labels: Vec<LabelId>,
     mean: Vec<f32>,
+    whitening: Option<Whitening>,
     prototypes: Rows,
     /// The graph's nodes (centred) and where their mass went (labels, then "untagged"; each
     /// row sums to 1 or is all zero). Empty when scored by prototypes.
@@ -187,6 +206,18 @@ impl SemanticModel {
             vec![0.0; dim]
         };
         x.center(&mean);
+        let members: Vec<(usize, usize)> = examples
+            .iter()
+            .enumerate()
+            .filter(|(_, (e, _))| e.polarity == Polarity::Positive)
+            .map(|(i, (_, li))| (i, *li))
+            .collect();
+        let whitening = (x.len() >= MIN_ROWS_TO_CENTER)
+            .then(|| Whitening::fit(&x, &members, nl, cfg.within_shrinkage))
+            .flatten();
+        if let Some(w) = &whitening {
+            w.apply_rows(&mut x);
+        }
 
         // Label propagation: F = α·S·F + (1-α)·Y, S the symmetrically normalised k-NN graph.
         let n = x.len();
@@ -210,23 +241,23 @@ impl SemanticModel {
         } else {
             normalised_graph(&x, cfg.neighbours, cfg.edge_power)
         };
-        let mut f = prior.clone();
-        let alpha = cfg.alpha.clamp(0.0, 0.999);
-        let steps = if graph.is_empty() { 0 } else { cfg.iterations };
-        for _ in 0..steps {
-            let mut next = vec![0.0f32; n * width];
-            for (i, edges) in graph.iter().enumerate() {
-                let dst = &mut next[i * width..(i + 1) * width];
-                for &(j, w) in edges {
-                    for (d, s) in dst.iter_mut().zip(&f[j * width..(j + 1) * width]) {
-                        *d += alpha * w * s;
+        let mut mass = propagate(&graph, &prior, width, cfg);
+        if !graph.is_empty() {
+            for _ in 0..cfg.self_train_rounds {
+                let mut boosted = prior.clone();
+                for u in n0..n {
+                    let row = &mass[u * width..(u + 1) * width];
+                    let (best, p) = row
+                        .iter()
+                        .copied()
+                        .enumerate()
+                        .fold((0, 0.0f32), |b, (i, p)| if p > b.1 { (i, p) } else { b });
+                    if p > cfg.self_train_confidence {
+                        boosted[u * width + best] += cfg.self_train_weight;
                     }
                 }
-                for (d, p) in dst.iter_mut().zip(&prior[i * width..(i + 1) * width]) {
-                    *d += (1.0 - alpha) * p;
-                }
+                mass = propagate(&graph, &boosted, width, cfg);
             }
-            f = next;
         }
 
         let negatives: Vec<(usize, Vec<f32>)> = examples
@@ -235,9 +266,6 @@ impl SemanticModel {
             .filter(|(_, (e, _))| e.polarity == Polarity::Negative)
             .map(|(i, (_, li))| (*li, x.row(i).to_vec()))
             .collect();
-        // Every node's mass as shares: labels, then "untagged".
-        let mut mass = f;
-        mass.chunks_mut(width).for_each(to_shares);
         let assessments: Vec<Assessment> = (n0..n)
             .map(|u| {
                 let row = &mass[u * width..(u + 1) * width];
@@ -295,6 +323,7 @@ impl SemanticModel {
             model: SemanticModel {
                 labels,
                 mean,
+                whitening,
                 prototypes,
                 nodes,
                 node_mass,
@@ -317,6 +346,9 @@ impl SemanticModel {
     fn centred(&self, vector: &[f32]) -> Vec<f32> {
         let mut v: Vec<f32> = vector.iter().zip(&self.mean).map(|(a, m)| a - m).collect();
         normalize(&mut v);
+        if let Some(w) = &self.whitening {
+            w.apply(&mut v);
+        }
         v
     }
 
@@ -467,6 +499,36 @@ pub fn mix(
     out
 }
 
+/// Label propagation, `F = α·S·F + (1-α)·Y` for `cfg.iterations` steps from `F = Y` (`prior`,
+/// `width` columns per node), then every node's mass as shares: labels, then "untagged".
+fn propagate(
+    graph: &[Vec<(usize, f32)>],
+    prior: &[f32],
+    width: usize,
+    cfg: &SemanticConfig,
+) -> Vec<f32> {
+    let alpha = cfg.alpha.clamp(0.0, 0.999);
+    let steps = if graph.is_empty() { 0 } else { cfg.iterations };
+    let mut f = prior.to_vec();
+    for _ in 0..steps {
+        let mut next = vec![0.0f32; f.len()];
+        for (i, edges) in graph.iter().enumerate() {
+            let dst = &mut next[i * width..(i + 1) * width];
+            for &(j, w) in edges {
+                for (d, s) in dst.iter_mut().zip(&f[j * width..(j + 1) * width]) {
+                    *d += alpha * w * s;
+                }
+            }
+            for (d, p) in dst.iter_mut().zip(&prior[i * width..(i + 1) * width]) {
+                *d += (1.0 - alpha) * p;
+            }
+        }
+        f = next;
+    }
+    f.chunks_mut(width).for_each(to_shares);
+    f
+}
+
 /// Clip a row of mass at zero and scale it to sum to 1 (all zero when nothing is left).
 fn to_shares(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v = v.max(0.0));
@@ -475,11 +537,13 @@ fn to_shares(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v *= scale);
 }
 
-/// Unlabelled items the app's tagger trains with (a sample of recent items).
-pub const UNLABELLED_SAMPLE: usize = 1_000;
+/// Unlabelled items the app's tagger trains with (a sample of recent items). On BANKING77
+/// splits, 2,000 instead of 1,000 raised the app path's 10-shot accuracy by about 2 points
+/// (a denser graph puts a new item's nearest nodes closer); scoring costs grow with it.
+pub const UNLABELLED_SAMPLE: usize = 2_000;
 
-/// Unlabelled items the sink setting is stated for: the app's sample.
-pub const SINK_REFERENCE_NODES: f32 = UNLABELLED_SAMPLE as f32;
+/// Unlabelled items the sink setting is stated for.
+pub const SINK_REFERENCE_NODES: f32 = 1_000.0;
 
 /// Each unlabelled node's prior "untagged" mass. Label mass reaching an item falls as the graph
 /// holds more unlabelled items (it is shared along more paths) while every node's sink stays,

@@ -4,9 +4,10 @@
 //! process and cached; people's confirmed tags (positive) and rejections (negative), read as
 //! the vectors stored when those items arrived; and a sample of recent items as unlabelled
 //! nodes, which centre the space and let labels spread to what is close to them
-//! ([`crate::tagging::SemanticModel`]). An item is scored against the theme prototypes: its
-//! label is the best mix of the semantic and lexical confidences, and it stays untagged when
-//! no prototype is close enough (the calibrated abstention of the semantic model).
+//! ([`crate::tagging::SemanticModel`]). An item is scored through that graph (the mass of its
+//! nearest nodes): its label is the best mix of the semantic and lexical confidences, and it
+//! stays untagged when more of its mass goes to "untagged" than to any theme (the calibrated
+//! abstention of the semantic model).
 
 use std::collections::HashMap;
 use std::sync::Arc;
