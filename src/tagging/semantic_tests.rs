@@ -72,9 +72,10 @@ fn propagates_labels_and_leaves_unrelated_items_untagged() {
 #[test]
 fn the_sink_keeps_its_weight_as_the_graph_grows() {
     // A graph of the reference size or smaller keeps the setting; 4× as many items get an eighth.
-    let at_reference = sink_mass(0.01, 50.0, 10, UNLABELLED_SAMPLE);
+    let reference = SINK_REFERENCE_NODES as usize;
+    let at_reference = sink_mass(0.01, 50.0, 10, reference);
     assert!((at_reference - 0.05).abs() < 1e-6, "{at_reference}");
-    let bigger = sink_mass(0.01, 50.0, 10, 4 * UNLABELLED_SAMPLE);
+    let bigger = sink_mass(0.01, 50.0, 10, 4 * reference);
     assert!((bigger - 0.05 / 8.0).abs() < 1e-6, "{bigger}");
     let smaller = sink_mass(0.01, 50.0, 10, 24);
     assert!((smaller - 0.05).abs() < 1e-6, "{smaller}");
