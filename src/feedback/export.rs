@@ -238,6 +238,12 @@ type Pending = (
     tokio::task::JoinHandle<sqlx::Result<Themes>>,
 );
 
+/// Log a failed export and end the response with an error (the client sees a cut download).
+async fn fail(tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>, err: sqlx::Error) {
+    tracing::error!(error = %err, "export failed");
+    let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+}
+
 fn themes_for(
     pool: &sqlx::PgPool,
     rows: &[ExportedFeedback],
@@ -268,11 +274,7 @@ fn export_stream(
         }
         let mut conn = match state.pool.acquire().await {
             Ok(conn) => conn,
-            Err(err) => {
-                tracing::error!(error = %err, "export failed");
-                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
-                return;
-            }
+            Err(err) => return fail(&tx, err).await,
         };
         let sent = async {
             let mut rows = db::export(&mut *conn, &filter);
@@ -319,8 +321,7 @@ fn export_stream(
             Ok(false) => conn.close_on_drop(),
             Err(err) => {
                 conn.close_on_drop();
-                tracing::error!(error = %err, "export failed");
-                let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
+                fail(&tx, err).await;
             }
         }
     });
