@@ -1,17 +1,18 @@
 //! `goldthread eval` per engine: lexical (TF-IDF), semantic (sentence vectors) or both combined, with embedding time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::{Value, json};
 
+use super::batch;
 use super::embed_cluster::cluster_vectors;
 use super::encoder::Encoder;
 use super::eval::{LabelledText, TaggingEvalOptions, eval_clustering, nmi_ari, run_tagging_eval};
 use super::model::{Example, LabelId, Model, TrainConfig};
-use super::semantic::{SemanticConfig, SemanticModel, Trained, VectorExample, mix};
+use super::semantic::{SemanticConfig, SemanticModel, VectorExample, mix};
 
 /// Which engine tags and clusters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,16 +191,11 @@ fn need_encoder(engine: Engine, encoder: Option<&Encoder>) -> Result<Option<&Enc
     }
 }
 
-/// Train the semantic model on `examples` (vectors from `cache`), the test vectors unlabelled.
-fn train_semantic(
-    cache: &mut EmbeddingCache<'_>,
-    examples: &[Example],
-    test_vectors: &[&[f32]],
-    cfg: &SemanticConfig,
-) -> Trained {
+/// The examples' vectors (embedded into `cache` first).
+fn vector_examples(cache: &mut EmbeddingCache<'_>, examples: &[Example]) -> Vec<VectorExample> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
     cache.add(&texts);
-    let vex: Vec<VectorExample> = examples
+    examples
         .iter()
         .map(|e| VectorExample {
             vector: cache.get(&e.text).to_vec(),
@@ -207,12 +203,14 @@ fn train_semantic(
             polarity: e.polarity,
             weight: e.weight,
         })
-        .collect();
-    SemanticModel::train(&vex, test_vectors, cfg)
+        .collect()
 }
 
 /// Few-shot tagging evaluation with `engine`: the JSON of [`super::eval_tagging`] plus
-/// `engine`, `embedding_secs` and `embedded_texts`.
+/// `engine`, `embedding_secs` and `embedded_texts`. The headline figures are the app's bulk
+/// path (a retag: the test texts assessed in graphs of their own, [`batch::assess`]); the
+/// `inductive` block is its path for items that arrive a few at a time (each scored as a new
+/// item against a graph of other texts).
 pub fn eval_tagging_engine(
     train: &[LabelledText],
     test: &[LabelledText],
@@ -236,51 +234,12 @@ pub fn eval_tagging_engine(
     cache.add(&test_texts);
     let test_vectors: Vec<Vec<f32>> = test_texts.iter().map(|t| cache.get(t).to_vec()).collect();
     let test_refs: Vec<&[f32]> = test_vectors.iter().map(Vec::as_slice).collect();
-    let lexical = TrainConfig::default();
-    let share = semantic.lexical_share.clamp(0.0, 1.0);
-    let mut out = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
-        let trained = train_semantic(&mut cache, examples, &test_refs, semantic);
-        let labels = trained.model.labels().to_vec();
-        let lex = (engine == Engine::Combined).then(|| {
-            let cfg = TrainConfig {
-                seed,
-                ..lexical.clone()
-            };
-            Model::train_with_unlabelled(&[], examples, &test_texts, &cfg)
-        });
-        trained
-            .unlabelled
-            .iter()
-            .zip(&test_texts)
-            .map(|(a, text)| {
-                if abstain && a.abstains() {
-                    return None;
-                }
-                let mut score: Vec<f32> = a.label_probs.clone();
-                if let Some(lex) = &lex {
-                    let total: f32 = score.iter().sum::<f32>().max(1e-12);
-                    let lex_scores: HashMap<LabelId, f32> = lex.scores(text).into_iter().collect();
-                    for (s, l) in score.iter_mut().zip(&labels) {
-                        *s = (1.0 - share) * *s / total
-                            + share * lex_scores.get(l).copied().unwrap_or(0.0);
-                    }
-                }
-                score
-                    .iter()
-                    .enumerate()
-                    .max_by(|x, y| x.1.total_cmp(y.1).then(y.0.cmp(&x.0)))
-                    .and_then(|(i, _)| labels.get(i).copied())
-            })
-            .collect()
-    });
-    // The app's path: trained with a sample of other items as unlabelled nodes (the training
-    // texts not used as examples, as the app samples recent items; the test texts when there
-    // are none), each test item then scored as a new one (`SemanticModel::classify_mixed`, as
-    // the tagger does).
+    // Other items, as the app has recent ones: the training texts not used as examples (a
+    // sample of the app's size), padding the bulk path's graphs and forming the arrival path's.
     let mut pool: Vec<&str> = train.iter().map(|t| t.text.as_str()).collect();
     pool.sort_unstable();
     pool.dedup();
-    let in_test: std::collections::HashSet<&str> = test_texts.iter().copied().collect();
+    let in_test: HashSet<&str> = test_texts.iter().copied().collect();
     pool.retain(|t| !in_test.contains(t));
     let step = pool
         .len()
@@ -289,44 +248,72 @@ pub fn eval_tagging_engine(
     let pool: Vec<&str> = pool.into_iter().step_by(step).collect();
     cache.add(&pool);
     let pool_vectors: Vec<Vec<f32>> = pool.iter().map(|t| cache.get(t).to_vec()).collect();
-    let test_step = test_refs
-        .len()
-        .div_ceil(super::semantic::UNLABELLED_SAMPLE)
-        .max(1);
-    let test_sample: Vec<&[f32]> = test_refs.iter().step_by(test_step).copied().collect();
-    let share = if engine == Engine::Combined {
-        share
-    } else {
-        0.0
-    };
-    let inductive = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
-        let used: std::collections::HashSet<&str> =
-            examples.iter().map(|e| e.text.as_str()).collect();
-        let mut sample: Vec<&[f32]> = pool
-            .iter()
+    let others = |examples: &[Example]| -> Vec<&[f32]> {
+        let used: HashSet<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        pool.iter()
             .zip(&pool_vectors)
             .filter(|(t, _)| !used.contains(**t))
             .map(|(_, v)| v.as_slice())
-            .collect();
-        if sample.is_empty() {
-            sample = test_sample.clone();
-        }
-        let trained = train_semantic(&mut cache, examples, &sample, semantic);
-        let lex = (share > 0.0).then(|| {
+            .collect()
+    };
+    let lexical = TrainConfig::default();
+    let share = if engine == Engine::Combined {
+        semantic.lexical_share.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let lexical_model = |seed: u64, examples: &[Example]| {
+        (share > 0.0).then(|| {
             let cfg = TrainConfig {
                 seed,
                 ..lexical.clone()
             };
             Model::train_with_unlabelled(&[], examples, &test_texts, &cfg)
-        });
+        })
+    };
+    let lexical_scores = |lex: &Option<Model>, text: &str| -> HashMap<LabelId, f32> {
+        lex.as_ref()
+            .map(|m| m.scores(text).into_iter().collect())
+            .unwrap_or_default()
+    };
+    let mut out = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
+        let vex = vector_examples(&mut cache, examples);
+        let assessed = batch::assess(&vex, &others(examples), &test_refs, semantic);
+        let lex = lexical_model(seed, examples);
+        assessed
+            .items
+            .iter()
+            .zip(&test_texts)
+            .map(|(a, text)| {
+                let lex = lexical_scores(&lex, text);
+                if abstain {
+                    batch::decide(&assessed.labels, a, &lex, share).map(|p| p.label)
+                } else {
+                    batch::ranked(&assessed.labels, a, &lex, share)
+                        .first()
+                        .map(|s| s.0)
+                }
+            })
+            .collect()
+    });
+    let test_step = test_refs
+        .len()
+        .div_ceil(super::semantic::UNLABELLED_SAMPLE)
+        .max(1);
+    let test_sample: Vec<&[f32]> = test_refs.iter().step_by(test_step).copied().collect();
+    let inductive = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
+        let mut sample = others(examples);
+        if sample.is_empty() {
+            sample = test_sample.clone();
+        }
+        let vex = vector_examples(&mut cache, examples);
+        let trained = SemanticModel::train(&vex, &sample, semantic);
+        let lex = lexical_model(seed, examples);
         test_refs
             .iter()
             .zip(&test_texts)
             .map(|(v, text)| {
-                let lex: HashMap<LabelId, f32> = lex
-                    .as_ref()
-                    .map(|m| m.scores(text).into_iter().collect())
-                    .unwrap_or_default();
+                let lex = lexical_scores(&lex, text);
                 if abstain {
                     trained
                         .model

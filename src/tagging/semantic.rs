@@ -75,6 +75,8 @@ pub struct SemanticConfig {
     /// How far the within-theme whitening ([`Whitening`]) is shrunk towards plain cosines
     /// (1 = not at all whitened).
     pub within_shrinkage: f32,
+    /// Unlabelled nodes per graph when many items are tagged at once ([`super::batch`]).
+    pub graph_items: usize,
 }
 
 impl Default for SemanticConfig {
@@ -96,6 +98,7 @@ impl Default for SemanticConfig {
             self_train_weight: 0.3,
             self_train_confidence: 0.5,
             within_shrinkage: 0.9,
+            graph_items: super::batch::GRAPH_ITEMS,
         }
     }
 }

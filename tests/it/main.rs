@@ -32,6 +32,7 @@ mod scale;
 mod schemathesis;
 mod search;
 mod semantic;
+mod semantic_batch;
 mod tagging;
 mod themes;
 mod themes_browser;

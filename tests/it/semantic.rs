@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use crate::helpers::{TestApp, feedback, theme};
 
 /// The process's encoder, or `None` (and the test is skipped) without a model outside CI.
-fn model(test: &str) -> Option<Arc<Semantic>> {
+pub(crate) fn model(test: &str) -> Option<Arc<Semantic>> {
     match embeddings::shared() {
         Some(s) => Some(s),
         None if std::env::var_os("CI").is_some() => {

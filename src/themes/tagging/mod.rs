@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::jobs::{self, JobKind};
-use crate::tagging::{Example, KeywordRules, LabelSeed, Model, Polarity, TrainConfig};
+use crate::tagging::{Example, KeywordRules, LabelSeed, Model, Polarity, TrainConfig, batch};
 
 /// At most this many decisions (newest first) train the model.
 const MAX_DECISIONS: i64 = 20_000;
@@ -65,16 +65,27 @@ pub struct Tagger {
     semantic: Option<semantic::SemanticTagger>,
 }
 
+/// What the semantic model saw of an item: its vector (scored as a new item) or where its
+/// mass went when it was tagged in a batch (labels in the assessment's order).
+#[derive(Clone, Copy)]
+pub enum Seen<'a> {
+    Vector(&'a [f32]),
+    Assessed(
+        &'a [crate::tagging::LabelId],
+        &'a crate::tagging::semantic::Assessment,
+    ),
+}
+
 /// Confidence given to a keyword match the model did not make itself.
 const RULE_CONFIDENCE: f32 = 0.6;
 
 impl Tagger {
     /// (theme, confidence) suggestions for one text: the model's pick, plus every theme whose
     /// keyword phrase the text contains, most specific first, without a parent of another pick.
-    /// With a semantic model and the item's vector, the model's pick is theirs (combined).
-    pub fn suggest(&self, text: &str, vector: Option<&[f32]>) -> Vec<(i64, f32)> {
+    /// With a semantic model and what it saw of the item, the model's pick is theirs (combined).
+    pub fn suggest(&self, text: &str, seen: Option<Seen<'_>>) -> Vec<(i64, f32)> {
         let mut out: Vec<(i64, f32)> = Vec::new();
-        if let Some(p) = self.pick(text, vector) {
+        if let Some(p) = self.pick(text, seen) {
             out.push((p.label, p.confidence.clamp(0.0, 1.0)));
         }
         for label in self.rules.matches(text) {
@@ -103,11 +114,54 @@ impl Tagger {
 impl Tagger {
     /// The model's theme for one item: semantic (mixed with lexical) when the item has a
     /// vector of the semantic model's weights, lexical otherwise.
-    fn pick(&self, text: &str, vector: Option<&[f32]>) -> Option<crate::tagging::Prediction> {
-        match (&self.semantic, vector) {
-            (Some(sem), Some(v)) => sem.classify(&self.model, text, v),
+    fn pick(&self, text: &str, seen: Option<Seen<'_>>) -> Option<crate::tagging::Prediction> {
+        match (&self.semantic, seen) {
+            (Some(sem), Some(Seen::Vector(v))) => sem.classify(&self.model, text, v),
+            (Some(sem), Some(Seen::Assessed(labels, a))) => {
+                sem.decide(&self.model, text, labels, a)
+            }
             _ => self.model.classify(text),
         }
+    }
+
+    /// Suggestions for these items (with their stored vectors, when the tagger is semantic):
+    /// a batch of at least [`batch::MIN_BATCH`] items with vectors is assessed together, in
+    /// graphs of its own ([`semantic::SemanticTagger::assess_batch`]); fewer are scored one by
+    /// one as new items.
+    fn suggest_all(
+        &self,
+        rows: &[db::TextRow],
+        vectors: &HashMap<i64, Vec<f32>>,
+    ) -> Vec<(i64, i64, f32)> {
+        let with_vector: Vec<(i64, &[f32])> = rows
+            .iter()
+            .filter_map(|r| vectors.get(&r.id).map(|v| (r.id, v.as_slice())))
+            .collect();
+        let assessed = match &self.semantic {
+            Some(sem) if with_vector.len() >= batch::MIN_BATCH => {
+                let out = sem.assess_batch(&with_vector);
+                let at: HashMap<i64, usize> = with_vector
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (id, _))| (*id, i))
+                    .collect();
+                Some((out, at))
+            }
+            _ => None,
+        };
+        rows.iter()
+            .flat_map(|r| {
+                let seen = match &assessed {
+                    Some((out, at)) => at
+                        .get(&r.id)
+                        .map(|&i| Seen::Assessed(&out.labels, &out.items[i])),
+                    None => vectors.get(&r.id).map(|v| Seen::Vector(v)),
+                };
+                self.suggest(&r.text, seen)
+                    .into_iter()
+                    .map(|(theme, c)| (r.id, theme, c))
+            })
+            .collect()
     }
 
     /// The weights whose stored vectors the tagger reads, when it has a semantic model.
@@ -201,18 +255,9 @@ async fn classify(
         }
         None => HashMap::new(),
     };
-    tokio::task::spawn_blocking(move || {
-        rows.iter()
-            .flat_map(|r| {
-                tagger
-                    .suggest(&r.text, vectors.get(&r.id).map(Vec::as_slice))
-                    .into_iter()
-                    .map(|(theme, c)| (r.id, theme, c))
-            })
-            .collect()
-    })
-    .await
-    .context("classifying feedback")
+    tokio::task::spawn_blocking(move || tagger.suggest_all(&rows, &vectors))
+        .await
+        .context("classifying feedback")
 }
 
 /// How many distinct items got at least one suggestion (`found` is grouped by item).
@@ -260,7 +305,12 @@ pub async fn tag_feedback_now(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Re
         embedded,
         ..TagRun::default()
     };
-    for chunk in feedback_ids.chunks(BATCH as usize) {
+    // A semantic tagger assesses a chunk in one graph: a graph's worth of items per chunk.
+    let per = match model.semantic_model() {
+        Some(_) => crate::tagging::SemanticConfig::default().graph_items,
+        None => BATCH as usize,
+    };
+    for chunk in feedback_ids.chunks(per.max(1)) {
         let rows = db::feedback_texts(pool, chunk).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let found = classify(pool, model.clone(), rows).await?;

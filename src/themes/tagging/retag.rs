@@ -15,6 +15,7 @@ use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::jobs::JobKind as _;
+use crate::tagging::SemanticConfig;
 use crate::web::Layout;
 use crate::web::format::When;
 
@@ -76,6 +77,16 @@ async fn job_page(
 /// locks per batch, so people confirming or rejecting meanwhile never wait long.
 const RETAG_BATCH: i64 = 2000;
 
+/// Items per batch of a semantic retag: one graph's worth ([`crate::tagging::batch`]) for
+/// each core, since a graph costs the same however few of its nodes are being tagged.
+fn batch_size(semantic: bool, ways: usize) -> i64 {
+    if semantic {
+        (SemanticConfig::default().graph_items * ways.max(1)) as i64
+    } else {
+        RETAG_BATCH
+    }
+}
+
 /// Re-tag every live item: one task streams the texts out (keyset on id), the scoring function
 /// ([`super::classify`], on every core) turns each batch into suggestions, and this task writes
 /// each batch as one short set-based transaction while the next batch is read and scored.
@@ -98,13 +109,15 @@ pub async fn run(pool: &PgPool, job: Option<i64>, dry_run: bool) -> anyhow::Resu
             ..TagRun::default()
         });
     };
+    let ways = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let size = batch_size(model.semantic_model().is_some(), ways);
     let (read_tx, mut read_rx) = tokio::sync::mpsc::channel::<Vec<super::db::TextRow>>(2);
     let reader = {
         let pool = pool.clone();
         tokio::spawn(async move {
             let mut after = 0i64;
             loop {
-                let rows = super::db::feedback_batch(&pool, after, RETAG_BATCH).await?;
+                let rows = super::db::feedback_batch(&pool, after, size).await?;
                 let Some(last) = rows.last().map(|r| r.id) else {
                     break;
                 };
@@ -120,7 +133,6 @@ pub async fn run(pool: &PgPool, job: Option<i64>, dry_run: bool) -> anyhow::Resu
     let scorer = {
         let pool = pool.clone();
         tokio::spawn(async move {
-            let ways = std::thread::available_parallelism().map_or(1, |n| n.get());
             while let Some(rows) = read_rx.recv().await {
                 let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
                 let found = score_parallel(&pool, &model, rows, ways).await?;

@@ -4,30 +4,38 @@
 //! process and cached; people's confirmed tags (positive) and rejections (negative), read as
 //! the vectors stored when those items arrived; and a sample of recent items as unlabelled
 //! nodes, which centre the space and let labels spread to what is close to them
-//! ([`crate::tagging::SemanticModel`]). An item is scored through that graph (the mass of its
-//! nearest nodes): its label is the best mix of the semantic and lexical confidences, and it
+//! ([`crate::tagging::SemanticModel`]). A few items are scored through that graph (the mass of
+//! their nearest nodes); a batch (a retag, a bulk arrival) joins a graph of its own with the
+//! examples, padded with the sample ([`crate::tagging::batch`]), which is right more often.
+//! Either way an item's label is the best mix of the semantic and lexical confidences, and it
 //! stays untagged when more of its mass goes to "untagged" than to any theme (the calibrated
 //! abstention of the semantic model).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::PgPool;
 
 use crate::embeddings::{self, Semantic};
-use crate::tagging::semantic::seed_texts;
+use crate::tagging::batch::{self, Assessed};
+use crate::tagging::semantic::{Assessment, seed_texts};
 use crate::tagging::{
-    LabelSeed, Model, Polarity, Prediction, SemanticConfig, SemanticModel, VectorExample,
+    LabelId, LabelSeed, Model, Polarity, Prediction, SemanticConfig, SemanticModel, VectorExample,
 };
 
 /// Recent items' vectors used as unlabelled nodes in training.
 const UNLABELLED_SAMPLE: i64 = crate::tagging::semantic::UNLABELLED_SAMPLE as i64;
 
-/// A trained semantic classifier and how much the lexical model counts beside it.
+/// A trained semantic classifier and how much the lexical model counts beside it; with what
+/// it was trained from, to tag a batch of items in a graph of their own ([`crate::tagging::batch`]).
 pub struct SemanticTagger {
     model: SemanticModel,
     lexical_share: f32,
+    examples: Vec<VectorExample>,
+    /// The recent items' ids and vectors (the graph's unlabelled nodes; a batch's padding).
+    sample: Vec<(i64, Vec<f32>)>,
+    config: SemanticConfig,
     /// The weights whose vectors it reads.
     pub model_name: String,
 }
@@ -50,11 +58,12 @@ pub async fn train(
     let ids: Vec<i64> = decisions.iter().map(|d| d.feedback_id).collect();
     embeddings::ensure(pool, sem, &ids).await?;
     let stored = embeddings::vectors_of(pool, sem, &ids).await?;
-    let sample: Vec<Vec<f32>> = embeddings::db::recent(pool, &sem.model, None, UNLABELLED_SAMPLE)
-        .await?
-        .into_iter()
-        .map(|c| embeddings::decode(&c.vector))
-        .collect();
+    let sample: Vec<(i64, Vec<f32>)> =
+        embeddings::db::recent(pool, &sem.model, None, UNLABELLED_SAMPLE)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, embeddings::decode(&c.vector)))
+            .collect();
     let seed_texts: Vec<(i64, String)> = seeds
         .iter()
         .flat_map(|s| seed_texts(s).into_iter().map(move |t| (s.label, t)))
@@ -91,11 +100,14 @@ pub async fn train(
                 }),
         );
         let cfg = SemanticConfig::default();
-        let refs: Vec<&[f32]> = sample.iter().map(Vec::as_slice).collect();
+        let refs: Vec<&[f32]> = sample.iter().map(|(_, v)| v.as_slice()).collect();
         let trained = SemanticModel::train(&examples, &refs, &cfg);
         SemanticTagger {
             model: trained.model,
             lexical_share: cfg.lexical_share.clamp(0.0, 1.0),
+            examples,
+            sample,
+            config: cfg,
             model_name,
         }
     })
@@ -108,5 +120,31 @@ impl SemanticTagger {
     pub fn classify(&self, lexical: &Model, text: &str, vector: &[f32]) -> Option<Prediction> {
         let lex: HashMap<i64, f32> = lexical.scores(text).into_iter().collect();
         self.model.classify_mixed(vector, &lex, self.lexical_share)
+    }
+
+    /// Where each item's mass goes when these items (id, vector) are tagged together: in
+    /// graphs of their own with the examples, padded with the recent sample (without them).
+    pub fn assess_batch(&self, items: &[(i64, &[f32])]) -> Assessed {
+        let ids: HashSet<i64> = items.iter().map(|(id, _)| *id).collect();
+        let pad: Vec<&[f32]> = self
+            .sample
+            .iter()
+            .filter(|(id, _)| !ids.contains(id))
+            .map(|(_, v)| v.as_slice())
+            .collect();
+        let vectors: Vec<&[f32]> = items.iter().map(|(_, v)| *v).collect();
+        batch::assess(&self.examples, &pad, &vectors, &self.config)
+    }
+
+    /// The theme for an item assessed in a batch ([`SemanticTagger::assess_batch`]), or `None`.
+    pub fn decide(
+        &self,
+        lexical: &Model,
+        text: &str,
+        labels: &[LabelId],
+        assessment: &Assessment,
+    ) -> Option<Prediction> {
+        let lex: HashMap<i64, f32> = lexical.scores(text).into_iter().collect();
+        batch::decide(labels, assessment, &lex, self.lexical_share)
     }
 }
