@@ -234,27 +234,30 @@ pub fn eval_tagging_engine(
     cache.add(&test_texts);
     let test_vectors: Vec<Vec<f32>> = test_texts.iter().map(|t| cache.get(t).to_vec()).collect();
     let test_refs: Vec<&[f32]> = test_vectors.iter().map(Vec::as_slice).collect();
-    // Other items, as the app has recent ones: the training texts not used as examples (a
-    // sample of the app's size), padding the bulk path's graphs and forming the arrival path's.
+    // Other items, as the app has recent ones: the training texts not used as examples, evenly
+    // sampled to the app's sizes, padding the bulk path's graphs (`graph_items`) and forming
+    // the arrival path's ([`super::semantic::UNLABELLED_SAMPLE`]).
     let mut pool: Vec<&str> = train.iter().map(|t| t.text.as_str()).collect();
     pool.sort_unstable();
     pool.dedup();
     let in_test: HashSet<&str> = test_texts.iter().copied().collect();
     pool.retain(|t| !in_test.contains(t));
-    let step = pool
-        .len()
-        .div_ceil(super::semantic::UNLABELLED_SAMPLE)
-        .max(1);
-    let pool: Vec<&str> = pool.into_iter().step_by(step).collect();
-    cache.add(&pool);
-    let pool_vectors: Vec<Vec<f32>> = pool.iter().map(|t| cache.get(t).to_vec()).collect();
-    let others = |examples: &[Example]| -> Vec<&[f32]> {
+    let sampled = |n: usize| -> Vec<&str> {
+        let step = pool.len().div_ceil(n.max(1)).max(1);
+        pool.iter().step_by(step).copied().collect()
+    };
+    let (pad_pool, sample_pool) = (
+        sampled(semantic.graph_items),
+        sampled(super::semantic::UNLABELLED_SAMPLE),
+    );
+    cache.add(&pad_pool);
+    cache.add(&sample_pool);
+    let others = |cache: &EmbeddingCache<'_>, pool: &[&str], examples: &[Example]| {
         let used: HashSet<&str> = examples.iter().map(|e| e.text.as_str()).collect();
         pool.iter()
-            .zip(&pool_vectors)
-            .filter(|(t, _)| !used.contains(**t))
-            .map(|(_, v)| v.as_slice())
-            .collect()
+            .filter(|t| !used.contains(**t))
+            .map(|t| cache.get(t).to_vec())
+            .collect::<Vec<Vec<f32>>>()
     };
     let lexical = TrainConfig::default();
     let share = if engine == Engine::Combined {
@@ -277,8 +280,10 @@ pub fn eval_tagging_engine(
             .unwrap_or_default()
     };
     let mut out = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
+        let pad = others(&cache, &pad_pool, examples);
+        let pad: Vec<&[f32]> = pad.iter().map(Vec::as_slice).collect();
         let vex = vector_examples(&mut cache, examples);
-        let assessed = batch::assess(&vex, &others(examples), &test_refs, semantic);
+        let assessed = batch::assess(&vex, &pad, &test_refs, semantic);
         let lex = lexical_model(seed, examples);
         assessed
             .items
@@ -302,7 +307,8 @@ pub fn eval_tagging_engine(
         .max(1);
     let test_sample: Vec<&[f32]> = test_refs.iter().step_by(test_step).copied().collect();
     let inductive = run_tagging_eval(train, test, opts, |seed, examples, abstain| {
-        let mut sample = others(examples);
+        let sample = others(&cache, &sample_pool, examples);
+        let mut sample: Vec<&[f32]> = sample.iter().map(Vec::as_slice).collect();
         if sample.is_empty() {
             sample = test_sample.clone();
         }

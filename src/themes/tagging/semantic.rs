@@ -24,7 +24,7 @@ use crate::tagging::{
     LabelId, LabelSeed, Model, Polarity, Prediction, SemanticConfig, SemanticModel, VectorExample,
 };
 
-/// Recent items' vectors used as unlabelled nodes in training.
+/// Recent items' vectors used as unlabelled nodes in training (more are read to pad batches).
 const UNLABELLED_SAMPLE: i64 = crate::tagging::semantic::UNLABELLED_SAMPLE as i64;
 
 /// A trained semantic classifier and how much the lexical model counts beside it; with what
@@ -58,12 +58,19 @@ pub async fn train(
     let ids: Vec<i64> = decisions.iter().map(|d| d.feedback_id).collect();
     embeddings::ensure(pool, sem, &ids).await?;
     let stored = embeddings::vectors_of(pool, sem, &ids).await?;
-    let sample: Vec<(i64, Vec<f32>)> =
-        embeddings::db::recent(pool, &sem.model, None, UNLABELLED_SAMPLE)
-            .await?
-            .into_iter()
-            .map(|c| (c.id, embeddings::decode(&c.vector)))
-            .collect();
+    let config = SemanticConfig::default();
+    // The newest items: the first `UNLABELLED_SAMPLE` train the model, all of them pad a
+    // batch's graphs.
+    let sample: Vec<(i64, Vec<f32>)> = embeddings::db::recent(
+        pool,
+        &sem.model,
+        None,
+        UNLABELLED_SAMPLE.max(config.graph_items as i64),
+    )
+    .await?
+    .into_iter()
+    .map(|c| (c.id, embeddings::decode(&c.vector)))
+    .collect();
     let seed_texts: Vec<(i64, String)> = seeds
         .iter()
         .flat_map(|s| seed_texts(s).into_iter().map(move |t| (s.label, t)))
@@ -99,15 +106,18 @@ pub async fn train(
                     weight: 1.0,
                 }),
         );
-        let cfg = SemanticConfig::default();
-        let refs: Vec<&[f32]> = sample.iter().map(|(_, v)| v.as_slice()).collect();
-        let trained = SemanticModel::train(&examples, &refs, &cfg);
+        let refs: Vec<&[f32]> = sample
+            .iter()
+            .take(UNLABELLED_SAMPLE as usize)
+            .map(|(_, v)| v.as_slice())
+            .collect();
+        let trained = SemanticModel::train(&examples, &refs, &config);
         SemanticTagger {
             model: trained.model,
-            lexical_share: cfg.lexical_share.clamp(0.0, 1.0),
+            lexical_share: config.lexical_share.clamp(0.0, 1.0),
             examples,
             sample,
-            config: cfg,
+            config,
             model_name,
         }
     })
