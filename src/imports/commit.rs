@@ -6,10 +6,10 @@ use sqlx::PgPool;
 
 use super::db;
 use crate::audit::{self, Actor, Entry};
-use crate::feedback::db::{self as feedback_db, Reporters};
+use crate::feedback::db as feedback_db;
 
 /// Rows moved from staging per statement while committing (progress is reported between them).
-const COMMIT_CHUNK_LINES: i64 = 10_000;
+const COMMIT_CHUNK_LINES: i64 = 25_000;
 
 /// The result of a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +85,9 @@ async fn commit_inner(
         updated: 0,
     };
     let mut written_ids = Vec::new();
+    if batch.kind == "feedback" {
+        db::record_updated_before(&mut *tx, batch_id).await?;
+    }
     let mut from = lo;
     while from <= hi {
         let to = from + COMMIT_CHUNK_LINES;
@@ -94,18 +97,10 @@ async fn commit_inner(
             done.inserted += inserted as i64;
             done.updated += updated as i64;
         } else {
-            let (items, reporters) = db::staged_feedback(&mut *tx, batch_id, from, to).await?;
-            db::record_before(&mut *tx, batch_id, &items).await?;
-            let written =
-                feedback_db::upsert_many(&mut *tx, &items, Reporters::ByEmail(&reporters)).await?;
-            let created: Vec<i64> = written
-                .iter()
-                .filter(|w| w.inserted)
-                .map(|w| w.id)
-                .collect();
-            db::record_created(&mut *tx, batch_id, &created).await?;
-            done.inserted += created.len() as i64;
-            done.updated += (written.len() - created.len()) as i64;
+            let written = db::write_staged_feedback(&mut *tx, batch_id, from, to).await?;
+            let created = written.iter().filter(|w| w.created).count() as i64;
+            done.inserted += created;
+            done.updated += written.len() as i64 - created;
             written_ids.extend(written.iter().map(|w| w.id));
         }
         let so_far = done.inserted + done.updated;
