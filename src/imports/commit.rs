@@ -85,9 +85,6 @@ async fn commit_inner(
         updated: 0,
     };
     let mut written_ids = Vec::new();
-    if batch.kind == "feedback" {
-        db::record_updated_before(&mut *tx, batch_id).await?;
-    }
     let mut from = lo;
     while from <= hi {
         let to = from + COMMIT_CHUNK_LINES;

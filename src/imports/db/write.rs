@@ -4,30 +4,6 @@
 
 use sqlx::PgExecutor;
 
-/// Before a batch is written, keep how each item it will update is now (for undo): one
-/// statement for the whole batch.
-#[tracing::instrument(skip_all)]
-pub async fn record_updated_before(db: impl PgExecutor<'_>, batch_id: i64) -> sqlx::Result<u64> {
-    let done = sqlx::query!(
-        r#"insert into import_changes (batch_id, feedback_id, before)
-           select $1, f.id, jsonb_build_object(
-                    'title', f.title, 'body', f.body, 'account_id', f.account_id,
-                    'contact_email', f.contact_email, 'reporter_id', f.reporter_id,
-                    'received_at', f.received_at, 'nps_score', f.nps_score,
-                    'arr_cents_snapshot', f.arr_cents_snapshot,
-                    'currency_snapshot', f.currency_snapshot, 'metadata', f.metadata,
-                    'archived_at', f.archived_at)
-           from import_rows r
-           join feedback f on f.source = r.source and f.external_id = r.external_id
-           where r.batch_id = $1 and r.external_id is not null
-           on conflict do nothing"#,
-        batch_id
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
-}
-
 /// What one range of lines wrote: each item's id, and whether the import created it.
 #[derive(Debug, Clone, Copy)]
 pub struct WrittenItem {
@@ -39,9 +15,9 @@ pub struct WrittenItem {
 /// with the same source and external id (un-archiving it), with the same rules as
 /// `crate::feedback::db::upsert_many` (whose statement this follows, `Reporters::ByEmail`: an
 /// email that is no user's leaves an updated item's reporter as it was; a repeat that gives no
-/// date keeps the item's date), and the ARR snapshot at `received_at` taken set-based, as there.
-/// The items it creates go to `import_changes` (those it updates are there already, see
-/// [`record_updated_before`]).
+/// date keeps the item's date), and the ARR snapshot taken set-based as migration 0012's row
+/// trigger takes it, at the date the item ends up with.
+/// Each item written goes to `import_changes`, with how it was before when it was updated.
 ///
 /// The transaction must have called `feedback::db::skip_arr_snapshot_trigger`.
 #[tracing::instrument(skip_all)]
@@ -83,9 +59,16 @@ pub async fn write_staged_feedback(
                from staged s
                left join accounts a on a.external_id = s.account_external_id
                left join users u on u.email = lower(s.reporter_email)
-               left join history h on h.account_id = a.id
-                    and coalesce(s.received_at, now()) >= h.valid_from
-                    and coalesce(s.received_at, now()) < h.valid_to
+               -- The date the item will have: a repeat without one keeps the item's own (the
+               -- lookup runs only for rows without a date), so the snapshot is the one the row
+               -- trigger would take.
+               cross join lateral (
+                   select coalesce(s.received_at,
+                                   (select o.received_at from feedback o
+                                    where o.source = s.source and o.external_id = s.external_id),
+                                   now()) as at
+               ) d
+               left join history h on h.account_id = a.id and d.at >= h.valid_from and d.at < h.valid_to
                -- In time order, the inserts into the time indexes (four of them) land next
                -- to each other instead of all over: twice as fast as file order at 1M rows.
                order by coalesce(s.received_at, now()), s.line
@@ -100,9 +83,18 @@ pub async fn write_staged_feedback(
                    archived_at = null
                returning feedback.id, (xmax = 0) as created
            ),
-           created as (
+           -- Every part of one statement reads the table as it was before the statement, so
+           -- joining what was written back to `feedback` reads each updated item as it was.
+           changes as (
                insert into import_changes (batch_id, feedback_id, before)
-               select $1, w.id, null from written w where w.created
+               select $1, w.id, case when w.created then null else jsonb_build_object(
+                        'title', f.title, 'body', f.body, 'account_id', f.account_id,
+                        'contact_email', f.contact_email, 'reporter_id', f.reporter_id,
+                        'received_at', f.received_at, 'nps_score', f.nps_score,
+                        'arr_cents_snapshot', f.arr_cents_snapshot,
+                        'currency_snapshot', f.currency_snapshot, 'metadata', f.metadata,
+                        'archived_at', f.archived_at) end
+               from written w left join feedback f on not w.created and f.id = w.id
                on conflict do nothing
            )
            select id as "id!", created as "created!" from written"#,
