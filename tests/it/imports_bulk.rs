@@ -88,7 +88,11 @@ async fn a_large_import_from_disk_leaves_every_rollup_as_a_recount_would(pool: P
     let mut updated = Vec::new();
     for i in 0..30 {
         let nps = (i % 3 == 0).then_some((i % 11) as i16);
-        let source = if nps.is_some() { "nps" } else { "support" };
+        let source = if nps.is_some() {
+            "nps"
+        } else {
+            ["support", "sales"][i % 2]
+        };
         let acc = [Some(acme), Some(globex), None][i % 3];
         let id = existing(&app.pool, source, &format!("bulk-{i}"), acc, nps).await;
         tag(
@@ -182,7 +186,7 @@ async fn a_large_import_from_disk_leaves_every_rollup_as_a_recount_would(pool: P
             user.id
         ))
         .await,
-        (ROWS as i64).div_ceil(5)
+        ROWS.div_ceil(5) as i64
     );
     // A row without a date keeps an updated item's date (bulk-1 is 30 days old).
     assert_eq!(
