@@ -11,7 +11,7 @@ use crate::helpers::{
 };
 
 /// More rows than one commit statement takes, so the commit runs in several.
-const ROWS: usize = 23_000;
+const ROWS: usize = 52_000;
 
 fn write_file(app_db: &str, name: &str, text: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("gt-bulk-{app_db}"));

@@ -3,6 +3,44 @@
 //! the rows through the app (#14).
 
 use sqlx::PgExecutor;
+use time::OffsetDateTime;
+
+/// A staged row's place in time order: its date (none sorts last: it means "now") and line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeKey {
+    pub received_at: Option<OffsetDateTime>,
+    pub line: i64,
+}
+
+impl TimeKey {
+    /// After every staged row.
+    pub const END: TimeKey = TimeKey {
+        received_at: None,
+        line: i64::MAX,
+    };
+}
+
+/// Where each range of `rows` staged feedback rows starts, in time order.
+#[tracing::instrument(skip_all)]
+pub async fn time_ranges(
+    db: impl PgExecutor<'_>,
+    batch_id: i64,
+    rows: i64,
+) -> sqlx::Result<Vec<TimeKey>> {
+    sqlx::query_as!(
+        TimeKey,
+        r#"select received_at, line as "line!" from (
+               select received_at, line,
+                      row_number() over (order by coalesce(received_at, 'infinity'::timestamptz), line) as n
+               from import_rows where batch_id = $1
+           ) x
+           where n % $2 = 1 order by n"#,
+        batch_id,
+        rows
+    )
+    .fetch_all(db)
+    .await
+}
 
 /// What one range of lines wrote: each item's id, and whether the import created it.
 #[derive(Debug, Clone, Copy)]
@@ -11,7 +49,7 @@ pub struct WrittenItem {
     pub created: bool,
 }
 
-/// Write staged feedback lines `[from, to)` of a batch: insert each, or update the earlier copy
+/// Write the staged feedback rows `[from, to)` (in time order) of a batch: insert each, or update the earlier copy
 /// with the same source and external id (un-archiving it), with the same rules as
 /// `crate::feedback::db::upsert_many` (whose statement this follows, `Reporters::ByEmail`: an
 /// email that is no user's leaves an updated item's reporter as it was; a repeat that gives no
@@ -24,8 +62,8 @@ pub struct WrittenItem {
 pub async fn write_staged_feedback(
     db: impl PgExecutor<'_>,
     batch_id: i64,
-    from: i64,
-    to: i64,
+    from: TimeKey,
+    to: TimeKey,
 ) -> sqlx::Result<Vec<WrittenItem>> {
     let rows = sqlx::query!(
         r#"with staged as materialized (
@@ -33,7 +71,11 @@ pub async fn write_staged_feedback(
                       r.contact_email, r.reporter_email, r.received_at, r.nps_score,
                       coalesce(r.metadata, '{}'::jsonb) as metadata
                from import_rows r
-               where r.batch_id = $1 and r.line >= $2 and r.line < $3
+               where r.batch_id = $1
+                 and (coalesce(r.received_at, 'infinity'::timestamptz), r.line)
+                     >= (coalesce($2::timestamptz, 'infinity'::timestamptz), $3::bigint)
+                 and (coalesce(r.received_at, 'infinity'::timestamptz), r.line)
+                     < (coalesce($4::timestamptz, 'infinity'::timestamptz), $5::bigint)
            ),
            -- Each account's ARR history as ranges: the value valid from `valid_from` until the
            -- next one; the first also covers everything before it (the earliest known).
@@ -99,8 +141,10 @@ pub async fn write_staged_feedback(
            )
            select id as "id!", created as "created!" from written"#,
         batch_id,
-        from,
-        to
+        from.received_at,
+        from.line,
+        to.received_at,
+        to.line
     )
     .fetch_all(db)
     .await?;
