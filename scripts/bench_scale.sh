@@ -6,6 +6,8 @@
 #   scripts/bench_scale.sh all       # build what is missing, then measure everything and print
 #   scripts/bench_scale.sh build     # (re)build both databases; times import and retag on the way
 #   scripts/bench_scale.sh bulk      # re-run import + retag on a fresh copy of the 10k database
+#   scripts/bench_scale.sh base      # (re)build the 10k database and write the CSV
+#   scripts/bench_scale.sh import    # only the import (fresh copy of the 10k database) and its floor
 #   scripts/bench_scale.sh measure   # floors, pages, export, then the report (databases kept)
 #   scripts/bench_scale.sh report    # print the last results again
 #
@@ -82,8 +84,14 @@ make_csv() {
 
 # Import then retag into a fresh copy of the 10k database.
 bulk() {
+    import_parts
+    retag_all
+}
+
+# Import the CSV into a fresh copy of the 10k database.
+import_parts() {
     make_csv
-    echo "== 1M database $DB1M: import + retag"
+    echo "== 1M database $DB1M: import"
     dropdb --if-exists "$DB1M"; createdb -T "$DB10" "$DB1M"
     # Imports take files up to 200 MB: the CSV goes in as parts of 500,000 rows, one after another
     # (time summed, peak RSS the largest).
@@ -112,6 +120,9 @@ PY
     done
     put import "$total $peak"
     echo "import: $(get import) (s, MB)"
+}
+
+retag_all() {
     if [ -n "${SKIP_QUEUED:-}" ]; then
         # A binary that does not cover the import's queued tagging job would run a second full
         # retag inside `goldthread retag`: time one pass, like the others.
@@ -125,7 +136,14 @@ PY
 
 # What the database alone does with the same rows.
 floors() {
-    echo "== floors on $DB1M"
+    floor_import
+    floors_rest
+}
+
+# The import's floor: \copy into a bare table, then insert…select into a table shaped like
+# feedback (its indexes, no triggers).
+floor_import() {
+    echo "== import floor on $DB1M"
     local t
     q "$DB1M" "drop table if exists scale_bare, scale_shape"
     q "$DB1M" "create table scale_bare (source text, external_id text, title text, body text, account_external_id text,
@@ -140,6 +158,11 @@ floors() {
         from scale_bare b left join accounts a on a.external_id = b.account_external_id left join users u on u.email = b.reporter_email"
     put copy_shape "$(elapsed "$t")"
     q "$DB1M" "drop table scale_bare, scale_shape"
+    echo "bare copy $(get copy_bare) s, into feedback's shape $(get copy_shape) s"
+}
+
+floors_rest() {
+    local t
     t=$(now)
     psql -X -q -d "$DB1M" -c "\\copy (select id, coalesce(title || '. ', '') || body from feedback where archived_at is null order by id) to '/dev/null'"
     put stream_text "$(elapsed "$t")"
@@ -291,6 +314,8 @@ report() {
 case "${1:-all}" in
     build) build_10k; bulk ;;
     bulk) bulk ;;
+    base) build_10k; make_csv ;;
+    import) import_parts; floor_import; echo "load: $(cut -d' ' -f1-3 /proc/loadavg)" ;;
     floors) floors ;;
     pages) pages; stop_servers ;;
     export) export_bench ;;

@@ -360,13 +360,14 @@ async fn run_import(pool: &sqlx::PgPool, command: &ImportCommand) -> anyhow::Res
             .await?
             .context("no active admin to record as the importer; pass --as-user EMAIL")?,
     };
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    // Read in passes from disk: a large file is never held whole.
+    std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
     let filename = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "import.csv".into());
     let started = std::time::Instant::now();
-    let staged = imports::stage(pool, kind, bytes, &filename, source, &user, |rows| {
+    let staged = imports::stage(pool, kind, file.clone(), &filename, source, &user, |rows| {
         eprint!("\rchecked {rows} rows");
     })
     .await?;

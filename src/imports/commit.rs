@@ -6,10 +6,11 @@ use sqlx::PgPool;
 
 use super::db;
 use crate::audit::{self, Actor, Entry};
-use crate::feedback::db::{self as feedback_db, Reporters};
+use crate::feedback::db as feedback_db;
 
-/// Rows moved from staging per statement while committing (progress is reported between them).
-const COMMIT_CHUNK_LINES: i64 = 10_000;
+/// Rows (lines, for accounts) moved from staging per statement while committing (progress is
+/// reported between them).
+const COMMIT_CHUNK_LINES: i64 = 25_000;
 
 /// The result of a commit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,33 +86,35 @@ async fn commit_inner(
         updated: 0,
     };
     let mut written_ids = Vec::new();
-    let mut from = lo;
-    while from <= hi {
-        let to = from + COMMIT_CHUNK_LINES;
-        if batch.kind == "accounts" {
+    let report = |done: &Committed| {
+        let so_far = done.inserted + done.updated;
+        on_progress(so_far, total);
+        so_far
+    };
+    if batch.kind == "accounts" {
+        let mut from = lo;
+        while from <= hi {
+            let to = from + COMMIT_CHUNK_LINES;
             let accounts = db::staged_accounts(&mut *tx, batch_id, from, to).await?;
             let (inserted, updated) = crate::accounts::db::upsert_many(&mut tx, &accounts).await?;
             done.inserted += inserted as i64;
             done.updated += updated as i64;
-        } else {
-            let (items, reporters) = db::staged_feedback(&mut *tx, batch_id, from, to).await?;
-            db::record_before(&mut *tx, batch_id, &items).await?;
-            let written =
-                feedback_db::upsert_many(&mut *tx, &items, Reporters::ByEmail(&reporters)).await?;
-            let created: Vec<i64> = written
-                .iter()
-                .filter(|w| w.inserted)
-                .map(|w| w.id)
-                .collect();
-            db::record_created(&mut *tx, batch_id, &created).await?;
-            done.inserted += created.len() as i64;
-            done.updated += (written.len() - created.len()) as i64;
-            written_ids.extend(written.iter().map(|w| w.id));
+            db::set_progress(pool, batch_id, report(&done)).await?;
+            from = to;
         }
-        let so_far = done.inserted + done.updated;
-        db::set_progress(pool, batch_id, so_far).await?;
-        on_progress(so_far, total);
-        from = to;
+    } else {
+        // Feedback goes in time order, a range at a time: each range's inserts into the time
+        // indexes then fill a few neighbouring pages instead of touching every page.
+        let starts = db::time_ranges(&mut *tx, batch_id, COMMIT_CHUNK_LINES).await?;
+        for (i, from) in starts.iter().enumerate() {
+            let to = starts.get(i + 1).copied().unwrap_or(db::TimeKey::END);
+            let written = db::write_staged_feedback(&mut *tx, batch_id, *from, to).await?;
+            let created = written.iter().filter(|w| w.created).count() as i64;
+            done.inserted += created;
+            done.updated += written.len() as i64 - created;
+            written_ids.extend(written.iter().map(|w| w.id));
+            db::set_progress(pool, batch_id, report(&done)).await?;
+        }
     }
     audit::db::record(
         &mut *tx,

@@ -1,6 +1,8 @@
 //! Reading CSV files safely: size and text checks, BOM, header normalisation, physical line
 //! numbers, per-row errors, and the refusals a whole file can meet. Every format reads through it.
 
+use std::io::Read;
+
 use csv::StringRecord;
 use serde::Serialize;
 
@@ -65,9 +67,8 @@ impl Default for Limits {
 }
 
 /// An opened CSV file: reader positioned after the header, raw headers.
-pub(crate) struct CsvFile<'a> {
-    reader: csv::Reader<&'a [u8]>,
-    lines: LineCounter<'a>,
+pub(crate) struct CsvFile<R> {
+    reader: csv::Reader<LineCounter<R>>,
     /// Headers as written (BOM removed).
     pub headers: Vec<String>,
     /// Normalised headers (see [`normalize_header`]).
@@ -83,18 +84,38 @@ pub(crate) fn normalize_header(h: &str) -> String {
         .collect()
 }
 
-fn line_of(bytes: &[u8], pos: usize) -> usize {
-    bytes
-        .get(..pos)
-        .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
-        + 1
+/// Bytes read per step while checking a file.
+const CHECK_CHUNK: usize = 1 << 20;
+
+/// Fills `buf` from `r` as far as the input goes; returns how many bytes it holds.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
-/// Refuses binary / non-UTF-8 input; returns the text without a UTF-8 BOM.
-pub(crate) fn check_text(bytes: &[u8], limits: Limits) -> Result<&[u8], ImportRefusal> {
-    if bytes.len() > limits.max_bytes {
+fn unreadable(e: &std::io::Error) -> ImportRefusal {
+    ImportRefusal::NotCsv(format!("The file could not be read ({e}). Try again."))
+}
+
+/// Refuses binary / non-UTF-8 input, read a chunk at a time from `r` (`len` bytes in all);
+/// returns the length of the UTF-8 BOM to skip (0 or 3). A NUL byte anywhere is reported
+/// before a UTF-8 problem, as a whole-file check would.
+pub(crate) fn check_stream(
+    mut r: impl Read,
+    len: u64,
+    limits: Limits,
+) -> Result<usize, ImportRefusal> {
+    if len > limits.max_bytes as u64 {
         return Err(ImportRefusal::TooLarge {
-            size: bytes.len(),
+            size: usize::try_from(len).unwrap_or(usize::MAX),
             limit: limits.max_bytes,
         });
     }
@@ -125,39 +146,107 @@ pub(crate) fn check_text(bytes: &[u8], limits: Limits) -> Result<&[u8], ImportRe
             "This file is saved as UTF-16 text, which we can't read.",
         ),
     ];
-    for (sig, what) in magic {
-        if bytes.starts_with(sig) {
-            return Err(ImportRefusal::NotCsv(format!("{what} {SAVE_AS}")));
+    // Room for an incomplete UTF-8 sequence carried over from the previous chunk.
+    let mut buf = vec![0u8; CHECK_CHUNK + 4];
+    let mut carry = 0usize;
+    let mut first = true;
+    let mut bom = 0usize;
+    // Line breaks before the current chunk (line numbers are 1 + the breaks before a byte).
+    let mut lines_before = 0usize;
+    let mut bad_utf8_line: Option<usize> = None;
+    let mut only_whitespace = true;
+    loop {
+        let n =
+            read_full(&mut r, &mut buf[carry..carry + CHECK_CHUNK]).map_err(|e| unreadable(&e))?;
+        let at_end = n < CHECK_CHUNK;
+        let data = &buf[..carry + n];
+        // The carried bytes were counted with the previous chunk.
+        let fresh = &data[carry..];
+        let first_chunk = first;
+        if first {
+            first = false;
+            for (sig, what) in magic {
+                if data.starts_with(sig) {
+                    return Err(ImportRefusal::NotCsv(format!("{what} {SAVE_AS}")));
+                }
+            }
+            if data.starts_with(b"\xEF\xBB\xBF") {
+                bom = 3;
+            }
         }
+        // `contains` on bytes is memchr-backed; find the position only on failure.
+        if fresh.contains(&0) {
+            let pos = fresh.iter().position(|&b| b == 0).unwrap_or(0);
+            let line = lines_before + fresh[..pos].iter().filter(|&&c| c == b'\n').count() + 1;
+            return Err(ImportRefusal::NotCsv(format!(
+                "This file contains binary data (a NUL byte on line {line}), so it isn't a CSV text file. {SAVE_AS}"
+            )));
+        }
+        let text_start = if first_chunk { bom.min(fresh.len()) } else { 0 };
+        if only_whitespace && !fresh[text_start..].iter().all(u8::is_ascii_whitespace) {
+            only_whitespace = false;
+        }
+        let mut next_carry = 0;
+        if bad_utf8_line.is_none() {
+            match std::str::from_utf8(data) {
+                Ok(_) => {}
+                Err(e) if e.error_len().is_none() && !at_end => {
+                    next_carry = data.len() - e.valid_up_to()
+                }
+                Err(e) => {
+                    let pos = e.valid_up_to();
+                    let breaks_in_carry = data[..carry].iter().filter(|&&c| c == b'\n').count();
+                    bad_utf8_line = Some(
+                        lines_before - breaks_in_carry
+                            + data[..pos].iter().filter(|&&c| c == b'\n').count()
+                            + 1,
+                    );
+                }
+            }
+        }
+        lines_before += fresh.iter().filter(|&&c| c == b'\n').count();
+        if at_end {
+            break;
+        }
+        let keep = data.len() - next_carry;
+        buf.copy_within(keep..keep + next_carry, 0);
+        carry = next_carry;
     }
-    // `contains` on bytes is memchr-backed; find the position only on failure.
-    if bytes.contains(&0) {
-        let pos = bytes.iter().position(|&b| b == 0).unwrap_or(0);
+    if let Some(line) = bad_utf8_line {
         return Err(ImportRefusal::NotCsv(format!(
-            "This file contains binary data (a NUL byte on line {}), so it isn't a CSV text file. {SAVE_AS}",
-            line_of(bytes, pos)
+            "This file isn't UTF-8 text (unreadable characters on line {line}). {SAVE_AS}"
         )));
     }
-    if let Err(e) = std::str::from_utf8(bytes) {
-        return Err(ImportRefusal::NotCsv(format!(
-            "This file isn't UTF-8 text (unreadable characters on line {}). {SAVE_AS}",
-            line_of(bytes, e.valid_up_to())
-        )));
-    }
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if text.iter().all(u8::is_ascii_whitespace) {
+    if only_whitespace {
         return Err(ImportRefusal::Empty);
     }
-    Ok(text)
+    Ok(bom)
+}
+
+/// Refuses binary / non-UTF-8 input; returns the text without a UTF-8 BOM.
+pub(crate) fn check_text(bytes: &[u8], limits: Limits) -> Result<&[u8], ImportRefusal> {
+    let bom = check_stream(bytes, bytes.len() as u64, limits)?;
+    Ok(&bytes[bom..])
 }
 
 /// Checks the bytes and reads the header row.
-pub(crate) fn open_csv(bytes: &[u8], limits: Limits) -> Result<CsvFile<'_>, ImportRefusal> {
-    let text = check_text(bytes, limits)?;
+pub(crate) fn open_csv(bytes: &[u8], limits: Limits) -> Result<CsvFile<&[u8]>, ImportRefusal> {
+    open_checked(check_text(bytes, limits)?)
+}
+
+/// Reads the header row of text already checked (by [`check_stream`]), its BOM skipped.
+pub(crate) fn open_checked<R: Read>(text: R) -> Result<CsvFile<R>, ImportRefusal> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(text);
+        .buffer_capacity(1 << 16)
+        .from_reader(LineCounter {
+            inner: text,
+            seen: Vec::new(),
+            seen_start: 0,
+            pos: 0,
+            line: 1,
+        });
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h
             .iter()
@@ -171,46 +260,62 @@ pub(crate) fn open_csv(bytes: &[u8], limits: Limits) -> Result<CsvFile<'_>, Impo
     let normalized = headers.iter().map(|h| normalize_header(h)).collect();
     Ok(CsvFile {
         reader,
-        lines: LineCounter {
-            text,
-            pos: 0,
-            line: 1,
-        },
         headers,
         normalized,
     })
 }
 
-/// Physical line numbers from byte offsets, counted incrementally.
+/// Physical line numbers from byte offsets, counted incrementally as the CSV reader reads.
 ///
 /// csv's own `Position::line` is off by one after `\r\n` terminators (the
 /// `\n` is consumed as part of the next record), so we count ourselves:
-/// `\r\n`, lone `\n` and lone `\r` each end one line.
-struct LineCounter<'a> {
-    text: &'a [u8],
-    pos: usize,
+/// `\r\n`, lone `\n` and lone `\r` each end one line. Only the bytes not yet counted are
+/// kept (the reader's buffer and the current record).
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes read and not yet counted past, from offset `seen_start`.
+    seen: Vec<u8>,
+    seen_start: u64,
+    /// Lines are counted up to this offset.
+    pos: u64,
     line: u64,
 }
 
-impl LineCounter<'_> {
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R> LineCounter<R> {
     fn line_at(&mut self, byte: u64) -> u64 {
-        let len = self.text.len();
-        let mut start = usize::try_from(byte).unwrap_or(len).min(len);
-        while matches!(self.text.get(start), Some(b'\n' | b'\r')) {
+        let end = self.seen_start + self.seen.len() as u64;
+        let at = |c: &Self, i: u64| c.seen.get((i - c.seen_start) as usize).copied();
+        let mut start = byte.clamp(self.pos, end);
+        while matches!(at(self, start), Some(b'\n' | b'\r')) {
             start += 1;
         }
         if start <= self.pos {
             return self.line;
         }
-        let seg = self.text.get(self.pos..start).unwrap_or_default();
+        let from = (self.pos - self.seen_start) as usize;
+        let to = (start - self.seen_start) as usize;
         let mut n = 0u64;
-        for (i, &b) in seg.iter().enumerate() {
-            if b == b'\n' || (b == b'\r' && self.text.get(self.pos + i + 1) != Some(&b'\n')) {
+        for i in from..to {
+            let b = self.seen[i];
+            if b == b'\n' || (b == b'\r' && self.seen.get(i + 1) != Some(&b'\n')) {
                 n += 1;
             }
         }
         self.pos = start;
         self.line += n;
+        // Forget what is counted, now and then (not per record: that would move the buffer).
+        if to > 1 << 16 {
+            self.seen.drain(..to);
+            self.seen_start = start;
+        }
         self.line
     }
 }
@@ -222,7 +327,7 @@ fn csv_refusal(e: &csv::Error) -> ImportRefusal {
     ))
 }
 
-impl CsvFile<'_> {
+impl<R: Read> CsvFile<R> {
     /// Calls `f(line, record)` for each non-blank data row of the right
     /// width; rows of the wrong width become errors. Returns the number of
     /// data rows read. Refuses once more than `limits.max_rows` rows exist.
@@ -252,7 +357,7 @@ impl CsvFile<'_> {
                 });
             }
             let line = match record.position() {
-                Some(p) => self.lines.line_at(p.byte()),
+                Some(p) => self.reader.get_mut().line_at(p.byte()),
                 None => 0,
             };
             if record.len() != width {
@@ -307,3 +412,7 @@ pub(crate) fn push_field_errors(line: u64, fe: &mut FieldErrors, errors: &mut Ve
         });
     }
 }
+
+#[cfg(test)]
+#[path = "csvfile_tests.rs"]
+mod tests;

@@ -5,12 +5,13 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
 use crate::accounts::{Lifecycle, NewAccount, Segment};
-use crate::feedback::{NewFeedback, Source};
 
 mod changes;
 mod preview;
+mod write;
 pub use changes::*;
 pub use preview::*;
+pub use write::*;
 
 /// A new batch, before its rows are staged.
 pub struct NewBatch<'a> {
@@ -162,47 +163,6 @@ pub async fn line_range(db: impl PgExecutor<'_>, batch_id: i64) -> sqlx::Result<
     .fetch_one(db)
     .await?;
     Ok((r.lo, r.hi))
-}
-
-/// Staged feedback lines `[from, to)`, as items with their reporters' emails.
-#[tracing::instrument(skip_all)]
-pub async fn staged_feedback(
-    db: impl PgExecutor<'_>,
-    batch_id: i64,
-    from: i64,
-    to: i64,
-) -> sqlx::Result<(Vec<NewFeedback>, Vec<Option<String>>)> {
-    let rows = sqlx::query!(
-        r#"select source as "source!", external_id, title, body as "body!", account_external_id,
-                  contact_email, reporter_email, received_at, nps_score, metadata
-           from import_rows where batch_id = $1 and line >= $2 and line < $3 order by line"#,
-        batch_id,
-        from,
-        to
-    )
-    .fetch_all(db)
-    .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    let mut reporters = Vec::with_capacity(rows.len());
-    for r in rows {
-        let source = r
-            .source
-            .parse::<Source>()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        items.push(NewFeedback {
-            source,
-            body: r.body,
-            external_id: r.external_id,
-            title: r.title,
-            account_external_id: r.account_external_id,
-            contact_email: r.contact_email,
-            received_at: r.received_at,
-            nps_score: r.nps_score,
-            metadata: r.metadata.unwrap_or_else(|| serde_json::json!({})),
-        });
-        reporters.push(r.reporter_email);
-    }
-    Ok((items, reporters))
 }
 
 /// Staged account lines `[from, to)`.

@@ -1,6 +1,7 @@
-//! All CSV work: read and check a file (`csvfile`), the formats (`formats`, one small file
-//! each, and `dates`), parse feedback files (`parse`), stage with `COPY` and preview
-//! (`stage`), commit in one transaction (all rows or none) with progress, and undo (`commit`).
+//! All CSV work: read and check a file (`csvfile`, from memory or disk: `input`), the formats
+//! (`formats`, one small file each, and `dates`), read feedback rows (`parse`) in passes that
+//! keep no rows (`passes`), stage with `COPY` and preview (`stage`), commit in one transaction
+//! (all rows or none) with progress, and undo (`commit`).
 //! Feedback and accounts supply the row validation and the one upsert each; nothing there
 //! knows about imports.
 
@@ -9,7 +10,9 @@ pub mod csvfile;
 pub mod dates;
 pub mod db;
 pub mod formats;
+pub mod input;
 pub mod parse;
+pub mod passes;
 pub mod stage;
 mod undo_web;
 pub mod web;
@@ -19,6 +22,7 @@ pub use csvfile::{ImportRefusal, MAX_IMPORT_BYTES, RowError};
 pub use dates::DateOrder;
 pub use formats::accounts::parse_accounts_csv;
 pub use formats::{ColumnMapping, CsvFormat};
+pub use input::ImportFile;
 pub use parse::{ParsedImport, parse_feedback_csv, preview};
 pub use stage::{Staged, choose_date_order, stage, warnings};
 

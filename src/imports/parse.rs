@@ -1,16 +1,17 @@
-//! Reading a feedback file in any of the formats: column plan, row validation (by the rules
-//! of `crate::feedback`), repeated external ids, slashed dates, and who and what each row names.
+//! Reading a feedback file in any of the formats: column plan and row validation (by the rules
+//! of `crate::feedback`), one row at a time. The passes over a whole file are in `passes`.
 
-use std::collections::HashMap;
-
+use csv::StringRecord;
 use serde_json::{Map, Value};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use super::csvfile::{CsvFile, ImportRefusal, Limits, RowError, open_csv, push_field_errors};
-use super::dates::{DateOrder, OrderEvidence, SlashDate};
+use super::csvfile::{CsvFile, ImportRefusal, Limits, RowError, open_csv};
+use super::dates::{DateOrder, SlashDate};
 use super::formats::{
     ColumnMapping, CsvFormat, Field, Target, detect_format, goldthread, nps_survey, productboard,
 };
+use super::input::ImportFile;
+use super::passes;
 use crate::feedback::{NewFeedback, RawFeedback, Source, check_email, validate_raw};
 use crate::validation::FieldErrors;
 use crate::validation::clean;
@@ -32,7 +33,8 @@ pub struct DateReading {
     pub ambiguous: bool,
 }
 
-/// Result of parsing a feedback CSV. Commit `rows` only when `errors` is empty.
+/// Result of parsing a feedback CSV held in memory (tests, fuzzing). Commit `rows` only when
+/// `errors` is empty. Staging streams the same passes instead of collecting rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParsedImport {
     pub mapping: ColumnMapping,
@@ -44,8 +46,6 @@ pub struct ParsedImport {
     pub errors: Vec<RowError>,
     /// Data rows read (blank rows excluded).
     pub total_rows: usize,
-    /// (line, what the row says about its account) for every row, valid or not, that names one.
-    pub account_refs: Vec<(u64, String)>,
     /// Set when the file has dates written with slashes.
     pub dates: Option<DateReading>,
 }
@@ -62,7 +62,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(file: &CsvFile<'_>) -> Result<Plan, ImportRefusal> {
+    fn new<R: std::io::Read>(file: &CsvFile<R>) -> Result<Plan, ImportRefusal> {
         let format = detect_format(&file.normalized);
         let mut plan = Plan {
             format,
@@ -131,90 +131,52 @@ impl Plan {
     }
 }
 
-/// Finds repeated `(source, external_id)` pairs while rows are read.
-///
-/// The main map is keyed by a 64-bit hash of the pair and points at the row
-/// index, so lookups touch the row only on a hit (then compared exactly);
-/// the rare different pairs with the same hash go to an exact fallback map.
-#[derive(Default)]
-struct Dedup {
-    by_hash: HashMap<u64, usize>,
-    collided: HashMap<(Source, String), u64>,
+/// One data row read by the rules of its format and of `crate::feedback`.
+pub(crate) struct ReadRow {
+    /// The item, when the row has no problem (its problems are in the reader's `fe` otherwise).
+    /// A slashed date is not read yet: `received_at` is then empty and `slash` holds it.
+    pub item: Option<NewFeedback>,
+    /// The reporter's email, lowercased.
+    pub reporter: Option<String>,
+    /// The date as written with slashes, and how it parsed.
+    pub slash: Option<(SlashDate, String)>,
+    /// What the row says about its account (valid row or not).
+    pub account_ref: Option<String>,
 }
 
-impl Dedup {
-    /// `Some(first_line)` if `item` repeats an earlier row's pair; otherwise
-    /// records it as the row about to be pushed at `rows.len()` (on `line`).
-    fn check(&mut self, rows: &[(u64, NewFeedback)], line: u64, item: &NewFeedback) -> Option<u64> {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let ext = item.external_id.as_deref()?;
-        let mut h = self.by_hash.hasher().build_hasher();
-        item.source.hash(&mut h);
-        ext.hash(&mut h);
-        let key = h.finish();
-        match self.by_hash.get(&key).and_then(|&i| rows.get(i)) {
-            None => {
-                self.by_hash.insert(key, rows.len());
-                None
-            }
-            Some((first_line, first))
-                if first.source == item.source && first.external_id.as_deref() == Some(ext) =>
-            {
-                Some(*first_line)
-            }
-            Some(_) => match self.collided.entry((item.source, ext.to_string())) {
-                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(line);
-                    None
-                }
-            },
-        }
-    }
-}
-
-/// Parses a feedback CSV in any supported format. Refuses the whole file
-/// only for file-level problems; row problems are listed in `errors`.
-pub fn parse_feedback_csv(
-    bytes: &[u8],
+/// Reads rows by a file's column plan; the same for every pass over the file.
+pub(crate) struct RowReader {
+    plan: Plan,
     default_source: Option<Source>,
-    on_progress: &mut dyn FnMut(usize),
-) -> Result<ParsedImport, ImportRefusal> {
-    parse_with(
-        bytes,
-        default_source,
-        on_progress,
-        OffsetDateTime::now_utc(),
-        Limits::default(),
-    )
-}
-
-pub(crate) fn parse_with(
-    bytes: &[u8],
-    default_source: Option<Source>,
-    on_progress: &mut dyn FnMut(usize),
     now: OffsetDateTime,
-    limits: Limits,
-) -> Result<ParsedImport, ImportRefusal> {
-    let mut file = open_csv(bytes, limits)?;
-    let plan = Plan::new(&file)?;
-    let mapping = plan.mapping(&file.headers);
-    // Upper bound on rows (one per line), so the big vector never regrows.
-    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
-    let mut rows: Vec<(u64, NewFeedback)> = Vec::with_capacity(lines.min(limits.max_rows));
-    let mut extras: Vec<RowExtra> = Vec::with_capacity(lines.min(limits.max_rows));
-    let mut dedup = Dedup::default();
-    let mut errors: Vec<RowError> = Vec::new();
-    let mut row_errors: Vec<RowError> = Vec::new();
-    let mut account_refs: Vec<(u64, String)> = Vec::new();
-    let mut evidence = OrderEvidence::default();
-    // (index in `rows`, line, the date as written, the date) of valid rows with slashed dates.
-    let mut slashed: Vec<(usize, u64, String, SlashDate)> = Vec::new();
-    let mut fe = FieldErrors::default();
-    let mut synth = String::new();
-    let goldthread = plan.format == CsvFormat::Goldthread;
+    /// Problems of the row just read.
+    pub fe: FieldErrors,
+    synth: String,
+}
 
-    let total_rows = file.for_each_row(limits, &mut errors, on_progress, |line, rec| {
+impl RowReader {
+    pub(crate) fn new<R: std::io::Read>(
+        file: &CsvFile<R>,
+        default_source: Option<Source>,
+        now: OffsetDateTime,
+    ) -> Result<RowReader, ImportRefusal> {
+        Ok(RowReader {
+            plan: Plan::new(file)?,
+            default_source,
+            now,
+            fe: FieldErrors::default(),
+            synth: String::new(),
+        })
+    }
+
+    pub(crate) fn mapping(&self, headers: &[String]) -> ColumnMapping {
+        self.plan.mapping(headers)
+    }
+
+    pub(crate) fn read(&mut self, rec: &StringRecord) -> ReadRow {
+        let plan = &self.plan;
+        let fe = &mut self.fe;
+        let goldthread = plan.format == CsvFormat::Goldthread;
         let get = |f: Field| -> Option<&str> {
             let v = clean(plan.fields[f.index()].and_then(|i| rec.get(i)));
             if goldthread {
@@ -256,7 +218,9 @@ pub(crate) fn parse_with(
             received_at: get(Field::ReceivedAt),
             nps_score: get(Field::NpsScore),
         };
+        let default_source = self.default_source;
         let mut default = default_source;
+        let synth = &mut self.synth;
         match plan.format {
             CsvFormat::Goldthread => {}
             CsvFormat::Productboard => {
@@ -273,7 +237,7 @@ pub(crate) fn parse_with(
                 if raw.body.is_none()
                     && let Some(score) = raw.nps_score
                 {
-                    nps_survey::no_comment_body(score, &mut synth);
+                    nps_survey::no_comment_body(score, synth);
                     raw.body = Some(synth.as_str());
                 }
             }
@@ -284,26 +248,24 @@ pub(crate) fn parse_with(
                 .or_else(|| metadata.get("company_name"))
                 .and_then(Value::as_str),
             _ => raw.account_external_id,
-        };
-        if let Some(a) = account_ref {
-            account_refs.push((line, a.to_owned()));
         }
+        .map(str::to_owned);
 
         // A slashed date is read once the whole file has said which order it uses.
         let slash = raw.received_at.and_then(SlashDate::parse);
-        if let Some(d) = &slash {
-            evidence.add(d);
-            if d.read(DateOrder::MonthFirst).is_none() && d.read(DateOrder::DayFirst).is_none() {
-                fe.add(
-                    "received_at",
-                    format!(
-                        "\"{}\" is not a real date in either day/month order",
-                        raw.received_at.unwrap_or_default()
-                    ),
-                );
-            }
+        if let Some(d) = &slash
+            && d.read(DateOrder::MonthFirst).is_none()
+            && d.read(DateOrder::DayFirst).is_none()
+        {
+            fe.add(
+                "received_at",
+                format!(
+                    "\"{}\" is not a real date in either day/month order",
+                    raw.received_at.unwrap_or_default()
+                ),
+            );
         }
-        let written_date = slash.and(raw.received_at);
+        let slash = slash.map(|d| (d, raw.received_at.unwrap_or_default().to_owned()));
         if slash.is_some() {
             raw.received_at = None;
         }
@@ -315,79 +277,55 @@ pub(crate) fn parse_with(
             fe.add("reporter_email", msg);
         }
 
-        let item = validate_raw(&raw, default, metadata, now, &mut fe);
-        match item {
-            Some(item) if fe.is_empty() => match dedup.check(&rows, line, &item) {
-                Some(first) => row_errors.push(RowError {
-                    line,
-                    field: Some("external_id".to_string()),
-                    message: format!(
-                        "External ID \"{}\" appears twice for source {}: duplicate of line {first}",
-                        item.external_id.as_deref().unwrap_or_default(),
-                        item.source
-                    ),
-                }),
-                None => {
-                    if let (Some(d), Some(w)) = (slash, written_date) {
-                        slashed.push((rows.len(), line, w.to_owned(), d));
-                    }
-                    rows.push((line, item));
-                    extras.push(RowExtra {
-                        reporter_email: reporter.map(str::to_lowercase),
-                        received_at_alt: None,
-                    });
-                }
-            },
-            _ => push_field_errors(line, &mut fe, &mut row_errors),
+        let item = validate_raw(&raw, default, metadata, self.now, fe);
+        ReadRow {
+            item: item.filter(|_| fe.is_empty()),
+            reporter: reporter.map(str::to_lowercase),
+            slash,
+            account_ref,
         }
+    }
+}
+
+/// Parses a feedback CSV in any supported format. Refuses the whole file
+/// only for file-level problems; row problems are listed in `errors`.
+pub fn parse_feedback_csv(
+    bytes: &[u8],
+    default_source: Option<Source>,
+    on_progress: &mut dyn FnMut(usize),
+) -> Result<ParsedImport, ImportRefusal> {
+    parse_with(
+        bytes,
+        default_source,
+        on_progress,
+        OffsetDateTime::now_utc(),
+        Limits::default(),
+    )
+}
+
+/// Every valid row collected (the passes of [`super::passes`] over bytes in memory).
+pub(crate) fn parse_with(
+    bytes: &[u8],
+    default_source: Option<Source>,
+    on_progress: &mut dyn FnMut(usize),
+    now: OffsetDateTime,
+    limits: Limits,
+) -> Result<ParsedImport, ImportRefusal> {
+    let file = ImportFile::Bytes(bytes.to_vec());
+    let checked = passes::check(&file, default_source, on_progress, now, limits)?;
+    let mut rows = Vec::new();
+    let mut extras = Vec::new();
+    passes::read_valid(&file, &checked, default_source, now, limits, |row| {
+        rows.push((row.line, row.item));
+        extras.push(row.extra);
     })?;
-    errors.append(&mut row_errors);
-
-    if total_rows == 0 {
-        return Err(ImportRefusal::Empty);
-    }
-
-    let dates = (evidence != OrderEvidence::default() || !slashed.is_empty()).then(|| {
-        let (order, ambiguous) = evidence.decide();
-        DateReading { order, ambiguous }
-    });
-    if let Some(reading) = dates {
-        for (i, line, written, d) in slashed {
-            match d.read(reading.order) {
-                Some(dt) if dt > now + Duration::days(1) => errors.push(RowError {
-                    line,
-                    field: Some("received_at".into()),
-                    message: "The received date is in the future; use today's date or an earlier one".into(),
-                }),
-                Some(dt) => {
-                    rows[i].1.received_at = Some(dt);
-                    if reading.ambiguous && d.is_ambiguous() {
-                        extras[i].received_at_alt = d.read(reading.order.other());
-                    }
-                }
-                None => errors.push(RowError {
-                    line,
-                    field: Some("received_at".into()),
-                    message: format!(
-                        "\"{written}\" only reads as {}, but the other dates in the file read as {}; write every date the same way",
-                        reading.order.other().label(),
-                        reading.order.label()
-                    ),
-                }),
-            }
-        }
-    }
-
-    errors.sort_by_key(|e| e.line);
-
     Ok(ParsedImport {
-        mapping,
+        mapping: checked.mapping,
         rows,
         extras,
-        errors,
-        total_rows,
-        account_refs,
-        dates,
+        errors: checked.errors,
+        total_rows: checked.total_rows,
+        dates: checked.dates,
     })
 }
 

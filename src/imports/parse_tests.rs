@@ -239,35 +239,31 @@ fn duplicate_external_ids() {
 }
 
 #[test]
-fn dedup_survives_hash_collisions() {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mk = |src, ext: &str| NewFeedback {
-        source: src,
-        body: "b".into(),
-        external_id: Some(ext.into()),
-        title: None,
-        account_external_id: None,
-        contact_email: None,
-        received_at: None,
-        nps_score: None,
-        metadata: serde_json::json!({}),
-    };
-    let mut d = Dedup::default();
-    let mut rows = Vec::new();
-    let a = mk(Source::Sales, "A");
-    assert_eq!(d.check(&rows, 2, &a), None);
-    rows.push((2, a));
-    // Force B's hash to point at A's row, as a real collision would.
-    let b = mk(Source::Sales, "B");
-    let mut h = d.by_hash.hasher().build_hasher();
-    b.source.hash(&mut h);
-    "B".hash(&mut h);
-    d.by_hash.insert(h.finish(), 0);
-    assert_eq!(d.check(&rows, 3, &b), None);
-    rows.push((3, b.clone()));
-    assert_eq!(d.check(&rows, 4, &b), Some(3));
-    assert_eq!(d.check(&rows, 5, &mk(Source::Sales, "A")), Some(2));
-    assert_eq!(d.check(&rows, 6, &mk(Source::Support, "A")), None);
+fn repeats_are_compared_exactly() {
+    // Rows whose keys hash alike are compared as written: only a true repeat is one.
+    let mut r = crate::imports::passes::Repeats::default();
+    assert_eq!(r.check(Source::Sales, "A", 2), None);
+    assert_eq!(r.check(Source::Sales, "B", 3), None);
+    assert_eq!(r.check(Source::Sales, "B", 4), Some(3));
+    assert_eq!(r.check(Source::Sales, "A", 5), Some(2));
+    assert_eq!(r.check(Source::Support, "A", 6), None);
+}
+
+#[test]
+fn a_repeat_far_down_a_long_file_names_the_first_line() {
+    let mut csv = String::from("source,external_id,body\n");
+    for i in 0..3_000 {
+        csv.push_str(&format!("sales,E{i},row {i}\n"));
+    }
+    csv.push_str("sales,E17,again\n");
+    let p = ok(&csv, None);
+    assert_eq!(p.rows.len(), 3_000);
+    assert_eq!(err_lines(&p), vec![(3_002, Some("external_id"))]);
+    assert!(
+        p.errors[0].message.ends_with("duplicate of line 19"),
+        "{}",
+        p.errors[0].message
+    );
 }
 
 #[test]

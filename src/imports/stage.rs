@@ -1,16 +1,17 @@
-//! Staging a file: parse and check it off the async threads, match the accounts it names,
-//! and copy the rows to `import_rows` for the preview. Nothing reaches feedback or accounts.
+//! Staging a file: check it off the async threads, match the accounts it names, and stream
+//! the rows to `import_rows` for the preview. Nothing reaches feedback or accounts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::csvfile::RowError;
+use super::csvfile::{Limits, RowError};
 use super::dates::DateOrder;
 use super::formats::ColumnMapping;
 use super::formats::accounts::parse_accounts_csv;
-use super::parse::{ParsedImport, parse_feedback_csv};
+use super::input::ImportFile;
+use super::passes::{self, Checked};
 use super::{Kind, db};
 use crate::auth::User;
 use crate::feedback::Source;
@@ -33,111 +34,278 @@ fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("")
 }
 
-/// Parse, check and stage a file. CPU work runs off the async threads.
+/// Parse, check and stage a file. CPU work runs off the async threads. A feedback file is read
+/// in passes (check everything, then stream the valid rows into the staging `COPY`), never held
+/// whole unless it is an upload already in memory.
 pub async fn stage(
     pool: &PgPool,
     kind: Kind,
-    bytes: Vec<u8>,
+    file: impl Into<ImportFile>,
     filename: &str,
     default_source: Option<Source>,
     user: &User,
     mut on_progress: impl FnMut(usize) + Send + 'static,
 ) -> anyhow::Result<Staged> {
-    let prepared = match kind {
+    let file = file.into();
+    match kind {
         Kind::Feedback => {
-            let parsed = tokio::task::spawn_blocking(move || {
-                parse_feedback_csv(&bytes, default_source, &mut on_progress)
-            })
-            .await
-            .map_err(|e| anyhow::anyhow!("parsing task failed: {e}"))?;
-            match parsed {
-                Ok(parsed) => prepare_feedback(pool, parsed).await?,
-                Err(refusal) => return Ok(Staged::Refused(refusal.to_string())),
-            }
+            stage_feedback(pool, file, filename, default_source, user, on_progress).await
         }
         Kind::Accounts => {
             let parsed = tokio::task::spawn_blocking(move || {
+                let bytes = file.into_bytes()?;
                 let parsed = parse_accounts_csv(&bytes);
                 if let Ok((rows, errors)) = &parsed {
                     on_progress(rows.len() + errors.len());
                 }
-                parsed
+                std::io::Result::Ok(parsed)
             })
             .await
-            .map_err(|e| anyhow::anyhow!("parsing task failed: {e}"))?;
-            match parsed {
+            .map_err(|e| anyhow::anyhow!("parsing task failed: {e}"))??;
+            let prepared = match parsed {
                 Ok((rows, errors)) => prepare_accounts(rows, errors)?,
                 Err(refusal) => return Ok(Staged::Refused(refusal.to_string())),
+            };
+            if !prepared.errors.is_empty() {
+                return Ok(Staged::Invalid {
+                    errors: prepared.errors,
+                    total_rows: prepared.total_rows,
+                });
             }
+            let mut tx = pool.begin().await?;
+            let batch_id =
+                db::create_batch(&mut *tx, &prepared.batch(kind, filename, user)).await?;
+            db::set_batch_for_copy(&mut *tx, batch_id).await?;
+            db::copy_rows(&mut tx, db::ACCOUNT_COLUMNS, &prepared.csv).await?;
+            tx.commit().await?;
+            crate::db::analyze_after_bulk(pool, &["import_rows"], prepared.total_rows as u64)
+                .await?;
+            Ok(Staged::Ready {
+                batch_id,
+                total_rows: prepared.total_rows,
+            })
         }
+    }
+}
+
+/// Feedback: check the whole file, match the accounts it names, then (nothing wrong) stream
+/// the valid rows into staging.
+async fn stage_feedback(
+    pool: &PgPool,
+    file: ImportFile,
+    filename: &str,
+    default_source: Option<Source>,
+    user: &User,
+    mut on_progress: impl FnMut(usize) + Send + 'static,
+) -> anyhow::Result<Staged> {
+    let now = time::OffsetDateTime::now_utc();
+    let (file, checked) = tokio::task::spawn_blocking(move || {
+        let checked = passes::check(
+            &file,
+            default_source,
+            &mut on_progress,
+            now,
+            Limits::default(),
+        );
+        (file, checked)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("checking task failed: {e}"))?;
+    let mut checked = match checked {
+        Ok(c) => c,
+        Err(refusal) => return Ok(Staged::Refused(refusal.to_string())),
     };
-    if !prepared.errors.is_empty() {
+    let resolved = resolve_accounts(pool, &mut checked).await?;
+    if !checked.errors.is_empty() {
         return Ok(Staged::Invalid {
-            errors: prepared.errors,
-            total_rows: prepared.total_rows,
+            errors: checked.errors,
+            total_rows: checked.total_rows,
         });
     }
+    let total_rows = checked.total_rows;
     let mut tx = pool.begin().await?;
     let batch_id = db::create_batch(
         &mut *tx,
         &db::NewBatch {
-            kind: kind.as_str(),
+            kind: Kind::Feedback.as_str(),
             filename,
-            format: &prepared.format,
-            mapping: &prepared.mapping,
+            format: checked.mapping.format.label(),
+            mapping: &mapping_json(&checked.mapping),
             user_id: user.id,
-            total_rows: prepared.total_rows as i32,
-            date_order: prepared.date_order,
-            dates_ambiguous: prepared.dates_ambiguous,
+            total_rows: total_rows as i32,
+            date_order: checked.dates.map(|d| d.order.as_str()),
+            dates_ambiguous: checked.dates.is_some_and(|d| d.ambiguous),
         },
     )
     .await?;
-    let columns = match kind {
-        Kind::Feedback => db::FEEDBACK_COLUMNS,
-        Kind::Accounts => db::ACCOUNT_COLUMNS,
-    };
     db::set_batch_for_copy(&mut *tx, batch_id).await?;
-    match prepared.rows {
-        Staging::Csv(csv) => {
-            db::copy_rows(&mut tx, columns, &csv).await?;
-        }
-        Staging::Feedback { parsed, resolved } => {
-            let mut copy = db::start_copy(&mut tx, columns).await?;
-            let mut chunks = FeedbackChunks::new(parsed, resolved);
-            while let Some(chunk) = chunks.next_chunk()? {
-                copy.send(chunk).await?;
-            }
-            copy.finish().await?;
-        }
+    let mut copy = db::start_copy(&mut tx, db::FEEDBACK_COLUMNS).await?;
+    // The last pass writes staging CSV a chunk at a time on a blocking thread; the chunks
+    // reach the COPY through a short queue, so only a few are ever in memory.
+    let (send, mut chunks) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let expected = checked.valid_rows;
+    let writer = tokio::task::spawn_blocking(move || {
+        write_staging(&file, &checked, &resolved, default_source, now, &send)
+    });
+    while let Some(chunk) = chunks.recv().await {
+        copy.send(chunk).await?;
     }
+    let written = writer
+        .await
+        .map_err(|e| anyhow::anyhow!("staging task failed: {e}"))??;
+    if written != expected {
+        copy.abort("the file changed while it was read").await?;
+        return Ok(Staged::Refused(
+            "The file changed while it was being imported. Import it again.".into(),
+        ));
+    }
+    copy.finish().await?;
     tx.commit().await?;
     // Committing reads the staged rows in line ranges: the planner must know there are many.
-    crate::db::analyze_after_bulk(pool, &["import_rows"], prepared.total_rows as u64).await?;
+    crate::db::analyze_after_bulk(pool, &["import_rows"], total_rows as u64).await?;
     Ok(Staged::Ready {
         batch_id,
-        total_rows: prepared.total_rows,
+        total_rows,
     })
 }
 
-/// What goes to staging: accounts as written CSV, feedback as parsed rows written to the COPY
-/// in chunks (each chunk's rows freed once sent), so the file is not held twice in memory.
-enum Staging {
-    Csv(Vec<u8>),
-    Feedback {
-        parsed: ParsedImport,
-        resolved: HashMap<String, String>,
-    },
+/// What each account text of the file resolves to (an account external id); for formats that
+/// name accounts by external id, every row naming one we don't have becomes an error (every
+/// row, valid or not, so each row's problems are all listed).
+async fn resolve_accounts(
+    pool: &PgPool,
+    checked: &mut Checked,
+) -> anyhow::Result<HashMap<String, String>> {
+    // Distinct, sorted (a million rows name a few hundred accounts).
+    let wanted: Vec<String> = checked.accounts.keys().cloned().collect();
+    if wanted.is_empty() {
+        return Ok(HashMap::new());
+    }
+    if checked.mapping.format.account_is_loose() {
+        return Ok(crate::accounts::db::match_by_text(pool, &wanted).await?);
+    }
+    let unknown = crate::feedback::db::unknown_account_ids(pool, &wanted).await?;
+    if !unknown.is_empty() {
+        for ext in &unknown {
+            for line in checked.accounts.get(ext).into_iter().flatten() {
+                checked.errors.push(RowError {
+                    line: *line,
+                    field: Some("account_external_id".into()),
+                    message: format!(
+                        "No account has the external id \"{ext}\". Import or create the account first."
+                    ),
+                });
+            }
+        }
+        checked.errors.sort_by_key(|e| e.line);
+    }
+    Ok(wanted.into_iter().map(|w| (w.clone(), w)).collect())
 }
 
+/// Rows per chunk sent to the staging COPY.
+const STAGE_CHUNK_ROWS: usize = 5_000;
+
+/// The last pass: every valid row as staging CSV, sent in chunks. Returns the rows written.
+fn write_staging(
+    file: &ImportFile,
+    checked: &Checked,
+    resolved: &HashMap<String, String>,
+    default_source: Option<Source>,
+    now: time::OffsetDateTime,
+    send: &tokio::sync::mpsc::Sender<Vec<u8>>,
+) -> anyhow::Result<usize> {
+    let new_writer = || {
+        csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::with_capacity(STAGE_CHUNK_ROWS * 512))
+    };
+    let mut w = new_writer();
+    let mut in_chunk = 0usize;
+    let mut failed: Option<anyhow::Error> = None;
+    let iso = |t: Option<time::OffsetDateTime>| t.map(crate::web::format::iso).unwrap_or_default();
+    let mut line_buf = String::new();
+    let handed = passes::read_valid(
+        file,
+        checked,
+        default_source,
+        now,
+        Limits::default(),
+        |row| {
+            if failed.is_some() {
+                return;
+            }
+            let item = &row.item;
+            let text = row.account_ref.as_deref();
+            let account = text.and_then(|t| resolved.get(t)).map(String::as_str);
+            line_buf.clear();
+            use std::fmt::Write as _;
+            let _ = write!(line_buf, "{}", row.line);
+            if let Err(e) = w.write_record([
+                line_buf.as_str(),
+                item.source.as_str(),
+                opt(&item.external_id),
+                opt(&item.title),
+                &item.body,
+                account.unwrap_or(""),
+                text.unwrap_or(""),
+                opt(&item.contact_email),
+                opt(&row.extra.reporter_email),
+                &iso(item.received_at),
+                &iso(row.extra.received_at_alt),
+                &item.nps_score.map(|s| s.to_string()).unwrap_or_default(),
+                &item.metadata.to_string(),
+            ]) {
+                failed = Some(e.into());
+                return;
+            }
+            in_chunk += 1;
+            if in_chunk == STAGE_CHUNK_ROWS {
+                in_chunk = 0;
+                let full = std::mem::replace(&mut w, new_writer());
+                match full.into_inner() {
+                    Ok(bytes) => {
+                        if send.blocking_send(bytes).is_err() {
+                            failed = Some(anyhow::anyhow!("the staging COPY stopped"));
+                        }
+                    }
+                    Err(e) => failed = Some(anyhow::anyhow!(e.to_string())),
+                }
+            }
+        },
+    )
+    .map_err(|refusal| anyhow::anyhow!("{refusal}"))?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let rest = w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))?;
+    if !rest.is_empty() && send.blocking_send(rest).is_err() {
+        anyhow::bail!("the staging COPY stopped");
+    }
+    Ok(handed)
+}
+
+/// Staged accounts as CSV in staging column order.
 struct Prepared {
-    /// Staging rows, in the order of the kind's staging columns.
-    rows: Staging,
-    mapping: serde_json::Value,
-    format: String,
+    csv: Vec<u8>,
     total_rows: usize,
     errors: Vec<RowError>,
-    date_order: Option<&'static str>,
-    dates_ambiguous: bool,
+}
+
+impl Prepared {
+    fn batch<'a>(&'a self, kind: Kind, filename: &'a str, user: &User) -> db::NewBatch<'a> {
+        static EMPTY: std::sync::LazyLock<serde_json::Value> =
+            std::sync::LazyLock::new(|| json!([]));
+        db::NewBatch {
+            kind: kind.as_str(),
+            filename,
+            format: "Accounts CSV",
+            mapping: &EMPTY,
+            user_id: user.id,
+            total_rows: self.total_rows as i32,
+            date_order: None,
+            dates_ambiguous: false,
+        }
+    }
 }
 
 fn mapping_json(mapping: &ColumnMapping) -> serde_json::Value {
@@ -148,139 +316,6 @@ fn mapping_json(mapping: &ColumnMapping) -> serde_json::Value {
             .map(|(header, target)| json!({"column": header, "field": target}))
             .collect::<Vec<_>>()
     )
-}
-
-/// Matches the accounts the rows name, adds an error per row whose account must exist and
-/// does not (every row, valid or not, so each row's problems are all listed), and writes
-/// the staging CSV when nothing is wrong.
-async fn prepare_feedback(pool: &PgPool, mut parsed: ParsedImport) -> anyhow::Result<Prepared> {
-    let format = parsed.mapping.format;
-    // Distinct, sorted (a million rows name a few hundred accounts).
-    let wanted: Vec<String> = parsed
-        .account_refs
-        .iter()
-        .map(|(_, a)| a.as_str())
-        .collect::<std::collections::BTreeSet<&str>>()
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
-    // What each row's account text resolves to (an account external id).
-    let resolved: HashMap<String, String> = if wanted.is_empty() {
-        HashMap::new()
-    } else if format.account_is_loose() {
-        crate::accounts::db::match_by_text(pool, &wanted).await?
-    } else {
-        let unknown: HashSet<String> = crate::feedback::db::unknown_account_ids(pool, &wanted)
-            .await?
-            .into_iter()
-            .collect();
-        if !unknown.is_empty() {
-            parsed.errors.extend(
-                parsed
-                    .account_refs
-                    .iter()
-                    .filter(|(_, ext)| unknown.contains(ext))
-                    .map(|(line, ext)| RowError {
-                        line: *line,
-                        field: Some("account_external_id".into()),
-                        message: format!(
-                            "No account has the external id \"{ext}\". Import or create the account first."
-                        ),
-                    }),
-            );
-            parsed.errors.sort_by_key(|e| e.line);
-        }
-        wanted.into_iter().map(|w| (w.clone(), w)).collect()
-    };
-    let mapping = mapping_json(&parsed.mapping);
-    let label = parsed.mapping.format.label().to_owned();
-    let dates = parsed.dates;
-    let total_rows = parsed.total_rows;
-    if !parsed.errors.is_empty() {
-        return Ok(Prepared {
-            rows: Staging::Csv(Vec::new()),
-            mapping,
-            format: label,
-            total_rows,
-            errors: parsed.errors,
-            date_order: None,
-            dates_ambiguous: false,
-        });
-    }
-    Ok(Prepared {
-        rows: Staging::Feedback { parsed, resolved },
-        mapping,
-        format: label,
-        total_rows,
-        errors: Vec::new(),
-        date_order: dates.map(|d| d.order.as_str()),
-        dates_ambiguous: dates.is_some_and(|d| d.ambiguous),
-    })
-}
-
-/// Staging rows written as CSV a chunk at a time, consuming the parsed rows.
-struct FeedbackChunks {
-    rows: std::iter::Zip<
-        std::vec::IntoIter<(u64, crate::feedback::NewFeedback)>,
-        std::vec::IntoIter<super::parse::RowExtra>,
-    >,
-    /// (line, account text) in line order, like the rows.
-    refs: std::iter::Peekable<std::vec::IntoIter<(u64, String)>>,
-    resolved: HashMap<String, String>,
-}
-
-/// Rows per chunk sent to the staging COPY.
-const STAGE_CHUNK_ROWS: usize = 10_000;
-
-impl FeedbackChunks {
-    fn new(parsed: ParsedImport, resolved: HashMap<String, String>) -> Self {
-        FeedbackChunks {
-            rows: parsed.rows.into_iter().zip(parsed.extras),
-            refs: parsed.account_refs.into_iter().peekable(),
-            resolved,
-        }
-    }
-
-    fn next_chunk(&mut self) -> anyhow::Result<Option<Vec<u8>>> {
-        let mut w = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(Vec::with_capacity(STAGE_CHUNK_ROWS * 256));
-        let iso =
-            |t: Option<time::OffsetDateTime>| t.map(crate::web::format::iso).unwrap_or_default();
-        let mut n = 0;
-        for ((line, item), extra) in self.rows.by_ref().take(STAGE_CHUNK_ROWS) {
-            n += 1;
-            while self.refs.peek().is_some_and(|(l, _)| *l < line) {
-                self.refs.next();
-            }
-            let text = self.refs.next_if(|(l, _)| *l == line).map(|(_, text)| text);
-            let account = text
-                .as_deref()
-                .and_then(|t| self.resolved.get(t))
-                .map(String::as_str);
-            w.write_record([
-                &line.to_string(),
-                item.source.as_str(),
-                opt(&item.external_id),
-                opt(&item.title),
-                &item.body,
-                account.unwrap_or(""),
-                text.as_deref().unwrap_or(""),
-                opt(&item.contact_email),
-                opt(&extra.reporter_email),
-                &iso(item.received_at),
-                &iso(extra.received_at_alt),
-                &item.nps_score.map(|s| s.to_string()).unwrap_or_default(),
-                &item.metadata.to_string(),
-            ])?;
-        }
-        if n == 0 {
-            return Ok(None);
-        }
-        Ok(Some(
-            w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))?,
-        ))
-    }
 }
 
 fn prepare_accounts(
@@ -307,13 +342,9 @@ fn prepare_accounts(
         }
     }
     Ok(Prepared {
-        rows: Staging::Csv(w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))?),
-        mapping: json!([]),
-        format: "Accounts CSV".into(),
+        csv: w.into_inner().map_err(|e| anyhow::anyhow!(e.to_string()))?,
         total_rows,
         errors,
-        date_order: None,
-        dates_ambiguous: false,
     })
 }
 

@@ -430,3 +430,25 @@ pub async fn assert_rollups_match(pool: &PgPool) {
     .unwrap();
     assert_eq!(nps_rolled, nps_direct, "account_nps_weekly vs direct count");
 }
+
+/// NPS rollup rows (day, segment, plan, promoters, passives, detractors) vs the answers.
+pub async fn assert_nps_daily_matches(pool: &PgPool) {
+    let direct: Vec<(time::Date, String, String, i64, i64, i64)> = sqlx::query_as(
+        "select (f.received_at at time zone 'UTC')::date, coalesce(a.segment, ''), coalesce(a.plan, ''),
+                count(*) filter (where f.nps_score >= 9), count(*) filter (where f.nps_score between 7 and 8),
+                count(*) filter (where f.nps_score <= 6)
+         from feedback f left join accounts a on a.id = f.account_id
+         where f.nps_score is not null and f.archived_at is null group by 1, 2, 3 order by 1, 2, 3",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let rolled: Vec<(time::Date, String, String, i64, i64, i64)> = sqlx::query_as(
+        "select day, segment, plan, promoters::int8, passives::int8, detractors::int8 from nps_daily
+         where promoters + passives + detractors > 0 order by 1, 2, 3",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(rolled, direct, "nps_daily vs the answers");
+}

@@ -14,6 +14,7 @@ mod faults;
 mod feedback;
 mod home;
 mod imports;
+mod imports_bulk;
 mod launches;
 mod launches_browser;
 mod money;

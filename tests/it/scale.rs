@@ -6,7 +6,9 @@ use goldthread::auth::Role;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
-use crate::helpers::{TestApp, account, assert_rollups_match, feedback, tag, theme};
+use crate::helpers::{
+    TestApp, account, assert_nps_daily_matches, assert_rollups_match, feedback, tag, theme,
+};
 
 /// A second, independent connection pool to the same database: what another process has.
 async fn second_pool(pool: &PgPool) -> PgPool {
@@ -15,28 +17,6 @@ async fn second_pool(pool: &PgPool) -> PgPool {
         .connect_with(pool.connect_options().as_ref().clone())
         .await
         .expect("second pool")
-}
-
-/// NPS rollup rows (day, segment, plan, promoters, passives, detractors) vs the answers.
-async fn assert_nps_daily_matches(pool: &PgPool) {
-    let direct: Vec<(time::Date, String, String, i64, i64, i64)> = sqlx::query_as(
-        "select (f.received_at at time zone 'UTC')::date, coalesce(a.segment, ''), coalesce(a.plan, ''),
-                count(*) filter (where f.nps_score >= 9), count(*) filter (where f.nps_score between 7 and 8),
-                count(*) filter (where f.nps_score <= 6)
-         from feedback f left join accounts a on a.id = f.account_id
-         where f.nps_score is not null and f.archived_at is null group by 1, 2, 3 order by 1, 2, 3",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    let rolled: Vec<(time::Date, String, String, i64, i64, i64)> = sqlx::query_as(
-        "select day, segment, plan, promoters::int8, passives::int8, detractors::int8 from nps_daily
-         where promoters + passives + detractors > 0 order by 1, 2, 3",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    assert_eq!(rolled, direct, "nps_daily vs the answers");
 }
 
 #[sqlx::test]

@@ -1,60 +1,7 @@
-//! What a committed feedback import changed (each item it wrote, and the item as it was
-//! before when it updated one), and undoing it.
+//! Undoing a committed feedback import from what it changed (`import_changes`: each item it
+//! wrote, and the item as it was before when it updated one; written by `write`).
 
 use sqlx::PgExecutor;
-
-use crate::feedback::NewFeedback;
-
-/// Before an import writes `items`, keep how the ones that exist are now (for undo).
-#[tracing::instrument(skip_all)]
-pub async fn record_before(
-    db: impl PgExecutor<'_>,
-    batch_id: i64,
-    items: &[NewFeedback],
-) -> sqlx::Result<u64> {
-    let (sources, ids): (Vec<String>, Vec<String>) = items
-        .iter()
-        .filter_map(|i| Some((i.source.as_str().to_owned(), i.external_id.clone()?)))
-        .unzip();
-    let done = sqlx::query!(
-        r#"insert into import_changes (batch_id, feedback_id, before)
-           select $1, f.id, jsonb_build_object(
-                    'title', f.title, 'body', f.body, 'account_id', f.account_id,
-                    'contact_email', f.contact_email, 'reporter_id', f.reporter_id,
-                    'received_at', f.received_at, 'nps_score', f.nps_score,
-                    'arr_cents_snapshot', f.arr_cents_snapshot,
-                    'currency_snapshot', f.currency_snapshot, 'metadata', f.metadata,
-                    'archived_at', f.archived_at)
-           from unnest($2::text[], $3::text[]) as t(source, external_id)
-           join feedback f on f.source = t.source and f.external_id = t.external_id
-           on conflict do nothing"#,
-        batch_id,
-        &sources,
-        &ids
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// After an import wrote items, note the ones it created (those without a before-state).
-#[tracing::instrument(skip_all)]
-pub async fn record_created(
-    db: impl PgExecutor<'_>,
-    batch_id: i64,
-    feedback_ids: &[i64],
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "insert into import_changes (batch_id, feedback_id, before)
-         select $1, id, null from unnest($2::bigint[]) as id
-         on conflict do nothing",
-        batch_id,
-        feedback_ids
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
 
 /// What undoing a batch would do: (items to archive, items to restore).
 #[tracing::instrument(skip_all)]
