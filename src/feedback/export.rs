@@ -9,6 +9,7 @@
 //! so spreadsheets don't run them as formulas; the importer removes it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -20,7 +21,7 @@ use time::format_description::well_known::Rfc3339;
 
 use futures_util::TryStreamExt;
 
-use super::api::{FeedbackItem, ItemTheme, themes_of_ids};
+use super::api::{FeedbackItem, ItemTheme};
 use super::db::{self, ExportedFeedback};
 use super::query::{Filter, ListParams};
 use crate::app::AppState;
@@ -232,33 +233,52 @@ fn json_item(r: ExportedFeedback, themes: &mut Themes) -> FeedbackItem {
     }
 }
 
-/// A batch of items with its themes being read on another connection.
-type Pending = (
-    Vec<ExportedFeedback>,
-    tokio::task::JoinHandle<sqlx::Result<Themes>>,
-);
-
 /// Log a failed export and end the response with an error (the client sees a cut download).
 async fn fail(tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>, err: sqlx::Error) {
     tracing::error!(error = %err, "export failed");
     let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
 }
 
-fn themes_for(
-    pool: &sqlx::PgPool,
-    rows: &[ExportedFeedback],
-) -> tokio::task::JoinHandle<sqlx::Result<Themes>> {
-    let pool = pool.clone();
+/// The second connection of an export: in the items' snapshot, it reads each batch's tags.
+type TagsTx = db::ExportConn;
+
+/// The themes of a batch of items, by item id, in tag order, named from `names`.
+async fn themes_of_batch(
+    tx: &mut TagsTx,
+    names: &HashMap<i64, String>,
+    ids: &[i64],
+) -> sqlx::Result<Themes> {
+    let mut by_item = Themes::with_capacity(ids.len());
+    for t in db::live_tags(&mut **tx, ids).await? {
+        by_item.entry(t.feedback_id).or_default().push(ItemTheme {
+            tag_id: t.id,
+            theme_id: t.theme_id,
+            name: names.get(&t.theme_id).cloned().unwrap_or_default(),
+            state: t.state,
+        });
+    }
+    Ok(by_item)
+}
+
+/// A batch's themes being read on the second connection, which the task hands back.
+type Lookup = tokio::task::JoinHandle<(TagsTx, sqlx::Result<Themes>)>;
+
+fn lookup(mut tx: TagsTx, names: Arc<HashMap<i64, String>>, rows: &[ExportedFeedback]) -> Lookup {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    tokio::spawn(async move { themes_of_ids(&pool, &ids).await })
+    tokio::spawn(async move {
+        let themes = themes_of_batch(&mut tx, &names, &ids).await;
+        (tx, themes)
+    })
 }
 
 /// Stream every item matching the filters, newest first, through `encode` (which appends a
-/// batch of items, given their themes, to the buffer; `true` for the first batch). The items
-/// come from one statement on one connection, rows arriving while the database still reads;
-/// each batch's themes are read on another connection while the next batch arrives, and a batch
-/// is encoded while the database produces the next rows. A client that goes away closes the
-/// connection, which ends the statement.
+/// batch of items, given their themes, to the buffer; `true` for the first batch).
+///
+/// Three things run at once, each on its own task: the items arrive from one statement on one
+/// connection (rows decoded while the database still reads); each batch's tags are read on a
+/// second connection that shares the first one's snapshot (`pg_export_snapshot`), so the tags
+/// are those of the same moment as the items; and the batches before are encoded and sent.
+/// A client that goes away closes the connections, which ends the statements.
 fn export_stream(
     state: AppState,
     mut filter: Filter,
@@ -268,19 +288,38 @@ fn export_stream(
 ) -> Body {
     filter.newest_first = true;
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_AHEAD);
+    let (batches, mut to_encode) =
+        tokio::sync::mpsc::channel::<(Vec<ExportedFeedback>, Themes)>(2);
+    let out = tx.clone();
+    let encoder = tokio::spawn(async move {
+        let mut buf = Vec::with_capacity(CHUNK_BYTES * 5 / 4);
+        let mut first = true;
+        while let Some((items, themes)) = to_encode.recv().await {
+            encode(&mut buf, items, themes, first);
+            first = false;
+            if buf.len() >= CHUNK_BYTES {
+                let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES * 5 / 4));
+                if out.send(Ok(Bytes::from(chunk))).await.is_err() {
+                    return false;
+                }
+            }
+        }
+        buf.extend_from_slice(tail);
+        out.send(Ok(Bytes::from(buf))).await.is_ok()
+    });
     tokio::spawn(async move {
         if tx.send(Ok(head)).await.is_err() {
             return;
         }
-        let mut conn = match state.pool.acquire().await {
-            Ok(conn) => conn,
+        let (mut items_tx, tags_tx, names) = match db::shared_snapshot(&state.pool).await {
+            Ok(both) => both,
             Err(err) => return fail(&tx, err).await,
         };
+        let names = Arc::new(names);
         let sent = async {
-            let mut rows = db::export(&mut *conn, &filter);
-            let mut buf = Vec::with_capacity(CHUNK_BYTES * 5 / 4);
-            let mut pending: Option<Pending> = None;
-            let mut first = true;
+            let mut rows = db::export(&mut *items_tx, &filter);
+            let mut pending: Option<(Vec<ExportedFeedback>, Lookup)> = None;
+            let mut idle = Some(tags_tx);
             let mut read_all = false;
             loop {
                 let mut batch = Vec::with_capacity(BATCH_ROWS);
@@ -290,40 +329,43 @@ fn export_stream(
                         None => read_all = true,
                     }
                 }
-                let next = (!batch.is_empty()).then(|| {
-                    let themes = themes_for(&state.pool, &batch);
-                    (batch, themes)
-                });
-                if let Some((items, themes)) = pending.take() {
-                    let themes = themes
+                if let Some((items, running)) = pending.take() {
+                    let (tags_tx, themes) = running
                         .await
-                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))??;
-                    encode(&mut buf, items, themes, first);
-                    first = false;
-                    if buf.len() >= CHUNK_BYTES {
-                        let chunk =
-                            std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES * 5 / 4));
-                        if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
-                            return Ok(false);
-                        }
+                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                    idle = Some(tags_tx);
+                    if batches.send((items, themes?)).await.is_err() {
+                        return Ok(false);
                     }
                 }
-                pending = next;
+                if !batch.is_empty() {
+                    let tags_tx = idle.take().ok_or_else(|| {
+                        sqlx::Error::Protocol("the tags connection is still busy".into())
+                    })?;
+                    let running = lookup(tags_tx, Arc::clone(&names), &batch);
+                    pending = Some((batch, running));
+                }
                 if read_all && pending.is_none() {
                     break;
                 }
             }
-            buf.extend_from_slice(tail);
-            Ok::<_, sqlx::Error>(tx.send(Ok(Bytes::from(buf))).await.is_ok())
+            drop(batches);
+            Ok::<_, sqlx::Error>(true)
         };
         match sent.await {
             Ok(true) => {}
-            Ok(false) => conn.close_on_drop(),
+            Ok(false) => {
+                encoder.abort();
+                return;
+            }
             Err(err) => {
-                conn.close_on_drop();
+                encoder.abort();
                 fail(&tx, err).await;
+                return;
             }
         }
+        // Both connections close as they go (ending their read-only transactions).
+        let _ = encoder.await;
     });
     Body::from_stream(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))

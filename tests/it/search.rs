@@ -79,12 +79,68 @@ async fn search_paging_and_exports_reach_every_match_past_2000(pool: PgPool) {
     let v: Value = serde_json::from_str(&json.body).expect("valid JSON export");
     assert_eq!(v["items"].as_array().unwrap().len(), 2100);
 
+    // More matches than a search ranks: the page says how it orders them.
     let page = client.get("/feedback?q=card").await;
-    assert!(page.body.contains("Best matches first."));
     assert!(
-        !page.body.contains("newest matches"),
-        "no silent cap is announced"
+        page.body.contains(
+            "Best matches first among the newest 1,000 matches, then the older matches, newest first"
+        ),
+        "{}",
+        page.body
     );
+    assert!(page.body.contains("href=\"/feedback?q=card&amp;sort=newest\""));
+    let rare = client.get("/feedback?q=statement").await;
+    assert!(rare.body.contains("Best matches first."));
+    assert!(!rare.body.contains("among the newest"));
+}
+
+/// A search that matches more items than it ranks: its newest 1,000 matches come best match
+/// first (the best of them on the first page), then every older match, newest first, even one
+/// that matches better; each match once, across every page.
+#[sqlx::test]
+async fn a_common_search_ranks_its_newest_matches_then_lists_the_older_ones(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let ranked = goldthread::feedback::db::RANKED_MATCHES;
+    // 1,200 matches, one a minute back from now; item 300 and item 1,150 say "card" four times.
+    sqlx::query(
+        "insert into feedback (source, body, received_at)
+         select 'support',
+                case when g in (300, 1150) then 'Card, card, card: my card is stuck, visit ' || g
+                     else 'My card was declined at the till, attempt ' || g end,
+                now() - g * interval '1 minute'
+         from generate_series(1, 1200) g",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("insert items");
+    let by_age: Vec<i64> =
+        sqlx::query_scalar("select id from feedback order by received_at desc, id desc")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    let strong: Vec<i64> =
+        sqlx::query_scalar("select id from feedback where body like 'Card, card%' order by received_at desc")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+
+    let (token, _) = app.token(Role::Viewer).await;
+    let mut api = app.client();
+    let ids = all_pages(&mut api, &token, "q=card").await;
+    assert_eq!(ids.len(), 1200, "every match");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 1200, "each once");
+    assert_eq!(ids[0], strong[0], "the best of the newest matches comes first");
+    let (newest, older) = ids.split_at(ranked as usize);
+    assert_eq!(
+        newest.iter().collect::<HashSet<_>>(),
+        by_age[..ranked as usize].iter().collect::<HashSet<_>>(),
+        "the first 1,000 are the newest matches"
+    );
+    assert_eq!(older, &by_age[ranked as usize..], "then the older ones, newest first");
+    assert!(older.contains(&strong[1]), "an older strong match waits its turn");
+
+    let sorted = all_pages(&mut api, &token, "q=card&sort=newest").await;
+    assert_eq!(sorted, by_age, "sort=newest lists every match newest first");
 }
 
 #[sqlx::test]

@@ -1,8 +1,11 @@
 //! The export's query: every item matching the list's filters, newest first, with its account
 //! and reporter, streamed row by row.
 
+use std::collections::HashMap;
+
 use futures_util::stream::BoxStream;
-use sqlx::PgExecutor;
+use sqlx::pool::PoolConnection;
+use sqlx::{PgExecutor, PgPool, Postgres};
 use time::OffsetDateTime;
 
 use crate::feedback::query::Filter;
@@ -95,4 +98,73 @@ pub fn export<'a>(
         filter.q
     )
     .fetch(db)
+}
+
+/// A live tag (suggested or confirmed) of an exported item.
+#[derive(Debug)]
+pub struct ExportedTag {
+    pub id: i64,
+    pub feedback_id: i64,
+    pub theme_id: i64,
+    pub state: String,
+}
+
+/// The live tags of the items with these ids, in tag order. Read from the index alone
+/// (`feedback_themes_live_idx` holds every column asked for), without the theme's name, which
+/// the export knows already: a batch of 2,000 items costs one sorted pass over their index
+/// entries instead of a heap read per tag.
+pub async fn live_tags(db: impl PgExecutor<'_>, ids: &[i64]) -> sqlx::Result<Vec<ExportedTag>> {
+    sqlx::query_as!(
+        ExportedTag,
+        r#"select ft.id as "id!", ft.feedback_id as "feedback_id!", ft.theme_id as "theme_id!",
+                  ft.state as "state!"
+           from feedback_themes ft
+           where ft.feedback_id = any($1) and ft.state <> 'rejected'
+           order by ft.id"#,
+        ids
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A connection of an export, in a read-only transaction.
+pub type ExportConn = PoolConnection<Postgres>;
+
+/// Two connections that read the same snapshot (one streams the items, the other reads their
+/// tags alongside), and the name of every theme as of that snapshot. Both are closed when
+/// dropped rather than returned to the pool, so no transaction and no half-read statement
+/// outlives the export.
+#[tracing::instrument(skip_all)]
+pub async fn shared_snapshot(
+    pool: &PgPool,
+) -> sqlx::Result<(ExportConn, ExportConn, HashMap<i64, String>)> {
+    let mut items = pool.acquire().await?;
+    items.close_on_drop();
+    sqlx::query!("begin isolation level repeatable read, read only")
+        .execute(&mut *items)
+        .await?;
+    let snapshot = sqlx::query_scalar!(r#"select pg_export_snapshot() as "snapshot!""#)
+        .fetch_one(&mut *items)
+        .await?;
+    if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(sqlx::Error::Protocol(format!(
+            "unexpected snapshot name {snapshot:?}"
+        )));
+    }
+    let mut tags = pool.acquire().await?;
+    tags.close_on_drop();
+    sqlx::query!("begin isolation level repeatable read, read only")
+        .execute(&mut *tags)
+        .await?;
+    // A statement that takes no parameters: the name is checked above.
+    sqlx::query(&format!("set transaction snapshot '{snapshot}'"))
+        .execute(&mut *tags)
+        .await?;
+    let names = sqlx::query!("select id, name from themes")
+        .fetch_all(&mut *tags)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    Ok((items, tags, names))
 }
