@@ -9,7 +9,10 @@ use super::query::{Cursor, Filter};
 mod export;
 mod search;
 mod upsert;
-pub use export::{ExportConn, ExportedFeedback, ExportedTag, export, live_tags, shared_snapshot};
+pub use export::{
+    ExportConn, ExportedFeedback, ExportedTag, OrderedTag, all_live_tags, export, live_tags,
+    shared_snapshot,
+};
 pub use search::RANKED_MATCHES;
 pub use upsert::{Reporters, Written, skip_arr_snapshot_trigger, upsert_many};
 

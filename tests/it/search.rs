@@ -336,3 +336,67 @@ async fn theme_filter_pages_and_exports_reach_every_tagged_item(pool: PgPool) {
     assert!(rows.iter().any(|r| &r[13] == "Fees (suggested); Cards"));
     assert!(rows.iter().all(|r| r[13].starts_with("Fees (suggested)")));
 }
+
+/// A whole export reads every tag in the items' order alongside them: each item carries exactly
+/// its own live tags in tag order, items received at the same moment included, and an archived
+/// item's tags (newest of all, and between two items) go nowhere.
+#[sqlx::test]
+async fn a_whole_export_gives_each_item_its_own_tags(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let fees = crate::helpers::theme(&app.pool, "Fees", "fee").await;
+    let cards = crate::helpers::theme(&app.pool, "Cards", "card").await;
+    // 5,000 items (more than a batch), three at each moment; every 7th archived.
+    sqlx::query(
+        "insert into feedback (source, body, received_at, archived_at)
+         select 'support', 'Item ' || g, now() - (g / 3) * interval '1 minute',
+                case when g % 7 = 0 then now() end
+         from generate_series(1, 5000) g",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("insert items");
+    // Every 2nd item has Fees (every 10th rejected), every 3rd Cards (confirmed), in that order
+    // of tags for some items and the other order for others.
+    sqlx::query(
+        "insert into feedback_themes (feedback_id, theme_id, origin, confidence, state)
+         select id, case when id % 4 = 0 then $2 else $1 end, 'auto', 0.8,
+                case when id % 10 = 0 then 'rejected' else 'suggested' end
+         from feedback where id % 2 = 0
+         union all
+         select id, case when id % 4 = 0 then $1 else $2 end, 'manual', null, 'confirmed'
+         from feedback where id % 3 = 0
+         on conflict (feedback_id, theme_id) do nothing",
+    )
+    .bind(fees)
+    .bind(cards)
+    .execute(&app.pool)
+    .await
+    .expect("tag items");
+    let expected: Vec<(i64, String)> = sqlx::query_as(
+        "select f.id, coalesce(string_agg(t.name || case when ft.state = 'suggested' then ' (suggested)' else '' end,
+                                          '; ' order by ft.id), '')
+         from feedback f
+         left join feedback_themes ft on ft.feedback_id = f.id and ft.state <> 'rejected'
+         left join themes t on t.id = ft.theme_id
+         where f.archived_at is null
+         group by f.id, f.received_at
+         order by f.received_at desc, f.id desc",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(expected.iter().any(|(_, t)| t.contains("; ")), "items with two tags");
+
+    let (mut client, _) = app.signed_in(Role::Viewer).await;
+    let csv = client.get("/feedback/export.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+    let got: Vec<(i64, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].parse().unwrap(), r[13].to_owned())
+        })
+        .collect();
+    assert_eq!(got, expected);
+}

@@ -168,3 +168,39 @@ pub async fn shared_snapshot(
         .collect();
     Ok((items, tags, names))
 }
+
+/// A live tag with its item's place in the export's order.
+#[derive(Debug)]
+pub struct OrderedTag {
+    pub received_at: OffsetDateTime,
+    pub tag: ExportedTag,
+}
+
+/// Every live tag of every item (archived or not), in the export's order: by the item's
+/// `received_at` and id, newest first, then tag order. A whole export reads its tags this way,
+/// alongside the items, instead of probing the index for each batch of ids: one hash join and
+/// one sort (about 4 s at 1.7M tags) against a probe per item (about 9 µs each, 9 s at 1M items).
+pub fn all_live_tags<'a>(db: impl PgExecutor<'a> + 'a) -> BoxStream<'a, sqlx::Result<OrderedTag>> {
+    use futures_util::StreamExt;
+    sqlx::query!(
+        r#"select f.received_at, ft.id as "id!", ft.feedback_id as "feedback_id!",
+                  ft.theme_id as "theme_id!", ft.state as "state!"
+           from feedback_themes ft
+           join feedback f on f.id = ft.feedback_id
+           where ft.state <> 'rejected'
+           order by f.received_at desc, f.id desc, ft.id"#
+    )
+    .fetch(db)
+    .map(|r| {
+        r.map(|r| OrderedTag {
+            received_at: r.received_at,
+            tag: ExportedTag {
+                id: r.id,
+                feedback_id: r.feedback_id,
+                theme_id: r.theme_id,
+                state: r.state,
+            },
+        })
+    })
+    .boxed()
+}
