@@ -13,7 +13,7 @@ pub use export::{
     ExportConn, ExportedFeedback, ExportedTag, OrderedTag, all_live_tags, export, live_tags,
     shared_snapshot,
 };
-pub use search::RANKED_MATCHES;
+pub use search::{RANKED_MATCHES, named_accounts};
 pub use upsert::{Reporters, Written, skip_arr_snapshot_trigger, upsert_many};
 
 /// A feedback item as lists show it.

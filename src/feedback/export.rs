@@ -420,8 +420,7 @@ fn export_stream(
             ..Filter::default()
         };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_AHEAD);
-    let (batches, mut to_encode) =
-        tokio::sync::mpsc::channel::<(Vec<ExportedFeedback>, Themes)>(2);
+    let (batches, mut to_encode) = tokio::sync::mpsc::channel::<(Vec<ExportedFeedback>, Themes)>(2);
     let out = tx.clone();
     let encoder = tokio::spawn(async move {
         let mut buf = Vec::with_capacity(CHUNK_BYTES * 5 / 4);
@@ -448,7 +447,14 @@ fn export_stream(
             Err(err) => return fail(&tx, err).await,
         };
         let names = Arc::new(names);
-        let rows = db::export(&mut *items, &filter);
+        let named = match filter.q.as_deref() {
+            Some(q) => match db::named_accounts(&mut *items, q).await {
+                Ok(named) => named,
+                Err(err) => return fail(&tx, err).await,
+            },
+            None => Vec::new(),
+        };
+        let rows = db::export(&mut *items, &filter, &named);
         let read = if whole {
             merge_tags(rows, tags, names, batches).await
         } else {

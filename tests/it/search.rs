@@ -88,7 +88,10 @@ async fn search_paging_and_exports_reach_every_match_past_2000(pool: PgPool) {
         "{}",
         page.body
     );
-    assert!(page.body.contains("href=\"/feedback?q=card&amp;sort=newest\""));
+    assert!(
+        page.body
+            .contains("href=\"/feedback?q=card&amp;sort=newest\"")
+    );
     let rare = client.get("/feedback?q=statement").await;
     assert!(rare.body.contains("Best matches first."));
     assert!(!rare.body.contains("among the newest"));
@@ -118,26 +121,37 @@ async fn a_common_search_ranks_its_newest_matches_then_lists_the_older_ones(pool
             .fetch_all(&app.pool)
             .await
             .unwrap();
-    let strong: Vec<i64> =
-        sqlx::query_scalar("select id from feedback where body like 'Card, card%' order by received_at desc")
-            .fetch_all(&app.pool)
-            .await
-            .unwrap();
+    let strong: Vec<i64> = sqlx::query_scalar(
+        "select id from feedback where body like 'Card, card%' order by received_at desc",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
 
     let (token, _) = app.token(Role::Viewer).await;
     let mut api = app.client();
     let ids = all_pages(&mut api, &token, "q=card").await;
     assert_eq!(ids.len(), 1200, "every match");
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 1200, "each once");
-    assert_eq!(ids[0], strong[0], "the best of the newest matches comes first");
+    assert_eq!(
+        ids[0], strong[0],
+        "the best of the newest matches comes first"
+    );
     let (newest, older) = ids.split_at(ranked as usize);
     assert_eq!(
         newest.iter().collect::<HashSet<_>>(),
         by_age[..ranked as usize].iter().collect::<HashSet<_>>(),
         "the first 1,000 are the newest matches"
     );
-    assert_eq!(older, &by_age[ranked as usize..], "then the older ones, newest first");
-    assert!(older.contains(&strong[1]), "an older strong match waits its turn");
+    assert_eq!(
+        older,
+        &by_age[ranked as usize..],
+        "then the older ones, newest first"
+    );
+    assert!(
+        older.contains(&strong[1]),
+        "an older strong match waits its turn"
+    );
 
     let sorted = all_pages(&mut api, &token, "q=card&sort=newest").await;
     assert_eq!(sorted, by_age, "sort=newest lists every match newest first");
@@ -385,7 +399,10 @@ async fn a_whole_export_gives_each_item_its_own_tags(pool: PgPool) {
     .fetch_all(&app.pool)
     .await
     .unwrap();
-    assert!(expected.iter().any(|(_, t)| t.contains("; ")), "items with two tags");
+    assert!(
+        expected.iter().any(|(_, t)| t.contains("; ")),
+        "items with two tags"
+    );
 
     let (mut client, _) = app.signed_in(Role::Viewer).await;
     let csv = client.get("/feedback/export.csv").await;

@@ -144,7 +144,17 @@ async fn search_in(
     if let Some(since) = since
         && (rows.len() as i64) < limit
     {
-        rows.extend(by_time(&mut *tx, filter, q, &named, Some(since), limit - rows.len() as i64).await?);
+        rows.extend(
+            by_time(
+                &mut *tx,
+                filter,
+                q,
+                &named,
+                Some(since),
+                limit - rows.len() as i64,
+            )
+            .await?,
+        );
     }
     Ok(Listing::new(rows, limit, since, since.is_some()))
 }
@@ -364,7 +374,7 @@ async fn by_time(
 }
 
 /// The accounts whose name the search's words match (as prefixes).
-async fn named_accounts(db: impl PgExecutor<'_>, q: &str) -> sqlx::Result<Vec<i64>> {
+pub async fn named_accounts(db: impl PgExecutor<'_>, q: &str) -> sqlx::Result<Vec<i64>> {
     sqlx::query_scalar!(
         r#"select a.id from accounts a
            where to_tsvector('english', a.name)
