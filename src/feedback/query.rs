@@ -36,7 +36,7 @@ pub struct ListParams {
     /// Reporter's user id.
     #[param(value_type = Option<i64>)]
     pub reporter: Option<String>,
-    /// With `q`: `relevance` (the default: best match first among the newest 1,000 matches, then
+    /// With `q`: `relevance` (the default: best match first among the newest 500 matches, then
     /// the older matches newest first; every match once) or `newest` (every match newest first).
     #[param(schema_with = sort_schema)]
     pub sort: Option<String>,

@@ -83,7 +83,7 @@ async fn search_paging_and_exports_reach_every_match_past_2000(pool: PgPool) {
     let page = client.get("/feedback?q=card").await;
     assert!(
         page.body.contains(
-            "Best matches first among the newest 1,000 matches, then the older matches, newest first"
+            "Best matches first among the newest 500 matches, then the older matches, newest first"
         ),
         "{}",
         page.body
@@ -97,7 +97,7 @@ async fn search_paging_and_exports_reach_every_match_past_2000(pool: PgPool) {
     assert!(!rare.body.contains("among the newest"));
 }
 
-/// A search that matches more items than it ranks: its newest 1,000 matches come best match
+/// A search that matches more items than it ranks: its newest 500 matches come best match
 /// first (the best of them on the first page), then every older match, newest first, even one
 /// that matches better; each match once, across every page.
 #[sqlx::test]
@@ -141,7 +141,7 @@ async fn a_common_search_ranks_its_newest_matches_then_lists_the_older_ones(pool
     assert_eq!(
         newest.iter().collect::<HashSet<_>>(),
         by_age[..ranked as usize].iter().collect::<HashSet<_>>(),
-        "the first 1,000 are the newest matches"
+        "the first 500 are the newest matches"
     );
     assert_eq!(
         older,
