@@ -467,8 +467,9 @@ pub async fn list(
         return Err(AppError::Validation(errors).into());
     }
     filter.add_semantic(&state.pool).await?;
-    let rows = db::list(&state.pool, &filter, cursor, limit).await?;
-    let next_cursor = super::web::next_cursor(&rows, limit).map(|c| c.encode());
+    let listing = db::list(&state.pool, &filter, cursor, limit).await?;
+    let rows = listing.rows;
+    let next_cursor = listing.next.map(|c| c.encode());
     let themes = themes_of(&state.pool, &rows).await?;
     Ok(Json(FeedbackPage {
         items: rows

@@ -7,8 +7,13 @@ use super::NewFeedback;
 use super::query::{Cursor, Filter};
 
 mod export;
+mod search;
 mod upsert;
-pub use export::{ExportedFeedback, export};
+pub use export::{
+    ExportConn, ExportedFeedback, ExportedTag, OrderedTag, all_live_tags, export, live_tags,
+    shared_snapshot,
+};
+pub use search::{RANKED_MATCHES, named_accounts};
 pub use upsert::{Reporters, Written, skip_arr_snapshot_trigger, upsert_many};
 
 /// A feedback item as lists show it.
@@ -82,13 +87,65 @@ pub struct ListedFeedback {
 pub const MARK_START: char = '\u{2}';
 pub const MARK_END: char = '\u{3}';
 
-/// One page of feedback matching `filter`, newest first (or best match first when searching).
-/// Lists read `limit` rows past the cursor. A search reaches every match: words match as
-/// prefixes ("refun" finds "refund") in the item's text or its account's name, exact words rank
-/// first, and the page is a keyset on (rank, id), or on (received_at, id) when
-/// `filter.newest_first` (exports walk a search that way).
+/// A page of the feedback list.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub rows: Vec<ListedFeedback>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<Cursor>,
+    /// A search matched more than [`RANKED_MATCHES`] items: its newest matches come best match
+    /// first, then the older ones newest first.
+    pub ranked_newest: bool,
+}
+
+impl Listing {
+    /// A page of `rows` (a full page has `limit`): the next one starts after its last row, by
+    /// rank if that row was ranked (among the matches from `since` on), else by time.
+    fn new(
+        rows: Vec<ListedFeedback>,
+        limit: i64,
+        since: Option<(OffsetDateTime, i64)>,
+        ranked_newest: bool,
+    ) -> Listing {
+        let next = ((rows.len() as i64) >= limit)
+            .then(|| rows.last())
+            .flatten()
+            .map(|last| match last.rank {
+                Some(rank) => Cursor::Rank {
+                    rank,
+                    id: last.item.id,
+                    since,
+                },
+                None => Cursor::Time {
+                    received_at: last.item.received_at,
+                    id: last.item.id,
+                },
+            });
+        Listing {
+            rows,
+            next,
+            ranked_newest,
+        }
+    }
+}
+
+/// One page of feedback matching `filter`, newest first, reading `limit` rows past the cursor;
+/// a search (`filter.q`) lists its matches as [`search::search`] says.
 #[tracing::instrument(skip_all)]
 pub async fn list(
+    pool: &sqlx::PgPool,
+    filter: &Filter,
+    cursor: Option<Cursor>,
+    limit: i64,
+) -> sqlx::Result<Listing> {
+    if let Some(q) = &filter.q {
+        return search::search(pool, filter, q, cursor, limit).await;
+    }
+    let rows = list_by_time(pool, filter, cursor, limit).await?;
+    Ok(Listing::new(rows, limit, None, false))
+}
+
+async fn list_by_time(
     db: impl PgExecutor<'_> + Copy,
     filter: &Filter,
     cursor: Option<Cursor>,
@@ -98,130 +155,6 @@ pub async fn list(
     let source = filter.source.map(|s| s.as_str());
     let segment = filter.segment.map(|s| s.as_str());
     let lifecycle = filter.lifecycle.map(|s| s.as_str());
-    if let Some(q) = &filter.q {
-        let by_time = filter.newest_first;
-        let (after_rank, after_at, after_id) = match cursor {
-            Some(Cursor::Rank { rank, id }) if !by_time => (Some(rank), None, Some(id)),
-            Some(Cursor::Time { received_at, id }) if by_time => {
-                (None, Some(received_at), Some(id))
-            }
-            _ => (None, None, None),
-        };
-        let (semantic_ids, semantic_rank): (Vec<i64>, Vec<f32>) =
-            filter.semantic.iter().copied().unzip();
-        let rows = sqlx::query!(
-            r#"with query as (
-                 select websearch_to_tsquery('english', $1) as exact,
-                        -- every lexeme becomes a prefix: 'refun' & 'card' -> 'refun':* & 'card':*
-                        regexp_replace(websearch_to_tsquery('english', $1)::text,
-                                       '''((?:[^'']|'''')+)''', '''\1'':*', 'g')::tsquery as prefix
-               ),
-               named as (
-                 select a.id from accounts a
-                 where to_tsvector('english', a.name) @@ (select prefix from query)
-               ),
-               -- Two index scans (text through the GIN index, accounts through account_id)
-               -- rather than one `or` that only a sequential scan can answer.
-               -- The tsquery is written out again (not taken from `query`) so the planner sees
-               -- how common the words are: the GIN index for rare ones, a scan for common ones.
-               hits as (
-                 select f.id from feedback f
-                 where f.search @@ regexp_replace(websearch_to_tsquery('english', $1)::text,
-                                                  '''((?:[^'']|'''')+)''', '''\1'':*', 'g')::tsquery
-                 union
-                 select f.id from feedback f where f.account_id in (select id from named)
-                 -- Hybrid search: items close in meaning (ranked in Rust over stored vectors).
-                 union
-                 select unnest($21::bigint[])
-               ),
-               semantic as (
-                 select s.id, s.boost from unnest($21::bigint[], $22::real[]) as s(id, boost)
-               ),
-               matched as (
-                 select f.id, f.received_at,
-                        (ts_rank(f.search, (select prefix from query))
-                         + ts_rank(f.search, (select exact from query))
-                         + case when f.account_id in (select id from named) then 0.05::real else 0::real end
-                         + coalesce((select s.boost from semantic s where s.id = f.id), 0::real)
-                        )::real as rank
-                 from hits h
-                 join feedback f on f.id = h.id
-                 left join accounts a on a.id = f.account_id
-                 where (f.archived_at is not null) = $20::bool
-                   and ($2::text is null or f.source = $2)
-                   and ($16::text is null
-                        or f.account_id in (select id from accounts where external_id = $16 or id = $3))
-                   and ($4::text is null or a.segment = $4)
-                   and ($5::text is null or a.lifecycle = $5)
-                   and ($6::timestamptz is null or f.received_at >= $6)
-                   and ($7::timestamptz is null or f.received_at < $7)
-                   and ($8::int2 is null or f.nps_score between $8 and $9)
-                   and ($10::bigint is null or f.reporter_id = $10)
-                   and ($17::bigint is null or f.id in (select c.feedback_id from import_changes c where c.batch_id = $17))
-                   and ($18::bigint is null or exists (select 1 from feedback_themes ft
-                        where ft.feedback_id = f.id and ft.theme_id = $18 and ft.state <> 'rejected'))
-                   and (not $19::bool or not exists (select 1 from feedback_themes ft
-                        where ft.feedback_id = f.id and ft.state <> 'rejected'))
-               ),
-               page as (
-                 select m.id, m.rank from matched m
-                 where case when $15::bool
-                            then $12::timestamptz is null or (m.received_at, m.id) < ($12, $13)
-                            else $11::real is null or (m.rank, m.id) < ($11, $13) end
-                 order by case when $15 then 0::real else m.rank end desc,
-                          case when $15 then m.received_at end desc, m.id desc
-                 limit $14
-               )
-               select f.id, f.source, f.external_id, f.title, f.body,
-                      f.account_id, a.name as "account_name?", a.external_id as "account_external_id?",
-                      f.contact_email, f.reporter_id, u.name as "reporter_name?", u.email as "reporter_email?",
-                      f.received_at, f.nps_score, f.arr_cents_snapshot, f.currency_snapshot,
-                      f.metadata, p.rank as "rank!",
-                      ts_headline('english', coalesce(f.title || E'\n', '') || f.body, (select prefix from query),
-                        'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=25, MinWords=8, FragmentDelimiter=" … "') as "headline!"
-               from page p
-               join feedback f on f.id = p.id
-               left join accounts a on a.id = f.account_id
-               left join users u on u.id = f.reporter_id
-               order by case when $15 then 0::real else p.rank end desc,
-                        case when $15 then f.received_at end desc, f.id desc"#,
-            q,
-            source,
-            filter.account_id,
-            segment,
-            lifecycle,
-            filter.from,
-            filter.until,
-            nps_min,
-            nps_max,
-            filter.reporter_id,
-            after_rank,
-            after_at,
-            after_id,
-            limit,
-            by_time,
-            filter.account_external_id,
-            filter.import_id,
-            filter.theme_id,
-            filter.untagged,
-            filter.archived,
-            &semantic_ids,
-            &semantic_rank
-        )
-        .fetch_all(db)
-        .await?;
-        return Ok(rows
-            .into_iter()
-            .map(|r| ListedFeedback {
-                item: feedback_row!(r),
-                reporter_email: r.reporter_email,
-                metadata: r.metadata,
-                rank: (!by_time).then_some(r.rank),
-                headline: Some(r.headline),
-            })
-            .collect());
-    }
-
     let (before_at, before_id) = match cursor {
         Some(Cursor::Time { received_at, id }) => (Some(received_at), Some(id)),
         _ => (None, None),

@@ -9,6 +9,7 @@
 //! so spreadsheets don't run them as formulas; the importer removes it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -20,7 +21,7 @@ use time::format_description::well_known::Rfc3339;
 
 use futures_util::TryStreamExt;
 
-use super::api::{FeedbackItem, ItemTheme, themes_of_ids};
+use super::api::{FeedbackItem, ItemTheme};
 use super::db::{self, ExportedFeedback};
 use super::query::{Filter, ListParams};
 use crate::app::AppState;
@@ -232,33 +233,179 @@ fn json_item(r: ExportedFeedback, themes: &mut Themes) -> FeedbackItem {
     }
 }
 
-/// A batch of items with its themes being read on another connection.
-type Pending = (
-    Vec<ExportedFeedback>,
-    tokio::task::JoinHandle<sqlx::Result<Themes>>,
-);
-
 /// Log a failed export and end the response with an error (the client sees a cut download).
 async fn fail(tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>, err: sqlx::Error) {
     tracing::error!(error = %err, "export failed");
     let _ = tx.send(Err(std::io::Error::other("export failed"))).await;
 }
 
-fn themes_for(
-    pool: &sqlx::PgPool,
-    rows: &[ExportedFeedback],
-) -> tokio::task::JoinHandle<sqlx::Result<Themes>> {
-    let pool = pool.clone();
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    tokio::spawn(async move { themes_of_ids(&pool, &ids).await })
+/// The second connection of an export: in the items' snapshot, it reads their tags.
+type TagsConn = db::ExportConn;
+/// Batches of items with their themes, on their way to the encoder.
+type Batches = tokio::sync::mpsc::Sender<(Vec<ExportedFeedback>, Themes)>;
+type Rows<'a> = futures_util::stream::BoxStream<'a, sqlx::Result<ExportedFeedback>>;
+
+fn item_theme(tag: db::ExportedTag, names: &HashMap<i64, String>) -> ItemTheme {
+    ItemTheme {
+        tag_id: tag.id,
+        theme_id: tag.theme_id,
+        name: names.get(&tag.theme_id).cloned().unwrap_or_default(),
+        state: tag.state,
+    }
+}
+
+/// The next batch of items (empty when all are read).
+async fn next_batch(rows: &mut Rows<'_>) -> sqlx::Result<Vec<ExportedFeedback>> {
+    let mut batch = Vec::with_capacity(BATCH_ROWS);
+    while batch.len() < BATCH_ROWS {
+        match rows.try_next().await? {
+            Some(row) => batch.push(row),
+            None => break,
+        }
+    }
+    Ok(batch)
+}
+
+/// A batch's themes being read on the second connection, which the task hands back.
+type Lookup = tokio::task::JoinHandle<(TagsConn, sqlx::Result<Themes>)>;
+
+fn lookup(mut conn: TagsConn, names: Arc<HashMap<i64, String>>, ids: Vec<i64>) -> Lookup {
+    tokio::spawn(async move {
+        let tags = db::live_tags(&mut *conn, &ids).await;
+        let themes = tags.map(|tags| {
+            let mut by_item = Themes::with_capacity(ids.len());
+            for t in tags {
+                by_item
+                    .entry(t.feedback_id)
+                    .or_default()
+                    .push(item_theme(t, &names));
+            }
+            by_item
+        });
+        (conn, themes)
+    })
+}
+
+/// A filtered export: each batch's tags are looked up by id on the second connection while the
+/// next batch arrives. `Ok(false)`: the client went away.
+async fn probe_tags(
+    mut rows: Rows<'_>,
+    conn: TagsConn,
+    names: Arc<HashMap<i64, String>>,
+    batches: Batches,
+) -> sqlx::Result<bool> {
+    let mut pending: Option<(Vec<ExportedFeedback>, Lookup)> = None;
+    let mut idle = Some(conn);
+    loop {
+        let batch = next_batch(&mut rows).await?;
+        if let Some((items, running)) = pending.take() {
+            let (conn, themes) = running
+                .await
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+            idle = Some(conn);
+            if batches.send((items, themes?)).await.is_err() {
+                return Ok(false);
+            }
+        }
+        if batch.is_empty() {
+            return Ok(true);
+        }
+        let conn = idle
+            .take()
+            .ok_or_else(|| sqlx::Error::Protocol("the tags connection is still busy".into()))?;
+        let ids = batch.iter().map(|r| r.id).collect();
+        pending = Some((batch, lookup(conn, Arc::clone(&names), ids)));
+    }
+}
+
+/// Tags read per streamed chunk.
+const TAG_CHUNK: usize = 4096;
+
+/// A whole export: every live tag streams in the items' order on the second connection (its own
+/// task, a few chunks ahead), and each batch takes the tags up to its last item. Tags of items
+/// the export leaves out (archived ones) are passed over. `Ok(false)`: the client went away.
+async fn merge_tags(
+    mut rows: Rows<'_>,
+    mut conn: TagsConn,
+    names: Arc<HashMap<i64, String>>,
+    batches: Batches,
+) -> sqlx::Result<bool> {
+    let (chunks, mut tags) = tokio::sync::mpsc::channel::<sqlx::Result<Vec<db::OrderedTag>>>(4);
+    let reader = tokio::spawn(async move {
+        let mut stream = db::all_live_tags(&mut *conn);
+        let mut chunk = Vec::with_capacity(TAG_CHUNK);
+        loop {
+            match stream.try_next().await {
+                Ok(Some(tag)) => {
+                    chunk.push(tag);
+                    if chunk.len() == TAG_CHUNK {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(TAG_CHUNK));
+                        if chunks.send(Ok(full)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Ok(None) => {
+                    let _ = chunks.send(Ok(chunk)).await;
+                    return;
+                }
+                Err(err) => {
+                    let _ = chunks.send(Err(err)).await;
+                    return;
+                }
+            }
+        }
+    });
+    let mut ahead: std::collections::VecDeque<db::OrderedTag> = Default::default();
+    let mut tags_done = false;
+    let sent = async {
+        loop {
+            let batch = next_batch(&mut rows).await?;
+            let Some(last) = batch.last() else {
+                return Ok(true);
+            };
+            let edge = (last.received_at, last.id);
+            let mut themes = Themes::with_capacity(batch.len());
+            loop {
+                if ahead.is_empty() && !tags_done {
+                    match tags.recv().await {
+                        Some(chunk) => ahead.extend(chunk?),
+                        None => tags_done = true,
+                    }
+                    continue;
+                }
+                match ahead.front() {
+                    // Newest first: a tag at or before the batch's last item is the batch's.
+                    Some(t) if (t.received_at, t.tag.feedback_id) >= edge => {
+                        if let Some(t) = ahead.pop_front() {
+                            themes
+                                .entry(t.tag.feedback_id)
+                                .or_default()
+                                .push(item_theme(t.tag, &names));
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            if batches.send((batch, themes)).await.is_err() {
+                return Ok(false);
+            }
+        }
+    };
+    let result = sent.await;
+    reader.abort();
+    result
 }
 
 /// Stream every item matching the filters, newest first, through `encode` (which appends a
-/// batch of items, given their themes, to the buffer; `true` for the first batch). The items
-/// come from one statement on one connection, rows arriving while the database still reads;
-/// each batch's themes are read on another connection while the next batch arrives, and a batch
-/// is encoded while the database produces the next rows. A client that goes away closes the
-/// connection, which ends the statement.
+/// batch of items, given their themes, to the buffer; `true` for the first batch).
+///
+/// Three things run at once, each on its own task: the items arrive from one statement on one
+/// connection (rows decoded while the database still reads); their tags are read on a second
+/// connection that shares the first one's snapshot (`pg_export_snapshot`), so they are the tags
+/// of the same moment; and the batches before are encoded and sent. A whole export streams
+/// its tags in the items' order ([`merge_tags`]), a filtered one looks each batch's up by id
+/// ([`probe_tags`]). A client that goes away closes the connections, which ends the statements.
 fn export_stream(
     state: AppState,
     mut filter: Filter,
@@ -267,60 +414,60 @@ fn export_stream(
     tail: &'static [u8],
 ) -> Body {
     filter.newest_first = true;
+    let whole = filter
+        == Filter {
+            newest_first: true,
+            ..Filter::default()
+        };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS_AHEAD);
+    let (batches, mut to_encode) = tokio::sync::mpsc::channel::<(Vec<ExportedFeedback>, Themes)>(2);
+    let out = tx.clone();
+    let encoder = tokio::spawn(async move {
+        let mut buf = Vec::with_capacity(CHUNK_BYTES * 5 / 4);
+        let mut first = true;
+        while let Some((items, themes)) = to_encode.recv().await {
+            encode(&mut buf, items, themes, first);
+            first = false;
+            if buf.len() >= CHUNK_BYTES {
+                let chunk = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES * 5 / 4));
+                if out.send(Ok(Bytes::from(chunk))).await.is_err() {
+                    return false;
+                }
+            }
+        }
+        buf.extend_from_slice(tail);
+        out.send(Ok(Bytes::from(buf))).await.is_ok()
+    });
     tokio::spawn(async move {
         if tx.send(Ok(head)).await.is_err() {
             return;
         }
-        let mut conn = match state.pool.acquire().await {
-            Ok(conn) => conn,
+        let (mut items, tags, names) = match db::shared_snapshot(&state.pool).await {
+            Ok(both) => both,
             Err(err) => return fail(&tx, err).await,
         };
-        let sent = async {
-            let mut rows = db::export(&mut *conn, &filter);
-            let mut buf = Vec::with_capacity(CHUNK_BYTES * 5 / 4);
-            let mut pending: Option<Pending> = None;
-            let mut first = true;
-            let mut read_all = false;
-            loop {
-                let mut batch = Vec::with_capacity(BATCH_ROWS);
-                while !read_all && batch.len() < BATCH_ROWS {
-                    match rows.try_next().await? {
-                        Some(row) => batch.push(row),
-                        None => read_all = true,
-                    }
-                }
-                let next = (!batch.is_empty()).then(|| {
-                    let themes = themes_for(&state.pool, &batch);
-                    (batch, themes)
-                });
-                if let Some((items, themes)) = pending.take() {
-                    let themes = themes
-                        .await
-                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))??;
-                    encode(&mut buf, items, themes, first);
-                    first = false;
-                    if buf.len() >= CHUNK_BYTES {
-                        let chunk =
-                            std::mem::replace(&mut buf, Vec::with_capacity(CHUNK_BYTES * 5 / 4));
-                        if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
-                            return Ok(false);
-                        }
-                    }
-                }
-                pending = next;
-                if read_all && pending.is_none() {
-                    break;
-                }
-            }
-            buf.extend_from_slice(tail);
-            Ok::<_, sqlx::Error>(tx.send(Ok(Bytes::from(buf))).await.is_ok())
+        let names = Arc::new(names);
+        let named = match filter.q.as_deref() {
+            Some(q) => match db::named_accounts(&mut *items, q).await {
+                Ok(named) => named,
+                Err(err) => return fail(&tx, err).await,
+            },
+            None => Vec::new(),
         };
-        match sent.await {
-            Ok(true) => {}
-            Ok(false) => conn.close_on_drop(),
+        let rows = db::export(&mut *items, &filter, &named);
+        let read = if whole {
+            merge_tags(rows, tags, names, batches).await
+        } else {
+            probe_tags(rows, tags, names, batches).await
+        };
+        match read {
+            // Both connections close as they go (ending their read-only transactions).
+            Ok(true) => {
+                let _ = encoder.await;
+            }
+            Ok(false) => encoder.abort(),
             Err(err) => {
-                conn.close_on_drop();
+                encoder.abort();
                 fail(&tx, err).await;
             }
         }

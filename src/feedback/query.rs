@@ -36,7 +36,8 @@ pub struct ListParams {
     /// Reporter's user id.
     #[param(value_type = Option<i64>)]
     pub reporter: Option<String>,
-    /// With `q`: `relevance` (best match first, the default) or `newest`.
+    /// With `q`: `relevance` (the default: best match first among the newest 500 matches, then
+    /// the older matches newest first; every match once) or `newest` (every match newest first).
     #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
     /// Import id: the items that import created or updated.
@@ -156,8 +157,14 @@ pub enum Cursor {
         received_at: OffsetDateTime,
         id: i64,
     },
-    /// Ranked search: strictly after this (rank, id).
-    Rank { rank: f32, id: i64 },
+    /// Ranked search: strictly after this (rank, id). `since` is the oldest ranked match when
+    /// the search matched more than [`super::db::RANKED_MATCHES`] items: the matches from it on
+    /// are ranked, the older ones follow newest first (a [`Cursor::Time`] walks them).
+    Rank {
+        rank: f32,
+        id: i64,
+        since: Option<(OffsetDateTime, i64)>,
+    },
 }
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -394,7 +401,20 @@ impl Cursor {
             Cursor::Time { received_at, id } => {
                 cursor::encode("t", *id, &received_at.unix_timestamp_nanos().to_string())
             }
-            Cursor::Rank { rank, id } => cursor::encode("r", *id, &rank.to_string()),
+            Cursor::Rank {
+                rank,
+                id,
+                since: None,
+            } => cursor::encode("r", *id, &rank.to_string()),
+            Cursor::Rank {
+                rank,
+                id,
+                since: Some((at, since_id)),
+            } => cursor::encode(
+                "r",
+                *id,
+                &format!("{rank};{};{since_id}", at.unix_timestamp_nanos()),
+            ),
         }
     }
 
@@ -405,10 +425,19 @@ impl Cursor {
                 received_at: OffsetDateTime::from_unix_timestamp_nanos(value.parse().ok()?).ok()?,
                 id,
             }),
-            "r" => Some(Cursor::Rank {
-                rank: value.parse().ok().filter(|r: &f32| r.is_finite())?,
-                id,
-            }),
+            "r" => {
+                let mut parts = value.split(';');
+                let rank = parts.next()?.parse().ok().filter(|r: &f32| r.is_finite())?;
+                let since = match (parts.next(), parts.next(), parts.next()) {
+                    (None, _, _) => None,
+                    (Some(at), Some(since_id), None) => Some((
+                        OffsetDateTime::from_unix_timestamp_nanos(at.parse().ok()?).ok()?,
+                        since_id.parse().ok()?,
+                    )),
+                    _ => return None,
+                };
+                Some(Cursor::Rank { rank, id, since })
+            }
             _ => None,
         }
     }
@@ -429,12 +458,20 @@ mod tests {
             Cursor::Rank {
                 rank: 0.0607927,
                 id: 7,
+                since: None,
+            },
+            Cursor::Rank {
+                rank: 0.25,
+                id: 9,
+                since: Some((datetime!(2026-02-03 04:05:06.007 UTC), 8)),
             },
         ] {
             assert_eq!(Cursor::decode(&c.encode()), Some(c));
         }
         assert_eq!(Cursor::decode("not base64!"), None);
         assert_eq!(Cursor::decode(&cursor::encode("r", 1, "NaN")), None);
+        assert_eq!(Cursor::decode(&cursor::encode("r", 1, "0.5;12")), None);
+        assert_eq!(Cursor::decode(&cursor::encode("r", 1, "0.5;1;2;3")), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 
 use super::db::{self, FeedbackDetail, ListedFeedback};
-use super::query::{Cursor, Filter, ListParams};
+use super::query::{Filter, ListParams};
 use super::{NpsBand, Source};
 use crate::accounts::{Lifecycle, Segment};
 use crate::app::AppState;
@@ -180,6 +180,10 @@ pub struct ListPage {
     reporters: Vec<(i64, String)>,
     themes: Vec<(i64, String)>,
     searching: bool,
+    /// The search matched more than `ranked_matches` items (best first among the newest of
+    /// them, then the older ones newest first).
+    ranked_newest: bool,
+    ranked_matches: String,
 }
 
 fn chips(
@@ -244,22 +248,6 @@ fn chips(
     chips
 }
 
-pub fn next_cursor(rows: &[ListedFeedback], limit: i64) -> Option<Cursor> {
-    if (rows.len() as i64) < limit {
-        return None;
-    }
-    rows.last().map(|last| match last.rank {
-        Some(rank) => Cursor::Rank {
-            rank,
-            id: last.item.id,
-        },
-        None => Cursor::Time {
-            received_at: last.item.received_at,
-            id: last.item.id,
-        },
-    })
-}
-
 async fn list(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -269,7 +257,8 @@ async fn list(
     let (mut filter, cursor, limit, errors) = params.parse();
     filter.add_semantic(&state.pool).await?;
     let params = params.shown();
-    let rows = db::list(&state.pool, &filter, cursor, limit).await?;
+    let listing = db::list(&state.pool, &filter, cursor, limit).await?;
+    let rows = listing.rows;
     let reporters = db::reporters(&state.pool).await?;
     let themes: Vec<(i64, String)> = crate::themes::db::list(&state.pool, Some("active"))
         .await?
@@ -277,7 +266,7 @@ async fn list(
         .map(|t| (t.id, t.name))
         .collect();
     let query = params.to_query();
-    let next = next_cursor(&rows, limit).map(|c| {
+    let next = listing.next.map(|c| {
         let sep = if query.is_empty() { "" } else { "&" };
         format!("/feedback?{query}{sep}cursor={}", c.encode())
     });
@@ -299,6 +288,8 @@ async fn list(
         reporters,
         themes,
         searching: filter.q.is_some(),
+        ranked_newest: listing.ranked_newest,
+        ranked_matches: crate::web::format::thousands(db::RANKED_MATCHES),
         params,
     })
 }

@@ -79,12 +79,82 @@ async fn search_paging_and_exports_reach_every_match_past_2000(pool: PgPool) {
     let v: Value = serde_json::from_str(&json.body).expect("valid JSON export");
     assert_eq!(v["items"].as_array().unwrap().len(), 2100);
 
+    // More matches than a search ranks: the page says how it orders them.
     let page = client.get("/feedback?q=card").await;
-    assert!(page.body.contains("Best matches first."));
     assert!(
-        !page.body.contains("newest matches"),
-        "no silent cap is announced"
+        page.body.contains(
+            "Best matches first among the newest 500 matches, then the older matches, newest first"
+        ),
+        "{}",
+        page.body
     );
+    assert!(
+        page.body
+            .contains("href=\"/feedback?q=card&amp;sort=newest\"")
+    );
+    let rare = client.get("/feedback?q=statement").await;
+    assert!(rare.body.contains("Best matches first."));
+    assert!(!rare.body.contains("among the newest"));
+}
+
+/// A search that matches more items than it ranks: its newest 500 matches come best match
+/// first (the best of them on the first page), then every older match, newest first, even one
+/// that matches better; each match once, across every page.
+#[sqlx::test]
+async fn a_common_search_ranks_its_newest_matches_then_lists_the_older_ones(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let ranked = goldthread::feedback::db::RANKED_MATCHES;
+    // 1,200 matches, one a minute back from now; item 300 and item 1,150 say "card" four times.
+    sqlx::query(
+        "insert into feedback (source, body, received_at)
+         select 'support',
+                case when g in (300, 1150) then 'Card, card, card: my card is stuck, visit ' || g
+                     else 'My card was declined at the till, attempt ' || g end,
+                now() - g * interval '1 minute'
+         from generate_series(1, 1200) g",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("insert items");
+    let by_age: Vec<i64> =
+        sqlx::query_scalar("select id from feedback order by received_at desc, id desc")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    let strong: Vec<i64> = sqlx::query_scalar(
+        "select id from feedback where body like 'Card, card%' order by received_at desc",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+
+    let (token, _) = app.token(Role::Viewer).await;
+    let mut api = app.client();
+    let ids = all_pages(&mut api, &token, "q=card").await;
+    assert_eq!(ids.len(), 1200, "every match");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 1200, "each once");
+    assert_eq!(
+        ids[0], strong[0],
+        "the best of the newest matches comes first"
+    );
+    let (newest, older) = ids.split_at(ranked as usize);
+    assert_eq!(
+        newest.iter().collect::<HashSet<_>>(),
+        by_age[..ranked as usize].iter().collect::<HashSet<_>>(),
+        "the first 500 are the newest matches"
+    );
+    assert_eq!(
+        older,
+        &by_age[ranked as usize..],
+        "then the older ones, newest first"
+    );
+    assert!(
+        older.contains(&strong[1]),
+        "an older strong match waits its turn"
+    );
+
+    let sorted = all_pages(&mut api, &token, "q=card&sort=newest").await;
+    assert_eq!(sorted, by_age, "sort=newest lists every match newest first");
 }
 
 #[sqlx::test]
@@ -279,4 +349,71 @@ async fn theme_filter_pages_and_exports_reach_every_tagged_item(pool: PgPool) {
     assert_eq!(ids, cards_only, "both filters, newest first");
     assert!(rows.iter().any(|r| &r[13] == "Fees (suggested); Cards"));
     assert!(rows.iter().all(|r| r[13].starts_with("Fees (suggested)")));
+}
+
+/// A whole export reads every tag in the items' order alongside them: each item carries exactly
+/// its own live tags in tag order, items received at the same moment included, and an archived
+/// item's tags (newest of all, and between two items) go nowhere.
+#[sqlx::test]
+async fn a_whole_export_gives_each_item_its_own_tags(pool: PgPool) {
+    let app = TestApp::new(pool).await;
+    let fees = crate::helpers::theme(&app.pool, "Fees", "fee").await;
+    let cards = crate::helpers::theme(&app.pool, "Cards", "card").await;
+    // 5,000 items (more than a batch), three at each moment; every 7th archived.
+    sqlx::query(
+        "insert into feedback (source, body, received_at, archived_at)
+         select 'support', 'Item ' || g, now() - (g / 3) * interval '1 minute',
+                case when g % 7 = 0 then now() end
+         from generate_series(1, 5000) g",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("insert items");
+    // Every 2nd item has Fees (every 10th rejected), every 3rd Cards (confirmed), in that order
+    // of tags for some items and the other order for others.
+    sqlx::query(
+        "insert into feedback_themes (feedback_id, theme_id, origin, confidence, state)
+         select id, case when id % 4 = 0 then $2 else $1 end, 'auto', 0.8,
+                case when id % 10 = 0 then 'rejected' else 'suggested' end
+         from feedback where id % 2 = 0
+         union all
+         select id, case when id % 4 = 0 then $1 else $2 end, 'manual', null, 'confirmed'
+         from feedback where id % 3 = 0
+         on conflict (feedback_id, theme_id) do nothing",
+    )
+    .bind(fees)
+    .bind(cards)
+    .execute(&app.pool)
+    .await
+    .expect("tag items");
+    let expected: Vec<(i64, String)> = sqlx::query_as(
+        "select f.id, coalesce(string_agg(t.name || case when ft.state = 'suggested' then ' (suggested)' else '' end,
+                                          '; ' order by ft.id), '')
+         from feedback f
+         left join feedback_themes ft on ft.feedback_id = f.id and ft.state <> 'rejected'
+         left join themes t on t.id = ft.theme_id
+         where f.archived_at is null
+         group by f.id, f.received_at
+         order by f.received_at desc, f.id desc",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        expected.iter().any(|(_, t)| t.contains("; ")),
+        "items with two tags"
+    );
+
+    let (mut client, _) = app.signed_in(Role::Viewer).await;
+    let csv = client.get("/feedback/export.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(csv.body.as_bytes());
+    let got: Vec<(i64, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].parse().unwrap(), r[13].to_owned())
+        })
+        .collect();
+    assert_eq!(got, expected);
 }
