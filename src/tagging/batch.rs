@@ -12,7 +12,9 @@
 use std::collections::HashMap;
 
 use super::model::{LabelId, Prediction};
-use super::semantic::{Assessment, SemanticConfig, SemanticModel, VectorExample, mix};
+use super::semantic::{
+    Assessment, SemanticConfig, SemanticModel, VectorExample, label_shares, mix,
+};
 
 /// Unlabelled nodes per graph when tagging in bulk, by default ([`SemanticConfig::graph_items`]).
 /// Denser graphs are right more often and cost more per item (the k-NN graph is quadratic).
@@ -76,13 +78,7 @@ pub fn ranked(
     lexical: &HashMap<LabelId, f32>,
     share: f32,
 ) -> Vec<(LabelId, f32)> {
-    let total: f32 = a.label_probs.iter().sum::<f32>().max(1e-12);
-    let semantic = labels
-        .iter()
-        .copied()
-        .zip(a.label_probs.iter().map(|p| p / total))
-        .collect();
-    mix(semantic, lexical, share)
+    mix(label_shares(labels, a), lexical, share)
 }
 
 /// An assessed item's label the way the app tags it: `None` when more of its mass went to

@@ -20,6 +20,7 @@ pub mod eval_engine;
 pub mod features;
 pub mod keywords;
 pub mod model;
+pub mod propagation;
 pub mod rng;
 pub mod semantic;
 pub mod vectors;

@@ -17,7 +17,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::model::{LabelId, LabelSeed, Polarity, Prediction};
-use super::vectors::{Rows, dot, nearest_neighbours, normalize};
+use super::propagation::{normalised_graph, propagate, to_shares};
+use super::vectors::{Rows, dot, normalize};
 use super::whiten::Whitening;
 
 /// Below this many vectors the common mean is not removed.
@@ -403,7 +404,7 @@ impl SemanticModel {
     /// near-duplicates vetoed.
     pub fn scores(&self, vector: &[f32]) -> Vec<(LabelId, f32)> {
         if let Some(a) = self.assess(vector) {
-            return self.graph_scores(&a);
+            return label_shares(&self.labels, &a);
         }
         let sims = self.similarities(vector);
         let max = sims.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -424,25 +425,12 @@ impl SemanticModel {
         out
     }
 
-    /// Labels' shares of an assessment's non-"untagged" mass, best first.
-    fn graph_scores(&self, a: &Assessment) -> Vec<(LabelId, f32)> {
-        let total: f32 = a.label_probs.iter().sum::<f32>().max(1e-12);
-        let mut out: Vec<(LabelId, f32)> = self
-            .labels
-            .iter()
-            .copied()
-            .zip(a.label_probs.iter().map(|p| p / total))
-            .collect();
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        out
-    }
-
     /// A new item's labels, best first, or `None` when it should stay untagged: more of its
     /// mass goes to "untagged" than to any label (through the graph), or no prototype is close
     /// enough.
     fn ranked(&self, vector: &[f32]) -> Option<Vec<(LabelId, f32)>> {
         if let Some(a) = self.assess(vector) {
-            return (!a.abstains()).then(|| self.graph_scores(&a));
+            return (!a.abstains()).then(|| label_shares(&self.labels, &a));
         }
         let best_sim = self
             .similarities(vector)
@@ -483,6 +471,18 @@ impl SemanticModel {
     }
 }
 
+/// Labels' shares of an assessment's non-"untagged" mass (`labels` in its order), best first.
+pub fn label_shares(labels: &[LabelId], a: &Assessment) -> Vec<(LabelId, f32)> {
+    let total: f32 = a.label_probs.iter().sum::<f32>().max(1e-12);
+    let mut out: Vec<(LabelId, f32)> = labels
+        .iter()
+        .copied()
+        .zip(a.label_probs.iter().map(|p| p / total))
+        .collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    out
+}
+
 /// Semantic confidences mixed with the lexical model's (`lexical`, per label), `share` being
 /// the lexical part; best first, ties to the lower label.
 pub fn mix(
@@ -500,44 +500,6 @@ pub fn mix(
         .collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     out
-}
-
-/// Label propagation, `F = α·S·F + (1-α)·Y` for `cfg.iterations` steps from `F = Y` (`prior`,
-/// `width` columns per node), then every node's mass as shares: labels, then "untagged".
-fn propagate(
-    graph: &[Vec<(usize, f32)>],
-    prior: &[f32],
-    width: usize,
-    cfg: &SemanticConfig,
-) -> Vec<f32> {
-    let alpha = cfg.alpha.clamp(0.0, 0.999);
-    let steps = if graph.is_empty() { 0 } else { cfg.iterations };
-    let mut f = prior.to_vec();
-    for _ in 0..steps {
-        let mut next = vec![0.0f32; f.len()];
-        for (i, edges) in graph.iter().enumerate() {
-            let dst = &mut next[i * width..(i + 1) * width];
-            for &(j, w) in edges {
-                for (d, s) in dst.iter_mut().zip(&f[j * width..(j + 1) * width]) {
-                    *d += alpha * w * s;
-                }
-            }
-            for (d, p) in dst.iter_mut().zip(&prior[i * width..(i + 1) * width]) {
-                *d += (1.0 - alpha) * p;
-            }
-        }
-        f = next;
-    }
-    f.chunks_mut(width).for_each(to_shares);
-    f
-}
-
-/// Clip a row of mass at zero and scale it to sum to 1 (all zero when nothing is left).
-fn to_shares(row: &mut [f32]) {
-    row.iter_mut().for_each(|v| *v = v.max(0.0));
-    let total: f32 = row.iter().sum();
-    let scale = if total > 0.0 { 1.0 / total } else { 0.0 };
-    row.iter_mut().for_each(|v| *v *= scale);
 }
 
 /// Unlabelled items the app's tagger trains with (a sample of recent items). On BANKING77
@@ -572,29 +534,6 @@ fn veto(negatives: &[(usize, Vec<f32>)], v: &[f32], threshold: f32, probs: &mut 
             *p = 0.0;
         }
     }
-}
-
-/// Symmetric k-NN graph, edge weight cosine^power, normalised `D^-1/2 W D^-1/2`.
-fn normalised_graph(x: &Rows, k: usize, power: f32) -> Vec<Vec<(usize, f32)>> {
-    let n = x.len();
-    let mut adj: Vec<Vec<(usize, f32)>> = vec![Vec::new(); n];
-    for (i, nn) in nearest_neighbours(x, k).into_iter().enumerate() {
-        for (j, s) in nn {
-            let w = s.max(0.0).powf(power);
-            if w > 0.0 {
-                adj[i].push((j, w));
-                adj[j].push((i, w));
-            }
-        }
-    }
-    // An edge found from both ends is listed twice: summing them is W + Wᵀ.
-    let degree: Vec<f32> = adj.iter().map(|e| e.iter().map(|p| p.1).sum()).collect();
-    for (i, edges) in adj.iter_mut().enumerate() {
-        for (j, w) in edges.iter_mut() {
-            *w /= (degree[i] * degree[*j]).sqrt().max(1e-12);
-        }
-    }
-    adj
 }
 
 #[cfg(test)]

@@ -164,6 +164,11 @@ impl Tagger {
             .collect()
     }
 
+    /// Items assessed in one graph when many are tagged at once (a semantic tagger only).
+    pub fn bulk_chunk(&self) -> Option<usize> {
+        self.semantic.as_ref().map(|s| s.graph_items())
+    }
+
     /// The weights whose stored vectors the tagger reads, when it has a semantic model.
     pub fn semantic_model(&self) -> Option<&str> {
         self.semantic.as_ref().map(|s| s.model_name.as_str())
@@ -306,10 +311,7 @@ pub async fn tag_feedback_now(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Re
         ..TagRun::default()
     };
     // A semantic tagger assesses a chunk in one graph: a graph's worth of items per chunk.
-    let per = match model.semantic_model() {
-        Some(_) => crate::tagging::SemanticConfig::default().graph_items,
-        None => BATCH as usize,
-    };
+    let per = model.bulk_chunk().unwrap_or(BATCH as usize);
     for chunk in feedback_ids.chunks(per.max(1)) {
         let rows = db::feedback_texts(pool, chunk).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();

@@ -15,7 +15,6 @@ use crate::auth::session::{FlashKind, set_flash};
 use crate::auth::{CurrentUser, Permission};
 use crate::error::{AppError, AppResult};
 use crate::jobs::JobKind as _;
-use crate::tagging::SemanticConfig;
 use crate::web::Layout;
 use crate::web::format::When;
 
@@ -79,12 +78,8 @@ const RETAG_BATCH: i64 = 2000;
 
 /// Items per batch of a semantic retag: one graph's worth ([`crate::tagging::batch`]) for
 /// each core, since a graph costs the same however few of its nodes are being tagged.
-fn batch_size(semantic: bool, ways: usize) -> i64 {
-    if semantic {
-        (SemanticConfig::default().graph_items * ways.max(1)) as i64
-    } else {
-        RETAG_BATCH
-    }
+fn batch_size(bulk_chunk: Option<usize>, ways: usize) -> i64 {
+    bulk_chunk.map_or(RETAG_BATCH, |n| (n * ways.max(1)) as i64)
 }
 
 /// Re-tag every live item: one task streams the texts out (keyset on id), the scoring function
@@ -110,7 +105,7 @@ pub async fn run(pool: &PgPool, job: Option<i64>, dry_run: bool) -> anyhow::Resu
         });
     };
     let ways = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let size = batch_size(model.semantic_model().is_some(), ways);
+    let size = batch_size(model.bulk_chunk(), ways);
     let (read_tx, mut read_rx) = tokio::sync::mpsc::channel::<Vec<super::db::TextRow>>(2);
     let reader = {
         let pool = pool.clone();

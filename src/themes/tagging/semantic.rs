@@ -146,6 +146,11 @@ impl SemanticTagger {
         batch::assess(&self.examples, &pad, &vectors, &self.config)
     }
 
+    /// Unlabelled nodes per graph of [`SemanticTagger::assess_batch`].
+    pub fn graph_items(&self) -> usize {
+        self.config.graph_items.max(1)
+    }
+
     /// The theme for an item assessed in a batch ([`SemanticTagger::assess_batch`]), or `None`.
     pub fn decide(
         &self,
