@@ -1,20 +1,22 @@
-//! Tagging many items at once (a retag, a bulk arrival): each chunk of them joins the examples'
-//! graph as its unlabelled nodes, so labels spread through the items being tagged themselves.
+//! Tagging items with the semantic model, however many at once (one from the form, a webhook's
+//! batch, a retag's thousands): each chunk of them joins the examples' graph as its unlabelled
+//! nodes, so labels spread through the items being tagged themselves.
 //!
-//! [`SemanticModel::train`] with the items to tag as its unlabelled vectors is label
-//! propagation as it is meant to run (transductive): on BANKING77 splits it is right about
-//! two points more often (10-shot) than scoring each item as a new one against a graph of other
-//! items (the out-of-sample extension, [`SemanticModel::classify_mixed`]), which stays for
-//! items that arrive a few at a time. Every chunk's graph holds [`GRAPH_ITEMS`] unlabelled
-//! nodes: the chunk, padded with other items (the app's sample of recent items; the eval's other
-//! training texts), so the sink's calibration does not depend on how many items one run tags.
+//! [`train`] with the items to tag as its unlabelled vectors is label
+//! propagation as it is meant to run (transductive). On BANKING77 splits it is right about
+//! three points more often (10-shot) than scoring each item as a new one against a fixed graph
+//! of 2,000 other items (the out-of-sample extension, which the app once used for fewer than
+//! 100 items): 0.862 against 0.836 for items arriving 20 at a time. Every chunk's graph
+//! holds [`GRAPH_ITEMS`] unlabelled nodes: the chunk, padded with other items (the app's sample
+//! of recent items; the eval's other training texts), so the sink's calibration does not
+//! depend on how many items one run tags, and a single arrival is assessed as it would be in a
+//! retag. A graph costs about the same however few of its nodes are being tagged (about half a
+//! second on one core with 77 themes), which a background job can afford per arrival batch.
 
 use std::collections::HashMap;
 
 use super::model::{LabelId, Prediction};
-use super::semantic::{
-    Assessment, SemanticConfig, SemanticModel, VectorExample, label_shares, mix,
-};
+use super::semantic::{Assessment, SemanticConfig, VectorExample, label_shares, mix, train};
 
 /// Unlabelled nodes per graph when tagging in bulk, by default ([`SemanticConfig::graph_items`]).
 /// Denser graphs are right more often and cost more per item (the k-NN graph is quadratic).
@@ -24,13 +26,9 @@ use super::semantic::{
 /// abstention F1 was 0.603 / 0.615 / 0.600 / 0.608: 4,000 is the best balance.
 pub const GRAPH_ITEMS: usize = 4_000;
 
-/// Below this many items a batch is scored item by item (out-of-sample): a graph costs the
-/// same however few of its nodes are being tagged (about a quarter of a second on one core).
-pub const MIN_BATCH: usize = 100;
-
 /// Where each item's mass went (in `items` order), and the labels in the order of
 /// [`Assessment::label_probs`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Assessed {
     pub labels: Vec<LabelId>,
     pub items: Vec<Assessment>,
@@ -62,8 +60,8 @@ pub fn assess(
             .copied()
             .chain(pad.iter().step_by(step).take(need).copied())
             .collect();
-        let trained = SemanticModel::train(examples, &nodes, cfg);
-        out.labels = trained.model.labels().to_vec();
+        let trained = train(examples, &nodes, cfg);
+        out.labels = trained.labels;
         out.items
             .extend(trained.unlabelled.into_iter().take(chunk.len()));
     }

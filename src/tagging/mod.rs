@@ -35,4 +35,4 @@ pub use eval_engine::Engine;
 pub use features::FeatureConfig;
 pub use keywords::KeywordRules;
 pub use model::{Example, LabelId, LabelSeed, Model, Polarity, Prediction, TrainConfig};
-pub use semantic::{SemanticConfig, SemanticModel, VectorExample};
+pub use semantic::{SemanticConfig, VectorExample};

@@ -34,7 +34,7 @@ pub(super) fn propagate(
 }
 
 /// Clip a row of mass at zero and scale it to sum to 1 (all zero when nothing is left).
-pub(super) fn to_shares(row: &mut [f32]) {
+fn to_shares(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v = v.max(0.0));
     let total: f32 = row.iter().sum();
     let scale = if total > 0.0 { 1.0 / total } else { 0.0 };

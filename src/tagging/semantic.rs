@@ -1,24 +1,21 @@
-//! Few-shot theme classifier over sentence vectors: label propagation with an "untagged" sink, plus prototypes.
+//! Few-shot theme classifier over sentence vectors: label propagation with an "untagged" sink.
 //!
-//! Training takes labelled vectors (confirmed tags, rejections as negatives, a theme's own
-//! name/description/keywords as examples) and, when given, the vectors of the untagged items.
-//! All of them become nodes of a k-nearest-neighbour graph (cosine after removing the common
-//! mean and whitening the within-theme spread, [`Whitening`]); labels spread along its edges
-//! while every unlabelled node also leaks a little mass into an "untagged" sink, so items far
-//! from every theme's examples stay untagged (the calibrated abstention). Self-training rounds
-//! then spread again from the examples plus the items already decided with confidence. Their
-//! results are returned directly; a new item takes the mass of its nearest nodes (the
-//! out-of-sample extension of label propagation: one more step of the same graph), or, for a
-//! model trained without unlabelled items, is scored against per-theme prototypes built from
-//! the examples and the propagated items.
+//! [`train`] takes labelled vectors (confirmed tags, rejections as negatives, a theme's own
+//! name/description/keywords as examples) and the vectors of the items to tag (with others
+//! padding the graph, [`super::batch`]). All of them become nodes of a k-nearest-neighbour
+//! graph (cosine after removing the common mean and whitening the within-theme spread,
+//! [`Whitening`]); labels spread along its edges while every unlabelled node also leaks a little
+//! mass into an "untagged" sink, so items far from every theme's examples stay untagged (the
+//! calibrated abstention). Self-training rounds then spread again from the examples plus the
+//! items already decided with confidence; where each item's mass went is the result.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{LabelId, LabelSeed, Polarity, Prediction};
-use super::propagation::{normalised_graph, propagate, to_shares};
-use super::vectors::{Rows, dot, normalize};
+use super::model::{LabelId, LabelSeed, Polarity};
+use super::propagation::{normalised_graph, propagate};
+use super::vectors::{Rows, dot};
 use super::whiten::Whitening;
 
 /// Below this many vectors the common mean is not removed.
@@ -33,7 +30,7 @@ pub struct VectorExample {
     pub weight: f32,
 }
 
-/// Settings of [`SemanticModel::train`].
+/// Settings of [`train`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SemanticConfig {
@@ -49,22 +46,12 @@ pub struct SemanticConfig {
     /// theme (so it scales with how much evidence the themes have), for a graph of
     /// [`SINK_REFERENCE_PER_THEME`] unlabelled items per theme; see [`sink_mass`] for others.
     pub sink_per_example: f32,
-    /// Weight of a propagated item in its theme's prototype, times its probability.
-    pub pseudo_weight: f32,
-    /// Weight of a rejection (negative mass on its label; subtracted from the prototype).
+    /// Weight of a rejection (negative mass on its label).
     pub negative_weight: f32,
     /// Cosine (after centring) to a rejected text above which its label is vetoed.
     pub veto_similarity: f32,
-    /// Softmax temperature over prototype cosines, for the confidences of new items.
-    pub temperature: f32,
-    /// A new item whose best prototype cosine (after centring) is below this stays untagged.
-    pub abstain_cosine: f32,
     /// Combined engine: share of the lexical model's confidence in a label's score.
     pub lexical_share: f32,
-    /// New items are scored through the graph (their nearest trained nodes' propagated labels
-    /// and "untagged" mass, the out-of-sample extension of label propagation) rather than
-    /// against the prototypes alone, when the graph has at least 50 nodes.
-    pub through_graph: bool,
     /// Self-training rounds: after propagating, every unlabelled item whose mass goes mostly
     /// (over `self_train_confidence`) to one label, or to "untagged", gets `self_train_weight`
     /// of prior mass there, and labels spread again from the examples plus those. Themes
@@ -88,13 +75,9 @@ impl Default for SemanticConfig {
             alpha: 0.8,
             iterations: 20,
             sink_per_example: 0.015,
-            pseudo_weight: 0.5,
             negative_weight: 1.0,
             veto_similarity: 0.9,
-            temperature: 0.05,
-            abstain_cosine: 0.4,
             lexical_share: 0.3,
-            through_graph: true,
             self_train_rounds: 2,
             self_train_weight: 0.3,
             self_train_confidence: 0.5,
@@ -143,331 +126,125 @@ impl Assessment {
     }
 }
 
-/// A trained semantic classifier. Scores a new vector by its nearest trained nodes (when it
-/// was trained with unlabelled items and `through_graph`), else by the prototypes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SemanticModel {
-    labels: Vec<LabelId>,
-    mean: Vec<f32>,
-    whitening: Option<Whitening>,
-    prototypes: Rows,
-    /// The graph's nodes (centred) and where their mass went (labels, then "untagged"; each
-    /// row sums to 1 or is all zero). Empty when scored by prototypes.
-    nodes: Rows,
-    node_mass: Vec<f32>,
-    neighbours: usize,
-    edge_power: f32,
-    negatives: Vec<(usize, Vec<f32>)>,
-    temperature: f32,
-    abstain_cosine: f32,
-    veto_similarity: f32,
-}
-
-/// [`SemanticModel::train`]'s result: the model and one assessment per unlabelled vector.
+/// [`train`]'s result: the labels (ascending, the order of [`Assessment::label_probs`]) and
+/// one assessment per unlabelled vector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trained {
-    pub model: SemanticModel,
+    pub labels: Vec<LabelId>,
     pub unlabelled: Vec<Assessment>,
 }
 
-impl SemanticModel {
-    /// Train from labelled vectors and (optionally) the vectors of the items to tag.
-    pub fn train(
-        examples: &[VectorExample],
-        unlabelled: &[&[f32]],
-        cfg: &SemanticConfig,
-    ) -> Trained {
-        let mut labels: Vec<LabelId> = examples
+/// Propagate the examples' labels over a graph of them and the unlabelled vectors (the items
+/// to tag, and others that pad the graph): where each unlabelled vector's mass went.
+pub fn train(examples: &[VectorExample], unlabelled: &[&[f32]], cfg: &SemanticConfig) -> Trained {
+    let mut labels: Vec<LabelId> = examples
+        .iter()
+        .filter(|e| e.polarity == Polarity::Positive && e.weight > 0.0)
+        .map(|e| e.label)
+        .collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let examples: Vec<(&VectorExample, usize)> = examples
+        .iter()
+        .filter(|e| e.weight.is_finite() && e.weight > 0.0)
+        .filter_map(|e| labels.binary_search(&e.label).ok().map(|li| (e, li)))
+        .collect();
+    let dim = examples
+        .first()
+        .map(|e| e.0.vector.len())
+        .or_else(|| unlabelled.first().map(|u| u.len()))
+        .unwrap_or(0);
+    let nl = labels.len();
+    let n0 = examples.len();
+    let mut x = Rows::from_vectors(
+        dim,
+        examples
             .iter()
-            .filter(|e| e.polarity == Polarity::Positive && e.weight > 0.0)
-            .map(|e| e.label)
-            .collect();
-        labels.sort_unstable();
-        labels.dedup();
-        let examples: Vec<(&VectorExample, usize)> = examples
-            .iter()
-            .filter(|e| e.weight.is_finite() && e.weight > 0.0)
-            .filter_map(|e| labels.binary_search(&e.label).ok().map(|li| (e, li)))
-            .collect();
-        let dim = examples
-            .first()
-            .map(|e| e.0.vector.len())
-            .or_else(|| unlabelled.first().map(|u| u.len()))
-            .unwrap_or(0);
-        let nl = labels.len();
-        let n0 = examples.len();
-        let mut x = Rows::from_vectors(
-            dim,
-            examples
-                .iter()
-                .map(|e| e.0.vector.as_slice())
-                .chain(unlabelled.iter().copied()),
-        );
-        // The mean of a handful of examples is mostly those examples: too few, keep raw cosines.
-        let mean = if x.len() >= MIN_ROWS_TO_CENTER {
-            x.mean()
-        } else {
-            vec![0.0; dim]
-        };
-        x.center(&mean);
-        let members: Vec<(usize, usize)> = examples
-            .iter()
-            .enumerate()
-            .filter(|(_, (e, _))| e.polarity == Polarity::Positive)
-            .map(|(i, (_, li))| (i, *li))
-            .collect();
-        let whitening = (x.len() >= MIN_ROWS_TO_CENTER)
-            .then(|| Whitening::fit(&x, &members, nl, cfg.within_shrinkage))
-            .flatten();
-        if let Some(w) = &whitening {
-            w.apply_rows(&mut x);
-        }
+            .map(|e| e.0.vector.as_slice())
+            .chain(unlabelled.iter().copied()),
+    );
+    // The mean of a handful of examples is mostly those examples: too few, keep raw cosines.
+    let mean = if x.len() >= MIN_ROWS_TO_CENTER {
+        x.mean()
+    } else {
+        vec![0.0; dim]
+    };
+    x.center(&mean);
+    let members: Vec<(usize, usize)> = examples
+        .iter()
+        .enumerate()
+        .filter(|(_, (e, _))| e.polarity == Polarity::Positive)
+        .map(|(i, (_, li))| (i, *li))
+        .collect();
+    let whitening = (x.len() >= MIN_ROWS_TO_CENTER)
+        .then(|| Whitening::fit(&x, &members, nl, cfg.within_shrinkage))
+        .flatten();
+    if let Some(w) = &whitening {
+        w.apply_rows(&mut x);
+    }
 
-        // Label propagation: F = α·S·F + (1-α)·Y, S the symmetrically normalised k-NN graph.
-        let n = x.len();
-        let width = nl + 1;
-        let mut prior = vec![0.0f32; n * width];
-        let mut positive_mass = 0.0f32;
-        for (i, (e, li)) in examples.iter().enumerate() {
-            if e.polarity == Polarity::Positive {
-                prior[i * width + li] += e.weight;
-                positive_mass += e.weight;
-            } else {
-                prior[i * width + li] -= e.weight * cfg.negative_weight;
-            }
-        }
-        let sink = sink_mass(cfg.sink_per_example, positive_mass, nl, n - n0);
-        for u in n0..n {
-            prior[u * width + nl] = sink;
-        }
-        let graph = if unlabelled.is_empty() {
-            Vec::new()
+    // Label propagation: F = α·S·F + (1-α)·Y, S the symmetrically normalised k-NN graph.
+    let n = x.len();
+    let width = nl + 1;
+    let mut prior = vec![0.0f32; n * width];
+    let mut positive_mass = 0.0f32;
+    for (i, (e, li)) in examples.iter().enumerate() {
+        if e.polarity == Polarity::Positive {
+            prior[i * width + li] += e.weight;
+            positive_mass += e.weight;
         } else {
-            normalised_graph(&x, cfg.neighbours, cfg.edge_power)
-        };
-        let mut mass = propagate(&graph, &prior, width, cfg);
-        if !graph.is_empty() {
-            for _ in 0..cfg.self_train_rounds {
-                let mut boosted = prior.clone();
-                for u in n0..n {
-                    let row = &mass[u * width..(u + 1) * width];
-                    let (best, p) = row
-                        .iter()
-                        .copied()
-                        .enumerate()
-                        .fold((0, 0.0f32), |b, (i, p)| if p > b.1 { (i, p) } else { b });
-                    if p > cfg.self_train_confidence {
-                        boosted[u * width + best] += cfg.self_train_weight;
-                    }
-                }
-                mass = propagate(&graph, &boosted, width, cfg);
-            }
+            prior[i * width + li] -= e.weight * cfg.negative_weight;
         }
-
-        let negatives: Vec<(usize, Vec<f32>)> = examples
-            .iter()
-            .enumerate()
-            .filter(|(_, (e, _))| e.polarity == Polarity::Negative)
-            .map(|(i, (_, li))| (*li, x.row(i).to_vec()))
-            .collect();
-        let assessments: Vec<Assessment> = (n0..n)
-            .map(|u| {
+    }
+    let sink = sink_mass(cfg.sink_per_example, positive_mass, nl, n - n0);
+    for u in n0..n {
+        prior[u * width + nl] = sink;
+    }
+    let graph = if unlabelled.is_empty() {
+        Vec::new()
+    } else {
+        normalised_graph(&x, cfg.neighbours, cfg.edge_power)
+    };
+    let mut mass = propagate(&graph, &prior, width, cfg);
+    if !graph.is_empty() {
+        for _ in 0..cfg.self_train_rounds {
+            let mut boosted = prior.clone();
+            for u in n0..n {
                 let row = &mass[u * width..(u + 1) * width];
-                let mut label_probs = row[..nl].to_vec();
-                veto(&negatives, x.row(u), cfg.veto_similarity, &mut label_probs);
-                Assessment {
-                    label_probs,
-                    untagged: row[nl],
-                }
-            })
-            .collect();
-
-        // A handful of nodes is no neighbourhood: small graphs score by prototypes.
-        let (nodes, node_mass) =
-            if cfg.through_graph && !graph.is_empty() && n >= MIN_ROWS_TO_CENTER {
-                (x.clone(), mass)
-            } else {
-                (
-                    Rows {
-                        dim,
-                        data: Vec::new(),
-                    },
-                    Vec::new(),
-                )
-            };
-
-        // Prototypes: examples, rejections subtracted, propagated items by their probability.
-        let mut prototypes = Rows {
-            dim,
-            data: vec![0.0; nl * dim],
-        };
-        for (i, (e, li)) in examples.iter().enumerate() {
-            let sign = match e.polarity {
-                Polarity::Positive => e.weight,
-                Polarity::Negative => -e.weight * cfg.negative_weight,
-            };
-            for (p, v) in prototypes.row_mut(*li).iter_mut().zip(x.row(i)) {
-                *p += sign * v;
-            }
-        }
-        for (a, u) in assessments.iter().zip(n0..n) {
-            if a.abstains() {
-                continue;
-            }
-            for (li, &p) in a.label_probs.iter().enumerate().filter(|(_, p)| **p > 0.05) {
-                for (d, v) in prototypes.row_mut(li).iter_mut().zip(x.row(u)) {
-                    *d += cfg.pseudo_weight * p * v;
+                let (best, p) = row
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .fold((0, 0.0f32), |b, (i, p)| if p > b.1 { (i, p) } else { b });
+                if p > cfg.self_train_confidence {
+                    boosted[u * width + best] += cfg.self_train_weight;
                 }
             }
-        }
-        for li in 0..nl {
-            normalize(prototypes.row_mut(li));
-        }
-        Trained {
-            model: SemanticModel {
-                labels,
-                mean,
-                whitening,
-                prototypes,
-                nodes,
-                node_mass,
-                neighbours: cfg.neighbours.max(1),
-                edge_power: cfg.edge_power,
-                negatives,
-                temperature: cfg.temperature.max(1e-4),
-                abstain_cosine: cfg.abstain_cosine,
-                veto_similarity: cfg.veto_similarity,
-            },
-            unlabelled: assessments,
+            mass = propagate(&graph, &boosted, width, cfg);
         }
     }
 
-    /// Labels known to the model, ascending (the order of [`Assessment::label_probs`]).
-    pub fn labels(&self) -> &[LabelId] {
-        &self.labels
-    }
-
-    fn centred(&self, vector: &[f32]) -> Vec<f32> {
-        let mut v: Vec<f32> = vector.iter().zip(&self.mean).map(|(a, m)| a - m).collect();
-        normalize(&mut v);
-        if let Some(w) = &self.whitening {
-            w.apply(&mut v);
-        }
-        v
-    }
-
-    /// Cosine (after centring) of a new vector to every label's prototype, in label order.
-    pub fn similarities(&self, vector: &[f32]) -> Vec<f32> {
-        let v = self.centred(vector);
-        (0..self.labels.len())
-            .map(|li| dot(&v, self.prototypes.row(li)))
-            .collect()
-    }
-
-    /// Where a new item's mass goes, from its nearest trained nodes (weights cosine^power, as
-    /// in the graph), rejected near-duplicates vetoed; `None` when scored by prototypes.
-    pub fn assess(&self, vector: &[f32]) -> Option<Assessment> {
-        if self.nodes.is_empty() {
-            return None;
-        }
-        let v = self.centred(vector);
-        let mut sims: Vec<(f32, usize)> = (0..self.nodes.len())
-            .map(|i| (dot(&v, self.nodes.row(i)), i))
-            .collect();
-        let k = self.neighbours.min(sims.len());
-        if k < sims.len() {
-            sims.select_nth_unstable_by(k, |a, b| b.0.total_cmp(&a.0));
-        }
-        let nl = self.labels.len();
-        let mut mass = vec![0.0f32; nl + 1];
-        for &(s, i) in &sims[..k] {
-            let w = s.max(0.0).powf(self.edge_power);
-            for (m, r) in mass
-                .iter_mut()
-                .zip(&self.node_mass[i * (nl + 1)..(i + 1) * (nl + 1)])
-            {
-                *m += w * r;
+    let negatives: Vec<(usize, Vec<f32>)> = examples
+        .iter()
+        .enumerate()
+        .filter(|(_, (e, _))| e.polarity == Polarity::Negative)
+        .map(|(i, (_, li))| (*li, x.row(i).to_vec()))
+        .collect();
+    let assessments: Vec<Assessment> = (n0..n)
+        .map(|u| {
+            let row = &mass[u * width..(u + 1) * width];
+            let mut label_probs = row[..nl].to_vec();
+            veto(&negatives, x.row(u), cfg.veto_similarity, &mut label_probs);
+            Assessment {
+                label_probs,
+                untagged: row[nl],
             }
-        }
-        to_shares(&mut mass);
-        let untagged = mass[nl];
-        mass.truncate(nl);
-        veto(&self.negatives, &v, self.veto_similarity, &mut mass);
-        Some(Assessment {
-            label_probs: mass,
-            untagged,
         })
-    }
+        .collect();
 
-    /// Every label with its confidence, best first: through the graph (labels' share of the
-    /// item's non-"untagged" mass) or a softmax over prototype cosines; rejected
-    /// near-duplicates vetoed.
-    pub fn scores(&self, vector: &[f32]) -> Vec<(LabelId, f32)> {
-        if let Some(a) = self.assess(vector) {
-            return label_shares(&self.labels, &a);
-        }
-        let sims = self.similarities(vector);
-        let max = sims.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut p: Vec<f32> = sims
-            .iter()
-            .map(|s| ((s - max) / self.temperature).exp())
-            .collect();
-        let total: f32 = p.iter().sum();
-        p.iter_mut().for_each(|v| *v /= total.max(1e-12));
-        veto(
-            &self.negatives,
-            &self.centred(vector),
-            self.veto_similarity,
-            &mut p,
-        );
-        let mut out: Vec<(LabelId, f32)> = self.labels.iter().copied().zip(p).collect();
-        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        out
-    }
-
-    /// A new item's labels, best first, or `None` when it should stay untagged: more of its
-    /// mass goes to "untagged" than to any label (through the graph), or no prototype is close
-    /// enough.
-    fn ranked(&self, vector: &[f32]) -> Option<Vec<(LabelId, f32)>> {
-        if let Some(a) = self.assess(vector) {
-            return (!a.abstains()).then(|| label_shares(&self.labels, &a));
-        }
-        let best_sim = self
-            .similarities(vector)
-            .into_iter()
-            .fold(f32::NEG_INFINITY, f32::max);
-        if best_sim < self.abstain_cosine {
-            return None;
-        }
-        Some(self.scores(vector))
-    }
-
-    /// A new item's label the way the app tags it: `None` when it should stay untagged
-    /// (see [`SemanticModel::classify`]), otherwise the best of [`mix`] with the lexical
-    /// model's confidences.
-    pub fn classify_mixed(
-        &self,
-        vector: &[f32],
-        lexical: &HashMap<LabelId, f32>,
-        share: f32,
-    ) -> Option<Prediction> {
-        mix(self.ranked(vector)?, lexical, share)
-            .first()
-            .filter(|(_, c)| *c > 0.0)
-            .map(|&(label, confidence)| Prediction {
-                label,
-                confidence: confidence.clamp(0.0, 1.0),
-            })
-    }
-
-    /// Best label for a new vector, or `None` when it should stay untagged: more of its mass
-    /// goes to "untagged" than to any label (through the graph), or no prototype is close
-    /// enough.
-    pub fn classify(&self, vector: &[f32]) -> Option<Prediction> {
-        self.ranked(vector)?
-            .first()
-            .filter(|(_, c)| *c > 0.0)
-            .map(|&(label, confidence)| Prediction { label, confidence })
+    Trained {
+        labels,
+        unlabelled: assessments,
     }
 }
 
@@ -501,11 +278,6 @@ pub fn mix(
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     out
 }
-
-/// Unlabelled items the app's tagger trains with (a sample of recent items). On BANKING77
-/// splits, 2,000 instead of 1,000 raised the app path's 10-shot accuracy by about 2 points
-/// (a denser graph puts a new item's nearest nodes closer); scoring costs grow with it.
-pub const UNLABELLED_SAMPLE: usize = 2_000;
 
 /// Unlabelled items per theme the sink setting is stated for: it was fitted on graphs of 1,000
 /// items with 67 themes (BANKING77 with 10 of its 77 intents held out as "should stay

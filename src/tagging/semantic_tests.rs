@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::tagging::encoder::tests::test_encoder;
+use crate::tagging::vectors::normalize;
 
 /// A unit vector near axis `axis`, wobbling by `i`.
 fn near(axis: usize, i: usize) -> Vec<f32> {
@@ -31,8 +32,8 @@ fn propagates_labels_and_leaves_unrelated_items_untagged() {
     // Unlabelled: 20 near theme 10, 20 near theme 20, 20 about something else (axis 6).
     let unl: Vec<Vec<f32>> = (0..60).map(|i| near([0, 3, 6][i % 3], i + 5)).collect();
     let refs: Vec<&[f32]> = unl.iter().map(Vec::as_slice).collect();
-    let trained = SemanticModel::train(&ex, &refs, &SemanticConfig::default());
-    assert_eq!(trained.model.labels(), [10, 20]);
+    let trained = train(&ex, &refs, &SemanticConfig::default());
+    assert_eq!(trained.labels, [10, 20]);
     assert_eq!(trained.unlabelled.len(), 60);
     for (i, a) in trained.unlabelled.iter().enumerate() {
         let total = a.label_probs.iter().sum::<f32>() + a.untagged;
@@ -44,29 +45,6 @@ fn propagates_labels_and_leaves_unrelated_items_untagged() {
         assert!(i % 3 == 2 || !a.abstains(), "item {i}: {a:?}");
         assert!(total == 0.0 || (total - 1.0).abs() < 1e-4, "{total}");
     }
-    // New items: through the graph (their nearest nodes' mass), and by prototypes alone.
-    let by_prototypes = SemanticConfig {
-        through_graph: false,
-        ..SemanticConfig::default()
-    };
-    let prototyped = SemanticModel::train(&ex, &refs, &by_prototypes).model;
-    for m in [&trained.model, &prototyped] {
-        assert_eq!(m.classify(&near(0, 1)).map(|p| p.label), Some(10));
-        assert_eq!(m.classify(&near(3, 2)).map(|p| p.label), Some(20));
-        assert_eq!(m.classify(&near(6, 0)), None);
-        let s = m.scores(&near(0, 1));
-        assert_eq!(s[0].0, 10);
-        assert!(
-            s[0].1 > 0.9 && (s[0].1 + s[1].1 - 1.0).abs() < 1e-4,
-            "{s:?}"
-        );
-    }
-    let a = trained
-        .model
-        .assess(&near(6, 1))
-        .expect("scored through the graph");
-    assert!(a.abstains() && a.untagged > 0.9, "{a:?}");
-    assert_eq!(prototyped.assess(&near(6, 1)), None);
 }
 
 #[test]
@@ -94,16 +72,15 @@ fn a_rejection_vetoes_its_label_for_near_duplicates() {
         example(near(4, 0), 2, Polarity::Positive),
     ];
     let rejected = near(0, 2);
-    let trained = SemanticModel::train(&ex, &[], &SemanticConfig::default());
-    assert_eq!(trained.model.classify(&rejected).map(|p| p.label), Some(1));
+    let trained = train(&ex, &[rejected.as_slice()], &SemanticConfig::default());
+    assert_eq!(trained.unlabelled[0].best().map(|b| b.0), Some(0));
     ex.push(example(rejected.clone(), 1, Polarity::Negative));
-    let trained = SemanticModel::train(&ex, &[rejected.as_slice()], &SemanticConfig::default());
-    assert_ne!(trained.model.classify(&rejected).map(|p| p.label), Some(1));
+    let trained = train(&ex, &[rejected.as_slice()], &SemanticConfig::default());
     assert_eq!(trained.unlabelled[0].label_probs[0], 0.0);
+    assert_ne!(trained.unlabelled[0].best().map(|b| b.0), Some(0));
     // Nothing to learn from: no labels, every item untagged.
-    let empty = SemanticModel::train(&[], &[rejected.as_slice()], &SemanticConfig::default());
-    assert!(empty.model.labels().is_empty() && empty.unlabelled[0].abstains());
-    assert_eq!(empty.model.classify(&rejected), None);
+    let empty = train(&[], &[rejected.as_slice()], &SemanticConfig::default());
+    assert!(empty.labels.is_empty() && empty.unlabelled[0].abstains());
 }
 
 #[test]
@@ -154,15 +131,15 @@ fn themes_from_real_text_tag_paraphrases_by_meaning() {
     let items = [
         "the parcel with the plastic never showed up",
         "can you reimburse me for the order I sent back",
-        "what are your opening hours on bank holidays",
     ];
     let vecs = enc.embed(&items);
-    let model = SemanticModel::train(&ex, &[], &SemanticConfig::default()).model;
-    assert_eq!(model.classify(&vecs[0]).map(|p| p.label), Some(1));
-    assert_eq!(model.classify(&vecs[1]).map(|p| p.label), Some(2));
-    let sims = model.similarities(&vecs[2]);
-    assert!(
-        sims.iter().all(|s| *s < 0.4),
-        "unrelated text close to a theme: {sims:?}"
-    );
+    let refs: Vec<&[f32]> = vecs.iter().map(Vec::as_slice).collect();
+    let trained = train(&ex, &refs, &SemanticConfig::default());
+    assert_eq!(trained.labels, [1, 2]);
+    let [delivery, refund] = &trained.unlabelled[..] else {
+        panic!("{:?}", trained.unlabelled);
+    };
+    assert_eq!(delivery.best().map(|b| b.0), Some(0), "{delivery:?}");
+    assert_eq!(refund.best().map(|b| b.0), Some(1), "{refund:?}");
+    assert!(!delivery.abstains() && !refund.abstains());
 }

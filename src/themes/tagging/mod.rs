@@ -65,15 +65,12 @@ pub struct Tagger {
     semantic: Option<semantic::SemanticTagger>,
 }
 
-/// What the semantic model saw of an item: its vector (scored as a new item) or where its
-/// mass went when it was tagged in a batch (labels in the assessment's order).
+/// Where an item's mass went when the semantic model assessed it (labels in the
+/// assessment's order).
 #[derive(Clone, Copy)]
-pub enum Seen<'a> {
-    Vector(&'a [f32]),
-    Assessed(
-        &'a [crate::tagging::LabelId],
-        &'a crate::tagging::semantic::Assessment,
-    ),
+pub struct Seen<'a> {
+    pub labels: &'a [crate::tagging::LabelId],
+    pub assessment: &'a crate::tagging::semantic::Assessment,
 }
 
 /// Confidence given to a keyword match the model did not make itself.
@@ -116,18 +113,15 @@ impl Tagger {
     /// vector of the semantic model's weights, lexical otherwise.
     fn pick(&self, text: &str, seen: Option<Seen<'_>>) -> Option<crate::tagging::Prediction> {
         match (&self.semantic, seen) {
-            (Some(sem), Some(Seen::Vector(v))) => sem.classify(&self.model, text, v),
-            (Some(sem), Some(Seen::Assessed(labels, a))) => {
-                sem.decide(&self.model, text, labels, a)
-            }
+            (Some(sem), Some(seen)) => sem.decide(&self.model, text, seen.labels, seen.assessment),
             _ => self.model.classify(text),
         }
     }
 
     /// Suggestions for these items (with their stored vectors, when the tagger is semantic):
-    /// a batch of at least [`batch::MIN_BATCH`] items with vectors is assessed together, in
-    /// graphs of its own ([`semantic::SemanticTagger::assess_batch`]); fewer are scored one by
-    /// one as new items.
+    /// the items with vectors are assessed together, in graphs of their own padded with recent
+    /// items ([`semantic::SemanticTagger::assess_batch`]), however few they are; the others
+    /// (and every item of a lexical tagger) by the lexical model.
     fn suggest_all(
         &self,
         rows: &[db::TextRow],
@@ -138,25 +132,22 @@ impl Tagger {
             .filter_map(|r| vectors.get(&r.id).map(|v| (r.id, v.as_slice())))
             .collect();
         let assessed = match &self.semantic {
-            Some(sem) if with_vector.len() >= batch::MIN_BATCH => {
-                let out = sem.assess_batch(&with_vector);
-                let at: HashMap<i64, usize> = with_vector
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (id, _))| (*id, i))
-                    .collect();
-                Some((out, at))
-            }
-            _ => None,
+            Some(sem) if !with_vector.is_empty() => sem.assess_batch(&with_vector),
+            _ => batch::Assessed::default(),
         };
+        let at: HashMap<i64, usize> = with_vector
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
         rows.iter()
             .flat_map(|r| {
-                let seen = match &assessed {
-                    Some((out, at)) => at
-                        .get(&r.id)
-                        .map(|&i| Seen::Assessed(&out.labels, &out.items[i])),
-                    None => vectors.get(&r.id).map(|v| Seen::Vector(v)),
-                };
+                let seen = at.get(&r.id).and_then(|&i| {
+                    assessed.items.get(i).map(|a| Seen {
+                        labels: &assessed.labels,
+                        assessment: a,
+                    })
+                });
                 self.suggest(&r.text, seen)
                     .into_iter()
                     .map(|(theme, c)| (r.id, theme, c))

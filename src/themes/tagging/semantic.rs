@@ -2,14 +2,12 @@
 //!
 //! Examples: each theme's own texts (name and description, every keyword), embedded once per
 //! process and cached; people's confirmed tags (positive) and rejections (negative), read as
-//! the vectors stored when those items arrived; and a sample of recent items as unlabelled
-//! nodes, which centre the space and let labels spread to what is close to them
-//! ([`crate::tagging::SemanticModel`]). A few items are scored through that graph (the mass of
-//! their nearest nodes); a batch (a retag, a bulk arrival) joins a graph of its own with the
-//! examples, padded with the sample ([`crate::tagging::batch`]), which is right more often.
-//! Either way an item's label is the best mix of the semantic and lexical confidences, and it
-//! stays untagged when more of its mass goes to "untagged" than to any theme (the calibrated
-//! abstention of the semantic model).
+//! the vectors stored when those items arrived. The items being tagged, however few (one from
+//! the form or a webhook, thousands in a retag), join a graph of their own with the examples,
+//! padded with a sample of recent items up to [`SemanticConfig::graph_items`] unlabelled
+//! nodes, and labels spread along it ([`crate::tagging::batch`]). An item's label is the best
+//! mix of the semantic and lexical confidences, and it stays untagged when more of its mass
+//! goes to "untagged" than to any theme (the calibrated abstention of the semantic model).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -21,16 +19,12 @@ use crate::embeddings::{self, Semantic};
 use crate::tagging::batch::{self, Assessed};
 use crate::tagging::semantic::{Assessment, seed_texts};
 use crate::tagging::{
-    LabelId, LabelSeed, Model, Polarity, Prediction, SemanticConfig, SemanticModel, VectorExample,
+    LabelId, LabelSeed, Model, Polarity, Prediction, SemanticConfig, VectorExample,
 };
 
-/// Recent items' vectors used as unlabelled nodes in training (more are read to pad batches).
-const UNLABELLED_SAMPLE: i64 = crate::tagging::semantic::UNLABELLED_SAMPLE as i64;
-
-/// A trained semantic classifier and how much the lexical model counts beside it; with what
-/// it was trained from, to tag a batch of items in a graph of their own ([`crate::tagging::batch`]).
+/// What the semantic classifier learns from (the examples and the recent items that pad its
+/// graphs) and how much the lexical model counts beside it.
 pub struct SemanticTagger {
-    model: SemanticModel,
     lexical_share: f32,
     examples: Vec<VectorExample>,
     /// The recent items' ids and vectors (the graph's unlabelled nodes; a batch's padding).
@@ -59,18 +53,13 @@ pub async fn train(
     embeddings::ensure(pool, sem, &ids).await?;
     let stored = embeddings::vectors_of(pool, sem, &ids).await?;
     let config = SemanticConfig::default();
-    // The newest items: the first `UNLABELLED_SAMPLE` train the model, all of them pad a
-    // batch's graphs.
-    let sample: Vec<(i64, Vec<f32>)> = embeddings::db::recent(
-        pool,
-        &sem.model,
-        None,
-        UNLABELLED_SAMPLE.max(config.graph_items as i64),
-    )
-    .await?
-    .into_iter()
-    .map(|c| (c.id, embeddings::decode(&c.vector)))
-    .collect();
+    // The newest items pad the graphs the items being tagged are assessed in.
+    let sample: Vec<(i64, Vec<f32>)> =
+        embeddings::db::recent(pool, &sem.model, None, config.graph_items.max(1) as i64)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, embeddings::decode(&c.vector)))
+            .collect();
     let seed_texts: Vec<(i64, String)> = seeds
         .iter()
         .flat_map(|s| seed_texts(s).into_iter().map(move |t| (s.label, t)))
@@ -106,14 +95,7 @@ pub async fn train(
                     weight: 1.0,
                 }),
         );
-        let refs: Vec<&[f32]> = sample
-            .iter()
-            .take(UNLABELLED_SAMPLE as usize)
-            .map(|(_, v)| v.as_slice())
-            .collect();
-        let trained = SemanticModel::train(&examples, &refs, &config);
         SemanticTagger {
-            model: trained.model,
             lexical_share: config.lexical_share.clamp(0.0, 1.0),
             examples,
             sample,
@@ -126,12 +108,6 @@ pub async fn train(
 }
 
 impl SemanticTagger {
-    /// The theme for an item with this text and vector, or `None` to leave it untagged.
-    pub fn classify(&self, lexical: &Model, text: &str, vector: &[f32]) -> Option<Prediction> {
-        let lex: HashMap<i64, f32> = lexical.scores(text).into_iter().collect();
-        self.model.classify_mixed(vector, &lex, self.lexical_share)
-    }
-
     /// Where each item's mass goes when these items (id, vector) are tagged together: in
     /// graphs of their own with the examples, padded with the recent sample (without them).
     pub fn assess_batch(&self, items: &[(i64, &[f32])]) -> Assessed {
