@@ -4,7 +4,7 @@
 //! * [`model`]: few-shot classifier (softmax regression + centroid ensemble) with abstention.
 //! * [`cluster`]: spherical k-means over TF-IDF to suggest new themes from untagged texts.
 //! * [`encoder`]: all-MiniLM-L6-v2 sentence vectors on the CPU ([`bert`]: its forward pass).
-//! * [`semantic`]: few-shot classifier over sentence vectors (label propagation + prototypes).
+//! * [`semantic`]: few-shot classifier over sentence vectors (label propagation with an "untagged" sink).
 //! * [`batch`]: many items at once, each chunk of them in the examples' graph (transductive).
 //! * [`embed_cluster`]: k-means++ over sentence vectors, labelled with distinctive words.
 //! * [`eval`]: CSV loading and accuracy / clustering metrics for the CLI ([`eval_engine`]: per engine).
