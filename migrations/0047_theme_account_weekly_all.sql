@@ -1,15 +1,15 @@
 -- The per-account rollup without the source (#14). The overview, the home page and a theme's
 -- page count distinct accounts, ARR at stake and those accounts' NPS per theme; they read
 -- theme_account_weekly, one row per (theme, week, account, source), and summed the sources away:
--- 121,868 rows over the default 90 days at 1M items, so the first view after a change cost 6-12
+-- 121,992 rows over the default 90 days at 1M items, so the first view after a change cost 6-12
 -- times the same view at 10k items. theme_account_weekly_all holds one row per (theme, account,
--- week) with the same counters summed over sources; pages read it whenever no source filter is
--- set (a source filter still reads theme_account_weekly). It is written by the same statement,
--- in the same set-based upsert (theme_rollup_apply_many), from the same deltas, so it always
--- equals theme_account_weekly summed over sources.
--- Cost at 1M items: the backfill reads theme_account_weekly once (about 450,000 rows, a second
--- or two) and writes a third to half as many rows; each tag or feedback statement does one more
--- upsert over keys it already aggregates.
+-- week) with the same counters summed over sources (43,709 rows over those 90 days); pages read
+-- it whenever no source filter is set (a source filter still reads theme_account_weekly). It is
+-- written by the same statement, in the same set-based upsert (theme_rollup_apply_many), from
+-- the same deltas, so it always equals theme_account_weekly summed over sources.
+-- Cost at 1M items: the backfill reads theme_account_weekly once (464,271 rows) and writes
+-- 165,615 (17 MB); the migration took 15.6 s on a loaded 2-core machine. Each tag or feedback
+-- statement does one more upsert over keys it already aggregates.
 
 create table theme_account_weekly_all (
     theme_id   bigint not null references themes (id) on delete cascade,
