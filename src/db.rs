@@ -77,9 +77,28 @@ pub async fn has_banking77(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<bool> 
 const ROLLUPS: &[&str] = &[
     "theme_weekly",
     "theme_account_weekly",
+    "theme_account_weekly_all",
     "account_nps_weekly",
     "nps_daily",
 ];
+
+/// Rollups written by the same statement as another table's (migration 0047): whatever a bulk
+/// write did to the first, it did to the second, so the second is refreshed with it.
+const WRITTEN_TOGETHER: &[(&str, &str)] = &[("theme_account_weekly", "theme_account_weekly_all")];
+
+/// `tables`, each followed by the rollups written together with it (when not listed already).
+fn with_companions<'a>(tables: &[&'a str]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::with_capacity(tables.len() + 1);
+    for table in tables {
+        out.push(table);
+        for (first, second) in WRITTEN_TOGETHER {
+            if first == table && !tables.contains(second) {
+                out.push(second);
+            }
+        }
+    }
+    out
+}
 
 /// Refresh the planner's statistics of `tables` after a bulk write of `written` rows, as
 /// PostgreSQL recommends after large loads: pages then never depend on autovacuum having run
@@ -91,6 +110,7 @@ pub async fn analyze_after_bulk(
     tables: &[&str],
     written: u64,
 ) -> sqlx::Result<bool> {
+    let tables = with_companions(tables);
     let names: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
     let (known, never) = sqlx::query!(
         r#"select coalesce(max(c.reltuples), 0)::float8 as "rows!",
@@ -104,7 +124,7 @@ pub async fn analyze_after_bulk(
     if !never && written < 100_000 && (written as f64) < known / 10.0 {
         return Ok(false);
     }
-    for table in tables {
+    for table in &tables {
         // Names are this crate's own constants, never user input.
         debug_assert!(table.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
         // Rollups are small and updated in place many times per bulk write: vacuum them too, so
@@ -120,4 +140,26 @@ pub async fn analyze_after_bulk(
     }
     tracing::info!(?tables, written, "analyzed after a bulk write");
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_companions;
+
+    #[test]
+    fn a_rollup_written_together_is_refreshed_with_its_companion_once() {
+        assert_eq!(
+            with_companions(&["feedback_themes", "theme_account_weekly"]),
+            [
+                "feedback_themes",
+                "theme_account_weekly",
+                "theme_account_weekly_all"
+            ]
+        );
+        assert_eq!(
+            with_companions(&["theme_account_weekly", "theme_account_weekly_all"]),
+            ["theme_account_weekly", "theme_account_weekly_all"]
+        );
+        assert_eq!(with_companions(&["feedback"]), ["feedback"]);
+    }
 }

@@ -1,7 +1,9 @@
 //! Every SQL read of the dashboard read model: the theme rollups (`theme_weekly`,
-//! `theme_account_weekly`), and what an account page shows of its feedback and NPS.
-//! With a segment filter every figure comes from the per-account rollup (segments live on
-//! accounts); without one, volumes come from the smaller per-source rollup.
+//! `theme_account_weekly`, `theme_account_weekly_all`), and what an account page shows of its
+//! feedback and NPS. With a segment filter every figure comes from a per-account rollup
+//! (segments live on accounts); without one, volumes come from the smaller per-source rollup.
+//! Per-account figures read the source-free `theme_account_weekly_all` (one row per theme,
+//! account and week) unless a source filter needs the per-source `theme_account_weekly`.
 
 use sqlx::PgExecutor;
 use time::Date;
@@ -33,7 +35,23 @@ pub async fn weekly(
     from_week: Date,
     to_week: Date,
 ) -> sqlx::Result<Vec<WeekRow>> {
-    if scope.segment.is_some() {
+    if scope.segment.is_some() && scope.source.is_none() {
+        sqlx::query_as!(
+            WeekRow,
+            r#"select r.theme_id, r.week, sum(r.items)::bigint as "items!", 0::bigint as "confirmed!",
+                      sum(r.promoters)::bigint as "promoters!", sum(r.passives)::bigint as "passives!",
+                      sum(r.detractors)::bigint as "detractors!"
+               from theme_account_weekly_all r join accounts a on a.id = r.account_id
+               where r.week between $1 and $2 and a.segment = $3 and ($4::bigint is null or r.theme_id = $4)
+               group by r.theme_id, r.week"#,
+            from_week,
+            to_week,
+            scope.segment,
+            scope.theme_id
+        )
+        .fetch_all(db)
+        .await
+    } else if scope.segment.is_some() {
         sqlx::query_as!(
             WeekRow,
             r#"select r.theme_id, r.week, sum(r.items)::bigint as "items!", 0::bigint as "confirmed!",
@@ -129,6 +147,54 @@ pub async fn account_totals(
     to_week: Date,
     rates_on: Date,
 ) -> sqlx::Result<Vec<AccountTotals>> {
+    if scope.source.is_some() {
+        return account_totals_of_source(db, scope, from_week, to_week, rates_on).await;
+    }
+    // Without a source filter: the source-free rollup, one row per (theme, account, week),
+    // aggregated per (theme, account) before anything is joined to it.
+    sqlx::query_as!(
+        AccountTotals,
+        r#"with per_account as (
+               select r.theme_id, r.account_id, max(r.arr_sum / nullif(r.arr_items, 0)) as arr
+               from theme_account_weekly_all r
+               where r.week between $1 and $2 and r.items > 0
+                 and ($4::bigint is null or r.theme_id = $4)
+               group by r.theme_id, r.account_id),
+           fx as (select currency, rate from fx_rates_on($5)),
+           answers as (
+               select account_id, sum(promoters) as p, sum(passives) as pa, sum(detractors) as d
+               from account_nps_weekly where week between $1 and $2
+               group by account_id)
+           select m.theme_id as "theme_id!", count(*)::bigint as "accounts!",
+                  coalesce(sum(round(m.arr * fx.rate)), 0)::bigint as "arr_cents!",
+                  array_remove(array_agg(case when m.arr is not null and fx.rate is null then a.currency end), null)
+                      as "no_rate!",
+                  coalesce(sum(n.p), 0)::bigint as "promoters!",
+                  coalesce(sum(n.pa), 0)::bigint as "passives!",
+                  coalesce(sum(n.d), 0)::bigint as "detractors!"
+           from per_account m join accounts a on a.id = m.account_id
+           left join answers n on n.account_id = m.account_id
+           left join fx on fx.currency = a.currency
+           where ($3::text is null or a.segment = $3)
+           group by m.theme_id"#,
+        from_week,
+        to_week,
+        scope.segment,
+        scope.theme_id,
+        rates_on
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// [`account_totals`] of the items of one source: the per-source rollup.
+async fn account_totals_of_source(
+    db: impl PgExecutor<'_>,
+    scope: &Scope,
+    from_week: Date,
+    to_week: Date,
+    rates_on: Date,
+) -> sqlx::Result<Vec<AccountTotals>> {
     sqlx::query_as!(
         AccountTotals,
         r#"with per_account as (
@@ -137,7 +203,7 @@ pub async fn account_totals(
                join accounts a on a.id = r.account_id
                where r.week between $1 and $2 and r.items > 0
                  and ($3::text is null or a.segment = $3)
-                 and ($4::text is null or r.source = $4) and ($5::bigint is null or r.theme_id = $5)
+                 and r.source = $4 and ($5::bigint is null or r.theme_id = $5)
                group by r.theme_id, r.account_id, a.currency),
            fx as (select currency, rate from fx_rates_on($6)),
            answers as (
@@ -193,7 +259,7 @@ pub async fn theme_accounts(
            select r.account_id, a.name, a.segment, a.currency, sum(r.items)::bigint as "items!",
                   max(r.arr_sum / nullif(r.arr_items, 0))::bigint as arr_cents,
                   round(max(r.arr_sum / nullif(r.arr_items, 0)) * max(fx.rate))::bigint as arr_reporting_cents
-           from theme_account_weekly r join accounts a on a.id = r.account_id
+           from theme_account_weekly_all r join accounts a on a.id = r.account_id
            left join fx on fx.currency = a.currency
            where r.theme_id = $1 and r.week between $2 and $3 and r.items > 0
            group by r.account_id, a.name, a.segment, a.currency
@@ -335,7 +401,7 @@ pub async fn themes_for_account(
 ) -> sqlx::Result<Vec<(i64, String, i64)>> {
     let rows = sqlx::query!(
         r#"select t.id, t.name, sum(r.items)::bigint as "items!"
-           from theme_account_weekly r join themes t on t.id = r.theme_id
+           from theme_account_weekly_all r join themes t on t.id = r.theme_id
            where r.account_id = $1 and t.status = 'active'
            group by t.id, t.name
            having sum(r.items) > 0

@@ -108,9 +108,10 @@ impl ThemeFigures {
 pub const SPARK_WEEKS: i64 = 12;
 
 /// The figures of every theme, as the overview and `GET /api/v1/themes` show them, kept in
-/// memory per filter. Reading them for 300 themes over a million items means going through a
-/// quarter of a million per-account rollup rows (about 0.2 s); the cache makes a repeated view
-/// as cheap as at 10,000 items.
+/// memory per filter. Without a cache, the per-account figures over a million items read one
+/// source-free rollup row per theme, account and week of the period (44,000 rows for 22 themes
+/// and 150 accounts over 90 days, about 25 ms); the cache makes a repeated view as cheap as at
+/// 10,000 items.
 pub type FiguresCache = VersionedCache<(Scope, Period), HashMap<i64, ThemeFigures>>;
 
 /// A figures cache: entries live a minute at most, for up to 64 filter combinations.

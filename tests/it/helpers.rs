@@ -429,6 +429,48 @@ pub async fn assert_rollups_match(pool: &PgPool) {
     .await
     .unwrap();
     assert_eq!(nps_rolled, nps_direct, "account_nps_weekly vs direct count");
+    assert_account_rollups_match(pool).await;
+}
+
+/// (theme, week, account, source or '' for all, items, arr_sum, arr_items, promoters, passives,
+/// detractors): one rollup key's counters.
+type AccountKey = (i64, time::Date, i64, String, i64, i64, i64, i64, i64, i64);
+
+/// Every key of the per-account rollups, per source (`theme_account_weekly`) and over all
+/// sources (`theme_account_weekly_all`), equals a recount over the tags and their feedback.
+pub async fn assert_account_rollups_match(pool: &PgPool) {
+    let recount = |by_source: bool| {
+        let source = if by_source { "f.source" } else { "''" };
+        format!(
+            "select ft.theme_id, date_trunc('week', f.received_at at time zone 'UTC')::date, f.account_id,
+                    {source}, count(*), coalesce(sum(f.arr_cents_snapshot), 0)::int8, count(f.arr_cents_snapshot),
+                    count(*) filter (where f.nps_score >= 9), count(*) filter (where f.nps_score between 7 and 8),
+                    count(*) filter (where f.nps_score <= 6)
+             from feedback_themes ft join feedback f on f.id = ft.feedback_id and f.archived_at is null
+             where ft.state <> 'rejected' and f.account_id is not null
+             group by 1, 2, 3, 4 order by 1, 2, 3, 4"
+        )
+    };
+    let counters =
+        "items::int8, arr_sum, arr_items::int8, promoters::int8, passives::int8, detractors::int8";
+    let nonzero = "items <> 0 or arr_sum <> 0 or arr_items <> 0 or promoters <> 0 or passives <> 0 or detractors <> 0";
+    for (table, source) in [
+        ("theme_account_weekly", "source"),
+        ("theme_account_weekly_all", "''"),
+    ] {
+        let direct: Vec<AccountKey> = sqlx::query_as(&recount(source == "source"))
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        let rolled: Vec<AccountKey> = sqlx::query_as(&format!(
+            "select theme_id, week, account_id, {source}::text, {counters} from {table}
+             where {nonzero} order by 1, 2, 3, 4"
+        ))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(rolled, direct, "{table}, every key, vs a recount");
+    }
 }
 
 /// NPS rollup rows (day, segment, plan, promoters, passives, detractors) vs the answers.

@@ -1,5 +1,6 @@
-//! Scale (#14): set-based rollups, bulk retag plumbing, the NPS daily rollup, several processes
-//! on one database, and imports interrupted by a stopped process.
+//! Scale (#14): set-based rollups, the source-free per-account rollup and its readers, bulk retag
+//! plumbing, the NPS daily rollup, several processes on one database, and imports interrupted by
+//! a stopped process.
 
 use axum::http::StatusCode;
 use goldthread::auth::Role;
@@ -55,6 +56,11 @@ async fn set_based_rollups_equal_a_direct_count_after_bulk_statements(pool: PgPo
         "update feedback set nps_score = 10 where nps_score is not null and id % 2 = 0",
         "update feedback set account_id = null where id % 5 = 2",
         "update accounts set segment = 'mid_market', plan = 'scale' where name = 'Acme'",
+        // A source change moves per-source keys; summed over sources nothing moves.
+        "update feedback set source = 'sales' where source = 'support' and id % 6 = 3",
+        // A new ARR, then items re-dated onto it take its snapshot.
+        "update accounts set arr_cents = 2500000 where name = 'Acme'",
+        "update feedback set received_at = now() where account_id is not null and id % 2 = 1",
         "update feedback set archived_at = null where id % 8 = 1",
         "delete from feedback where id % 9 = 0",
         "delete from accounts where name = 'Globex'",
@@ -63,6 +69,131 @@ async fn set_based_rollups_equal_a_direct_count_after_bulk_statements(pool: PgPo
         assert_rollups_match(&app.pool).await;
         assert_nps_daily_matches(&app.pool).await;
     }
+}
+
+#[sqlx::test]
+async fn per_account_figures_without_a_source_count_every_source_once(pool: PgPool) {
+    use goldthread::insights::db::{self, Scope};
+    use goldthread::insights::figures::{Period, week_start};
+    let app = TestApp::new(pool).await;
+    let acme = account(&app.pool, "Acme", "enterprise", 1_000_000).await;
+    let globex = account(&app.pool, "Globex", "enterprise", 9_000_000).await;
+    let tiny = account(&app.pool, "Tiny", "smb", 50_000).await;
+    let cards = theme(&app.pool, "Cards", "card").await;
+    // In one week: Acme through three sources, Globex twice through sales, Tiny through NPS.
+    for (source, acc, nps) in [
+        ("support", acme, None),
+        ("sales", acme, None),
+        ("nps", acme, Some(9)),
+        ("sales", globex, None),
+        ("sales", globex, None),
+        ("nps", tiny, Some(3)),
+    ] {
+        let f = feedback(&app.pool, source, "card", Some(acc), nps, 2).await;
+        tag(&app.pool, f, cards, "suggested").await;
+    }
+    // Globex's answer mentions no theme; it still counts among the theme's accounts' NPS.
+    feedback(&app.pool, "nps", "fine", Some(globex), Some(7), 2).await;
+    assert_rollups_match(&app.pool).await;
+    assert_eq!(
+        app.count("select count(*) from theme_account_weekly_all where items > 0")
+            .await,
+        3,
+        "one row per account and week"
+    );
+    assert_eq!(
+        app.count("select count(*) from theme_account_weekly where items > 0")
+            .await,
+        5
+    );
+
+    let period = Period::parse(None, None);
+    let (from, to) = (week_start(period.from), period.last_week());
+    let totals = |segment: Option<&str>, source: Option<&str>| {
+        let scope = Scope {
+            theme_id: None,
+            source: source.map(str::to_string),
+            segment: segment.map(str::to_string),
+        };
+        let pool = app.pool.clone();
+        async move {
+            db::account_totals(&pool, &scope, from, to, period.to)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| {
+                    (
+                        t.theme_id,
+                        t.accounts,
+                        t.arr_cents,
+                        t.promoters,
+                        t.passives,
+                        t.detractors,
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        totals(None, None).await,
+        vec![(cards, 3, 10_050_000, 1, 1, 1)],
+        "three accounts, each ARR once, every answer of theirs"
+    );
+    assert_eq!(
+        totals(Some("enterprise"), None).await,
+        vec![(cards, 2, 10_000_000, 1, 1, 0)]
+    );
+    assert_eq!(
+        totals(None, Some("sales")).await,
+        vec![(cards, 2, 10_000_000, 1, 1, 0)],
+        "a source filter reads the per-source rollup"
+    );
+    assert_eq!(totals(Some("smb"), Some("sales")).await, vec![]);
+
+    let accounts: Vec<(i64, i64, Option<i64>)> =
+        db::theme_accounts(&app.pool, cards, from, to, period.to, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.account_id, a.items, a.arr_cents))
+            .collect();
+    assert_eq!(
+        accounts,
+        vec![
+            (globex, 2, Some(9_000_000)),
+            (acme, 3, Some(1_000_000)),
+            (tiny, 1, Some(50_000))
+        ]
+    );
+    assert_eq!(
+        db::themes_for_account(&app.pool, acme, 10).await.unwrap(),
+        vec![(cards, "Cards".to_string(), 3)]
+    );
+
+    // A segment's weekly volume without a source is the sum of its volumes per source.
+    let weekly = |source: Option<&str>| {
+        let scope = Scope {
+            theme_id: Some(cards),
+            source: source.map(str::to_string),
+            segment: Some("enterprise".into()),
+        };
+        let pool = app.pool.clone();
+        async move {
+            db::weekly(&pool, &scope, from, to)
+                .await
+                .unwrap()
+                .iter()
+                .map(|w| (w.items, w.promoters))
+                .fold((0, 0), |(i, p), (wi, wp)| (i + wi, p + wp))
+        }
+    };
+    assert_eq!(weekly(None).await, (5, 1));
+    let mut by_source = (0, 0);
+    for source in ["support", "sales", "nps"] {
+        let (i, p) = weekly(Some(source)).await;
+        by_source = (by_source.0 + i, by_source.1 + p);
+    }
+    assert_eq!(by_source, (5, 1));
 }
 
 #[sqlx::test]
