@@ -105,7 +105,11 @@ fn semantic_and_combined_report_accuracy_abstention_and_embedding_time() {
         assert_eq!(r["embedded_texts"].as_u64(), Some(d.len() as u64), "{r}");
         // The few-arrivals path: every test text, 20 at a time (the fixture is smaller than
         // the sample), as right as the retag.
-        assert_eq!(r["arrivals"]["items"].as_u64(), Some(test.len() as u64), "{r}");
+        assert_eq!(
+            r["arrivals"]["items"].as_u64(),
+            Some(test.len() as u64),
+            "{r}"
+        );
         assert_eq!(r["arrivals"]["accuracy"].as_f64(), Some(1.0), "{r}");
     }
     // With a vectors cache, a second run embeds nothing and scores the same.
