@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{LabelId, LabelSeed, Polarity};
 use super::propagation::{normalised_graph, propagate};
-use super::vectors::{Rows, dot};
+use super::vectors::{Rows, dot, normalize};
 use super::whiten::Whitening;
 
 /// Below this many vectors the common mean is not removed.
@@ -50,6 +50,10 @@ pub struct SemanticConfig {
     pub negative_weight: f32,
     /// Cosine (after centring) to a rejected text above which its label is vetoed.
     pub veto_similarity: f32,
+    /// In a graph too small to centre (under 50 nodes: a new hub's first items), an item whose
+    /// cosine to every theme's prototype (the mean of its examples) is below this stays
+    /// untagged: so few nodes have no density to leak "untagged" mass from.
+    pub abstain_cosine: f32,
     /// Combined engine: share of the lexical model's confidence in a label's score.
     pub lexical_share: f32,
     /// Self-training rounds: after propagating, every unlabelled item whose mass goes mostly
@@ -77,6 +81,7 @@ impl Default for SemanticConfig {
             sink_per_example: 0.015,
             negative_weight: 1.0,
             veto_similarity: 0.9,
+            abstain_cosine: 0.4,
             lexical_share: 0.3,
             self_train_rounds: 2,
             self_train_weight: 0.3,
@@ -230,11 +235,35 @@ pub fn train(examples: &[VectorExample], unlabelled: &[&[f32]], cfg: &SemanticCo
         .filter(|(_, (e, _))| e.polarity == Polarity::Negative)
         .map(|(i, (_, li))| (*li, x.row(i).to_vec()))
         .collect();
+    let prototypes = (x.len() < MIN_ROWS_TO_CENTER).then(|| {
+        let mut p = Rows {
+            dim,
+            data: vec![0.0; nl * dim],
+        };
+        for (i, (e, li)) in examples.iter().enumerate() {
+            if e.polarity == Polarity::Positive {
+                for (d, v) in p.row_mut(*li).iter_mut().zip(x.row(i)) {
+                    *d += e.weight * v;
+                }
+            }
+        }
+        (0..nl).for_each(|li| normalize(p.row_mut(li)));
+        p
+    });
     let assessments: Vec<Assessment> = (n0..n)
         .map(|u| {
             let row = &mass[u * width..(u + 1) * width];
             let mut label_probs = row[..nl].to_vec();
             veto(&negatives, x.row(u), cfg.veto_similarity, &mut label_probs);
+            let far = prototypes
+                .as_ref()
+                .is_some_and(|p| (0..nl).all(|li| dot(x.row(u), p.row(li)) < cfg.abstain_cosine));
+            if far {
+                return Assessment {
+                    label_probs: vec![0.0; nl],
+                    untagged: 1.0,
+                };
+            }
             Assessment {
                 label_probs,
                 untagged: row[nl],

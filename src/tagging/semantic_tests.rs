@@ -143,3 +143,25 @@ fn themes_from_real_text_tag_paraphrases_by_meaning() {
     assert_eq!(refund.best().map(|b| b.0), Some(1), "{refund:?}");
     assert!(!delivery.abstains() && !refund.abstains());
 }
+
+#[test]
+fn in_a_graph_too_small_to_centre_an_item_far_from_every_theme_stays_untagged() {
+    let ex = vec![
+        example(near(0, 0), 1, Polarity::Positive),
+        example(near(4, 0), 2, Polarity::Positive),
+    ];
+    let (close, far) = (near(0, 1), near(6, 0));
+    let trained = train(
+        &ex,
+        &[close.as_slice(), far.as_slice()],
+        &SemanticConfig::default(),
+    );
+    assert_eq!(trained.unlabelled[0].best().map(|b| b.0), Some(0));
+    assert!(!trained.unlabelled[0].abstains());
+    assert!(
+        trained.unlabelled[1].abstains(),
+        "{:?}",
+        trained.unlabelled[1]
+    );
+    assert_eq!(trained.unlabelled[1].untagged, 1.0);
+}

@@ -163,29 +163,53 @@ pub struct TagRow {
     pub received_at: OffsetDateTime,
 }
 
-/// Suggested tags, most confident first, optionally for one theme, after a keyset cursor.
+/// Suggested tags, most confident first (ties newest first), optionally for one theme. Each
+/// case has its own statement, so one theme's are read in the order of its index
+/// (`feedback_themes_theme_confidence_idx`) and all themes' in that of
+/// `feedback_themes_suggested_idx`, both stopping at `limit` (migration 0048).
 #[tracing::instrument(skip_all)]
 pub async fn suggestions(
     db: impl PgExecutor<'_>,
     theme_id: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<TagRow>> {
-    sqlx::query_as!(
-        TagRow,
-        r#"select ft.id, ft.feedback_id, ft.theme_id, t.name as theme_name, ft.origin, ft.confidence, ft.state,
-                  f.source, f.title, f.body, a.name as "account_name?", f.received_at
-           from feedback_themes ft
-           join themes t on t.id = ft.theme_id and t.status = 'active'
-           join feedback f on f.id = ft.feedback_id and f.archived_at is null
-           left join accounts a on a.id = f.account_id
-           where ft.state = 'suggested' and ($1::bigint is null or ft.theme_id = $1)
-           order by ft.confidence desc nulls last, ft.id
-           limit $2"#,
-        theme_id,
-        limit
-    )
-    .fetch_all(db)
-    .await
+    match theme_id {
+        Some(theme_id) => {
+            sqlx::query_as!(
+                TagRow,
+                r#"select ft.id, ft.feedback_id, ft.theme_id, t.name as theme_name, ft.origin, ft.confidence, ft.state,
+                          f.source, f.title, f.body, a.name as "account_name?", f.received_at
+                   from feedback_themes ft
+                   join themes t on t.id = ft.theme_id and t.status = 'active'
+                   join feedback f on f.id = ft.feedback_id and f.archived_at is null
+                   left join accounts a on a.id = f.account_id
+                   where ft.theme_id = $1 and ft.state = 'suggested'
+                   order by ft.confidence desc nulls last, ft.id desc
+                   limit $2"#,
+                theme_id,
+                limit
+            )
+            .fetch_all(db)
+            .await
+        }
+        None => {
+            sqlx::query_as!(
+                TagRow,
+                r#"select ft.id, ft.feedback_id, ft.theme_id, t.name as theme_name, ft.origin, ft.confidence, ft.state,
+                          f.source, f.title, f.body, a.name as "account_name?", f.received_at
+                   from feedback_themes ft
+                   join themes t on t.id = ft.theme_id and t.status = 'active'
+                   join feedback f on f.id = ft.feedback_id and f.archived_at is null
+                   left join accounts a on a.id = f.account_id
+                   where ft.state = 'suggested'
+                   order by ft.confidence desc nulls last, ft.id desc
+                   limit $1"#,
+                limit
+            )
+            .fetch_all(db)
+            .await
+        }
+    }
 }
 
 /// Tags of a theme (suggested and confirmed), confirmed first then most confident. Each state is
