@@ -22,7 +22,8 @@ test: db tools apitools checktools
 	SQLX_OFFLINE=true cargo clippy --all-targets --locked -- -D warnings
 	DATABASE_URL=$(TEST_DATABASE_URL) sqlx database reset -y
 	DATABASE_URL=$(TEST_DATABASE_URL) SQLX_OFFLINE=false cargo sqlx prepare --check -- --all-targets
-	DATABASE_URL=$(TEST_DATABASE_URL) SQLX_OFFLINE=true cargo test --locked
+	@# Panic messages say where a test failed; a backtrace would push them out of a CI log's tail.
+	DATABASE_URL=$(TEST_DATABASE_URL) SQLX_OFFLINE=true RUST_BACKTRACE=0 cargo test --locked
 	@# The suite wrote the OpenAPI document (tests/it/openapi.rs); an outside validator checks it.
 	.tmp/venv/bin/openapi-spec-validator .tmp/openapi.json
 
