@@ -69,6 +69,28 @@ pub async fn run_pending(pool: &PgPool, config: &Config) -> anyhow::Result<usize
     Ok(n)
 }
 
+/// The minute sweep: requeue jobs whose worker stopped, fail imports whose process stopped,
+/// and count the rollup contributions a stopped retag left pending (migration 0049).
+pub async fn sweep(pool: &PgPool) {
+    match jobs::db::requeue_stale(pool, STALE_MINUTES).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(requeued = n, "requeued jobs orphaned by a stopped worker"),
+        Err(err) => tracing::warn!(error = %err, "could not requeue stale jobs"),
+    }
+    match crate::imports::db::fail_interrupted(pool, crate::imports::INTERRUPTED_AFTER_SECS).await {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::warn!(failed = n, "marked imports whose process stopped as failed")
+        }
+        Err(err) => tracing::warn!(error = %err, "could not sweep interrupted imports"),
+    }
+    match crate::themes::tagging::db::apply_pending_rollups(pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(applied = n, "applied pending rollup contributions"),
+        Err(err) => tracing::warn!(error = %err, "could not apply pending rollup contributions"),
+    }
+}
+
 /// How often the worker looks for spiking themes to announce.
 const SPIKES_EVERY: Duration = Duration::from_secs(15 * 60);
 
@@ -88,23 +110,7 @@ pub async fn run(pool: PgPool, config: Arc<Config>) {
             last_spikes = Some(std::time::Instant::now());
         }
         if last_sweep.is_none_or(|t| t.elapsed() >= SWEEP_EVERY) {
-            match jobs::db::requeue_stale(&pool, STALE_MINUTES).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(requeued = n, "requeued jobs orphaned by a stopped worker"),
-                Err(err) => tracing::warn!(error = %err, "could not requeue stale jobs"),
-            }
-            match crate::imports::db::fail_interrupted(
-                &pool,
-                crate::imports::INTERRUPTED_AFTER_SECS,
-            )
-            .await
-            {
-                Ok(0) => {}
-                Ok(n) => {
-                    tracing::warn!(failed = n, "marked imports whose process stopped as failed")
-                }
-                Err(err) => tracing::warn!(error = %err, "could not sweep interrupted imports"),
-            }
+            sweep(&pool).await;
             last_sweep = Some(std::time::Instant::now());
         }
         match run_one(&pool, &config).await {

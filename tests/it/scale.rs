@@ -424,3 +424,105 @@ async fn an_import_committing_in_another_process_is_not_failed_by_a_start(pool: 
     );
     assert_eq!(state(app.pool.clone()).await, "failed");
 }
+
+/// What the overview counts for a theme: (items, confirmed) from the rollup.
+async fn rolled_up(app: &TestApp, theme: i64) -> (i64, i64) {
+    sqlx::query_as(
+        "select coalesce(sum(items), 0)::bigint, coalesce(sum(confirmed), 0)::bigint
+         from theme_weekly where theme_id = $1",
+    )
+    .bind(theme)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn a_retag_counts_its_tags_when_it_ends_and_the_sweep_counts_what_a_stopped_one_left(
+    pool: PgPool,
+) {
+    let app = TestApp::new(pool).await;
+    let cards = theme(&app.pool, "Card declined", "card declined").await;
+    let acme = account(&app.pool, "acme", "enterprise", 1_000_000).await;
+    for i in 0..12 {
+        let (who, nps) = if i % 3 == 0 {
+            (Some(acme), Some((i % 11) as i16))
+        } else {
+            (None, None)
+        };
+        let source = if nps.is_some() { "nps" } else { "support" };
+        feedback(
+            &app.pool,
+            source,
+            &format!("my card declined again ({i})"),
+            who,
+            nps,
+            i,
+        )
+        .await;
+    }
+    goldthread::themes::retag_all(&app.pool, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        rolled_up(&app, cards).await,
+        (12, 0),
+        "every suggestion counted"
+    );
+    assert_eq!(app.count("select count(*) from rollup_pending").await, 0);
+    assert_rollups_match(&app.pool).await;
+
+    // A retag that stopped after committing one write: its tags are stored, their counts wait.
+    let late: Vec<i64> = {
+        let mut ids = Vec::new();
+        for i in 0..4 {
+            ids.push(
+                feedback(
+                    &app.pool,
+                    "sales",
+                    &format!("card declined at the till {i}"),
+                    Some(acme),
+                    None,
+                    2,
+                )
+                .await,
+            );
+        }
+        ids
+    };
+    let mut tx = app.pool.begin().await.unwrap();
+    goldthread::themes::tagging::db::defer_rollups(&mut tx)
+        .await
+        .unwrap();
+    let tags: Vec<i64> = sqlx::query_scalar(
+        "insert into feedback_themes (feedback_id, theme_id, origin, confidence, state)
+         select f, $2, 'auto', 0.7, 'suggested' from unnest($1::bigint[]) as f returning id",
+    )
+    .bind(&late)
+    .bind(cards)
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(rolled_up(&app, cards).await, (12, 0), "not counted yet");
+    assert_eq!(app.count("select count(*) from rollup_pending").await, 4);
+    // Meanwhile a PM confirms one of them and archives another (the ordinary triggers).
+    sqlx::query("update feedback_themes set state = 'confirmed' where id = $1")
+        .bind(tags[0])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query("update feedback set archived_at = now() where id = $1")
+        .bind(late[1])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    goldthread::worker::sweep(&app.pool).await;
+    assert_eq!(app.count("select count(*) from rollup_pending").await, 0);
+    assert_eq!(
+        rolled_up(&app, cards).await,
+        (15, 1),
+        "the three live late items counted once, one of them confirmed"
+    );
+    assert_rollups_match(&app.pool).await;
+}

@@ -110,6 +110,25 @@ pub async fn live_feedback_count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
         .await
 }
 
+/// Make this transaction's tag writes leave their rollup contributions pending (migration
+/// 0049): a retag applies them all at once when it ends, with [`apply_pending_rollups`].
+#[tracing::instrument(skip_all)]
+pub async fn defer_rollups(db: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    sqlx::query_scalar!(r#"select set_config('goldthread.rollup_deferred', 'on', true) as "v!""#)
+        .fetch_one(db)
+        .await?;
+    Ok(())
+}
+
+/// Move every pending rollup contribution into the rollups in one aggregated statement;
+/// returns how many there were. Safe to call at any time and from several processes at once.
+#[tracing::instrument(skip_all)]
+pub async fn apply_pending_rollups(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"select rollup_apply_pending() as "n!""#)
+        .fetch_one(db)
+        .await
+}
+
 /// Store the engine's suggestions for a batch of feedback: upsert the new best suggestion and
 /// drop older automatic suggestions for other themes. People's decisions are never touched.
 #[tracing::instrument(skip_all)]

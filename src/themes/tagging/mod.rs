@@ -269,11 +269,21 @@ fn items_with_a_suggestion(found: &[(i64, i64, f32)]) -> usize {
     n
 }
 
-async fn store(pool: &PgPool, ids: &[i64], found: &[(i64, i64, f32)]) -> anyhow::Result<()> {
+/// Write a batch's suggestions in one transaction; with `defer_rollups` (a full retag) their
+/// rollup contributions wait in `rollup_pending` until [`db::apply_pending_rollups`].
+async fn store(
+    pool: &PgPool,
+    ids: &[i64],
+    found: &[(i64, i64, f32)],
+    defer_rollups: bool,
+) -> anyhow::Result<()> {
     let tagged: Vec<i64> = found.iter().map(|f| f.0).collect();
     let themes: Vec<i64> = found.iter().map(|f| f.1).collect();
     let conf: Vec<f32> = found.iter().map(|f| f.2).collect();
     let mut tx = pool.begin().await?;
+    if defer_rollups {
+        db::defer_rollups(&mut tx).await?;
+    }
     db::replace_suggestions(&mut tx, ids, &tagged, &themes, &conf)
         .await
         .context("storing suggestions")?;
@@ -307,7 +317,7 @@ pub async fn tag_feedback_now(pool: &PgPool, feedback_ids: &[i64]) -> anyhow::Re
         let rows = db::feedback_texts(pool, chunk).await?;
         let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
         let found = classify(pool, model.clone(), rows).await?;
-        store(pool, &ids, &found).await?;
+        store(pool, &ids, &found, false).await?;
         run.items += ids.len();
         run.tagged += items_with_a_suggestion(&found);
     }
