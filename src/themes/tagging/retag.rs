@@ -152,6 +152,7 @@ pub async fn run(pool: &PgPool, job: Option<i64>, dry_run: bool) -> anyhow::Resu
     // tag falls on its own rollup key, so they are applied once, when the writing ends.
     let writing = async {
         let (mut ids, mut found) = (Vec::new(), Vec::new());
+        let mut next_analyze = 100_000u64;
         let mut open = true;
         while open {
             match score_rx.recv().await {
@@ -170,6 +171,12 @@ pub async fn run(pool: &PgPool, job: Option<i64>, dry_run: bool) -> anyhow::Resu
             if !dry_run {
                 super::store(pool, &ids, &found, true).await?;
                 written += found.len() as u64;
+                // The table may grow many times over in one run (a first retag after a large
+                // import): statistics from its start made each write's delete scan all of it.
+                if written >= next_analyze {
+                    crate::db::analyze_after_bulk(pool, &["feedback_themes"], written).await?;
+                    next_analyze = written * 2;
+                }
             }
             run.items += ids.len();
             run.tagged += super::items_with_a_suggestion(&found);
