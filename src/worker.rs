@@ -86,7 +86,7 @@ pub async fn sweep(pool: &PgPool) {
     }
     match crate::themes::tagging::db::apply_pending_rollups(pool).await {
         Ok(0) => {}
-        Ok(n) => tracing::warn!(applied = n, "applied pending rollup contributions"),
+        Ok(n) => tracing::info!(applied = n, "applied pending rollup contributions"),
         Err(err) => tracing::warn!(error = %err, "could not apply pending rollup contributions"),
     }
 }

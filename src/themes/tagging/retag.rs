@@ -159,13 +159,11 @@ pub async fn run(pool: &PgPool, job: Option<i64>, dry_run: bool) -> anyhow::Resu
                 Some((batch_ids, batch_found)) => {
                     ids.extend(batch_ids);
                     found.extend(batch_found);
-                    if ids.len() < RETAG_WRITE {
-                        continue;
-                    }
                 }
                 None => open = false,
             }
-            if ids.is_empty() {
+            // A full group, or what is left when the scoring ends.
+            if ids.is_empty() || (open && ids.len() < RETAG_WRITE) {
                 continue;
             }
             if !dry_run {
