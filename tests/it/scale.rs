@@ -491,7 +491,7 @@ async fn a_retag_counts_its_tags_when_it_ends_and_the_sweep_counts_what_a_stoppe
         ids
     };
     let mut tx = app.pool.begin().await.unwrap();
-    goldthread::themes::tagging::db::defer_rollups(&mut tx)
+    goldthread::themes::tagging::db::begin_retag_write(&mut tx)
         .await
         .unwrap();
     let tags: Vec<i64> = sqlx::query_scalar(

@@ -110,13 +110,19 @@ pub async fn live_feedback_count(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
         .await
 }
 
-/// Make this transaction's tag writes leave their rollup contributions pending (migration
-/// 0049): a retag applies them all at once when it ends, with [`apply_pending_rollups`].
+/// Make this transaction a retag's write: its tag writes leave their rollup contributions
+/// pending (migration 0049; a retag applies them all at once when it ends, with
+/// [`apply_pending_rollups`]), and its commit does not wait for the disk. A crash may then lose
+/// the last few writes, each whole with its pending contributions: those items keep their
+/// earlier suggestions until the next retag.
 #[tracing::instrument(skip_all)]
-pub async fn defer_rollups(db: &mut sqlx::PgConnection) -> sqlx::Result<()> {
-    sqlx::query_scalar!(r#"select set_config('goldthread.rollup_deferred', 'on', true) as "v!""#)
-        .fetch_one(db)
-        .await?;
+pub async fn begin_retag_write(db: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    sqlx::query_scalar!(
+        r#"select set_config('goldthread.rollup_deferred', 'on', true)
+                  || set_config('synchronous_commit', 'off', true) as "v!""#
+    )
+    .fetch_one(db)
+    .await?;
     Ok(())
 }
 
@@ -142,8 +148,7 @@ pub async fn replace_suggestions(
     sqlx::query!(
         "delete from feedback_themes ft
          where ft.feedback_id = any($1) and ft.origin = 'auto' and ft.state = 'suggested'
-           and not exists (select 1 from unnest($2::bigint[], $3::bigint[]) as n(f, t)
-                           where n.f = ft.feedback_id and n.t = ft.theme_id)",
+           and (ft.feedback_id, ft.theme_id) not in (select * from unnest($2::bigint[], $3::bigint[]))",
         feedback_ids,
         tagged,
         themes

@@ -269,20 +269,21 @@ fn items_with_a_suggestion(found: &[(i64, i64, f32)]) -> usize {
     n
 }
 
-/// Write a batch's suggestions in one transaction; with `defer_rollups` (a full retag) their
-/// rollup contributions wait in `rollup_pending` until [`db::apply_pending_rollups`].
+/// Write a batch's suggestions in one transaction; as a retag's write
+/// ([`db::begin_retag_write`]) their rollup contributions wait in `rollup_pending` until
+/// [`db::apply_pending_rollups`].
 async fn store(
     pool: &PgPool,
     ids: &[i64],
     found: &[(i64, i64, f32)],
-    defer_rollups: bool,
+    retag_write: bool,
 ) -> anyhow::Result<()> {
     let tagged: Vec<i64> = found.iter().map(|f| f.0).collect();
     let themes: Vec<i64> = found.iter().map(|f| f.1).collect();
     let conf: Vec<f32> = found.iter().map(|f| f.2).collect();
     let mut tx = pool.begin().await?;
-    if defer_rollups {
-        db::defer_rollups(&mut tx).await?;
+    if retag_write {
+        db::begin_retag_write(&mut tx).await?;
     }
     db::replace_suggestions(&mut tx, ids, &tagged, &themes, &conf)
         .await
